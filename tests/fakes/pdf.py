@@ -1,0 +1,14 @@
+"""A certificate renderer that records what it was asked to show and returns a tiny PDF."""
+
+from __future__ import annotations
+
+from clients.records import CertificateData
+
+
+class FakeCertificates:
+    def __init__(self) -> None:
+        self.rendered: list[CertificateData] = []
+
+    def render(self, data: CertificateData) -> bytes:
+        self.rendered.append(data)
+        return b"%PDF-1.4\n% fake certificate\n%%EOF\n"
