@@ -12,7 +12,13 @@ from importlib import resources
 from typing import Any, ClassVar
 
 
-class Stores:
+class Table:
+    """Base of the per-table constant classes: ``TABLE`` is the table's name."""
+
+    TABLE: ClassVar[str]
+
+
+class Stores(Table):
     TABLE: ClassVar[str] = "Stores"
     NAME: ClassVar[str] = "Name"
     EMAIL: ClassVar[str] = "Email"
@@ -20,7 +26,7 @@ class Stores:
     ACTIVE: ClassVar[str] = "Active"
 
 
-class GiftCards:
+class GiftCards(Table):
     TABLE: ClassVar[str] = "Gift Cards"
     MASKED_CODE: ClassVar[str] = "Masked Code"
     LAST_CHARACTERS: ClassVar[str] = "Last Characters"
@@ -50,7 +56,7 @@ class GiftCards:
     LAST_SYNCED_AT: ClassVar[str] = "Last Synced At"
 
 
-class StoreRedemptions:
+class StoreRedemptions(Table):
     TABLE: ClassVar[str] = "Store Redemptions"
     CODE: ClassVar[str] = "Code"
     STORE: ClassVar[str] = "Store"
@@ -66,7 +72,7 @@ class StoreRedemptions:
     PROCESSED_AT: ClassVar[str] = "Processed At"
 
 
-class CreationRequests:
+class CreationRequests(Table):
     TABLE: ClassVar[str] = "Creation Requests"
     PURCHASER_NAME: ClassVar[str] = "Purchaser Name"
     PURCHASER_EMAIL: ClassVar[str] = "Purchaser Email"
@@ -86,7 +92,7 @@ class CreationRequests:
     PROCESSED_AT: ClassVar[str] = "Processed At"
 
 
-class BalanceChecks:
+class BalanceChecks(Table):
     TABLE: ClassVar[str] = "Balance Checks"
     CODE: ClassVar[str] = "Code"
     EMAIL: ClassVar[str] = "Email"
@@ -95,7 +101,7 @@ class BalanceChecks:
     PROCESSED_AT: ClassVar[str] = "Processed At"
 
 
-class CardActions:
+class CardActions(Table):
     TABLE: ClassVar[str] = "Card Actions"
     REQUESTED_BY: ClassVar[str] = "Requested By"
     GIFT_CARD: ClassVar[str] = "Gift Card"
@@ -109,7 +115,7 @@ class CardActions:
     PROCESSED_AT: ClassVar[str] = "Processed At"
 
 
-class Receipts:
+class Receipts(Table):
     TABLE: ClassVar[str] = "Receipts"
     REFERENCE: ClassVar[str] = "Reference"
     ACTION: ClassVar[str] = "Action"
@@ -125,7 +131,7 @@ class Receipts:
     AT: ClassVar[str] = "At"
 
 
-class ShopifyOrders:
+class ShopifyOrders(Table):
     TABLE: ClassVar[str] = "Shopify Orders"
     ORDER_ID: ClassVar[str] = "Order ID"
     ORDER_NAME: ClassVar[str] = "Order Name"
@@ -135,7 +141,7 @@ class ShopifyOrders:
     PROCESSED_AT: ClassVar[str] = "Processed At"
 
 
-class Status:
+class Status(Table):
     TABLE: ClassVar[str] = "Status"
     PRONG: ClassVar[str] = "Prong"
     STATE: ClassVar[str] = "State"
@@ -149,7 +155,7 @@ class Status:
     LAST_ERROR: ClassVar[str] = "Last Error"
 
 
-TABLES: tuple[type, ...] = (
+TABLES: tuple[type[Table], ...] = (
     Stores,
     GiftCards,
     StoreRedemptions,

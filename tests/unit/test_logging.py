@@ -1,0 +1,67 @@
+"""The canary: a known code, token and pepper run through the real processor chain."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import structlog
+
+from cards.codes import generate
+from daemon.logging import configure, mask_codes
+
+TOKEN = "patCANARY1234567.0123456789abcdef0123456789abcdef"
+PEPPER = "pepper-canary-0123456789abcdef0123456789"
+
+
+def _run(json_lines: bool) -> tuple[str, str]:
+    out = io.StringIO()
+    configure(secrets=[TOKEN, PEPPER], stream=out, json_lines=json_lines)
+    code = generate().reveal()
+    grouped = "-".join(code[i : i + 4] for i in range(0, 12, 4))
+    log = structlog.get_logger()
+    log.info(
+        "redeeming",
+        typed=code.lower(),
+        record_id="recA1b2C3d4E5f6G7",
+        key="redeem:recA1b2C3d4E5f6G7",
+        card="gid://shopify/GiftCard/123456",
+    )
+    log.warning(f"staff typed {grouped} with token {TOKEN}")
+    log.info("nested", payload={"properties": {"code": code}, "list": [code, PEPPER]})
+    try:
+        raise ValueError(f"code {code} rejected using {TOKEN}")
+    except ValueError:
+        log.exception("failed")
+    structlog.reset_defaults()
+    return out.getvalue(), code
+
+
+def test_codes_and_secrets_never_reach_the_output() -> None:
+    for json_lines in (True, False):
+        text, code = _run(json_lines)
+        assert code not in text and code.lower() not in text
+        assert code[:8] not in text and code[:4] + "-" + code[4:8] not in text
+        assert TOKEN not in text and PEPPER not in text
+        assert "Traceback" in text and "ValueError" in text  # the traceback is kept, redacted
+        assert "•" in text or "\\u2022" in text
+
+
+def test_ids_gids_and_keys_stay_readable() -> None:
+    text, _ = _run(True)
+    first = json.loads(text.splitlines()[0])
+    assert first["record_id"] == "recA1b2C3d4E5f6G7"
+    assert first["key"] == "redeem:recA1b2C3d4E5f6G7"
+    assert first["card"] == "gid://shopify/GiftCard/123456"
+    assert "recA1b2C3d4E5f6G7" in text and "gid://shopify/GiftCard/123456" in text
+
+
+def test_mask_codes_keeps_ordinary_text() -> None:
+    assert mask_codes("amount 12.50 at 2026-11-22T12:00:00Z") == (
+        "amount 12.50 at 2026-11-22T12:00:00Z"
+    )
+    assert mask_codes("this that what when") == "this that what when"
+    assert mask_codes("typed 7kq2-m9xh-4tpc!") == "typed ••••••••4TPC!"
+    assert mask_codes("action key create:recA1b2C3d4E5f6G7:sent:recipient") == (
+        "action key create:recA1b2C3d4E5f6G7:sent:recipient"
+    )
