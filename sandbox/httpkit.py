@@ -97,7 +97,7 @@ def add_fault(plan: FaultPlan, body: Any) -> str | None:
     if not isinstance(body, dict) or not isinstance(body.get("operation"), str):
         return "body must be an object with a string 'operation'"
     try:
-        kind = FaultKind(body.get("kind"))
+        kind = FaultKind(str(body.get("kind")))
     except ValueError:
         return f"kind must be one of {[k.value for k in FaultKind]}"
     times, seconds = body.get("times", 1), body.get("seconds", 0.0)

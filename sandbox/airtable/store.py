@@ -144,7 +144,8 @@ class Base:
         """Every link field in the base that points at ``table_id``."""
         return [
             (t, f) for t in self.tables for f in t.fields
-            if f.type == "multipleRecordLinks" and (f.options or {}).get("linkedTableId") == table_id
+            if f.type == "multipleRecordLinks"
+            and (f.options or {}).get("linkedTableId") == table_id
         ]
 
     def clear_records(self) -> None:

@@ -44,6 +44,21 @@ def _check_size(first: int | None, last: int | None) -> None:
         raise GraphQLError(f"The page size must be between 0 and {MAX_PAGE}, got {size}")
 
 
+def _bounds(keys: list[tuple[Any, ...]], after: str | None, before: str | None,
+            reverse: bool) -> tuple[int, int]:
+    start, stop = 0, len(keys)
+    if after is not None:
+        mark = decode_cursor(after)
+        start = next((i for i, k in enumerate(keys) if (k < mark if reverse else k > mark)),
+                     len(keys))
+    if before is not None:
+        mark = decode_cursor(before)
+        stop = next((i for i, k in enumerate(keys) if (k <= mark if reverse else k >= mark)),
+                    len(keys))
+        stop = max(stop, start)
+    return start, stop
+
+
 def connection(items: Sequence[T], sort_key: Callable[[T], tuple[Any, ...]],
                wrap: Callable[[T], Any], *, first: int | None = None, after: str | None = None,
                last: int | None = None, before: str | None = None,
@@ -55,16 +70,10 @@ def connection(items: Sequence[T], sort_key: Callable[[T], tuple[Any, ...]],
     _check_size(first, last)
     ordered = sorted(items, key=sort_key, reverse=reverse)
     keys = [sort_key(item) for item in ordered]
-    start, stop = 0, len(ordered)
-    if after is not None:
-        mark = decode_cursor(after)
-        start = next((i for i, k in enumerate(keys) if (k < mark if reverse else k > mark)),
-                     len(keys))
-    if before is not None:
-        mark = decode_cursor(before)
-        stop = next((i for i, k in enumerate(keys) if (k <= mark if reverse else k >= mark)),
-                    len(keys))
-        stop = max(stop, start)
+    try:
+        start, stop = _bounds(keys, after, before, reverse)
+    except TypeError as exc:  # a cursor from another sort key
+        raise GraphQLError("Invalid cursor for current pagination sort") from exc
     if first is not None:
         stop = min(stop, start + first)
     elif last is not None:

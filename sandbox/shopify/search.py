@@ -148,7 +148,8 @@ class _Parser:
 
     def and_expr(self) -> Node:
         operands = [self.unary()]
-        while (token := self.peek()) is not None and token.kind != ")" and not self.is_keyword("OR"):
+        while ((token := self.peek()) is not None and token.kind != ")"
+               and not self.is_keyword("OR")):
             if self.is_keyword("AND"):
                 self.pos += 1
             operands.append(self.unary())

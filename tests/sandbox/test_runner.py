@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gql import Client, gql
@@ -102,8 +104,13 @@ def test_export_lines_alone_drive_all_three_services(
     transport = AIOHTTPTransport(
         url=env["GIFTBRIDGE_SHOPIFY_GRAPHQL_URL"],
         headers={"X-Shopify-Access-Token": env["GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN"]}, timeout=5)
-    client = Client(transport=transport, execute_timeout=10)
-    shop = client.execute(gql("query { shop { myshopifyDomain currencyCode } }"))
+
+    async def read_shop() -> dict[str, Any]:
+        async with Client(transport=transport, execute_timeout=10) as session:
+            result = await session.execute(gql("query { shop { myshopifyDomain currencyCode } }"))
+            return dict(result)
+
+    shop = asyncio.run(read_shop())
     assert shop["shop"]["myshopifyDomain"] == env["GIFTBRIDGE_SHOPIFY_SHOP"]
 
     klaviyo = KlaviyoAPI(env["GIFTBRIDGE_KLAVIYO_API_KEY"], max_retries=1,
