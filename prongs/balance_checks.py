@@ -1,0 +1,192 @@
+"""Balance checks: the balance, read from Shopify, goes to the email given and nowhere else.
+
+Key ``balance:<record id>``. Invalid Email and Format Incorrect (shape, or a failed check character
+once nothing matched) send nothing. Found or not, ``Gift Card Balance`` has one shape (``found``,
+``masked_code`` of the typed code, ``balance`` and ``expires_on`` null when not found): Outcome
+Sent or Not Found, Status Done. A card still Pending counts as not found. The Balance Checked
+receipt links the card when found and holds no balance; the request keeps the masked code only.
+While the card is read, a stale Airtable Balance is refreshed from Shopify.
+
+Hourly limits (``BALANCE_CHECKS_PER_HOUR`` per email and per code, 20 times that overall): a check
+past a limit is Rate Limited (nothing looked up, nothing sent). The counts are seeded each run
+from Airtable (``recent_balance_checks`` of the last hour), so they survive restarts and every
+process agrees; within the run each answered check is added. Counted: every check answered
+(Sent, Not Found, Format Incorrect, Error); not counted: Rate Limited and Invalid Email. A code
+is counted by its last four characters, the only part kept in the request once processed (a
+collision only makes the limit stricter).
+
+No Processing mark is written first: every effect (the email, keyed by ``unique_id``; the
+receipt, upserted) is idempotent, so a crashed check is simply handled again; a check found
+Processing (from an operator) is not rate limited again. An email that keeps failing makes
+Outcome Error (Needs Attention) with an Email Failed receipt.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from cards.codes import normalize
+from cards.keys import ActionKey
+from cards.money import Money
+from cards.status import status_for_balance
+from cards.vocab import (
+    Audience,
+    BalanceOutcome,
+    CardStatus,
+    ReceiptAction,
+    ReceiptSource,
+    RequestStatus,
+    request_status_for,
+)
+from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
+from clients.records import BalanceCheckRequest, CardRow, ShopifyCard
+from config.layout import BalanceChecks, GiftCards
+from prongs import emails
+from prongs._recipe import (
+    CARD_LOCKS,
+    Context,
+    EmailJob,
+    Handled,
+    ReceiptBase,
+    again_if_ambiguous,
+    failure_line,
+    is_email,
+    log,
+    send_emails,
+    upsert_receipts,
+    write_request,
+)
+from prongs.lookup import Lookup, find_by_code, parse_code
+
+B = BalanceOutcome
+WINDOW = timedelta(hours=1)
+OVERALL_FACTOR = 20
+_COUNTED = {B.SENT.value, B.NOT_FOUND.value, B.FORMAT_INCORRECT.value, B.ERROR.value}
+
+
+def _code_key(text: str | None) -> str:
+    return normalize(text or "")[-4:]
+
+
+class CheckLimits:
+    """The hourly counts, per email, per code and overall."""
+
+    def __init__(self, per_hour: int, recent: list[BalanceCheckRequest]) -> None:
+        self.per_hour = per_hour
+        self.emails: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+        self.total = 0
+        for check in recent:
+            if check.outcome in _COUNTED:
+                self.add(check.email, check.code_text)
+
+    @classmethod
+    def seeded(cls, ctx: Context) -> CheckLimits:
+        since = ctx.now() - WINDOW
+        recent = again_if_ambiguous(lambda: ctx.deps.airtable.recent_balance_checks(since))
+        return cls(ctx.config.balance_checks_per_hour, recent)
+
+    def allows(self, email: str, code_text: str | None) -> bool:
+        return (
+            self.emails[email.strip().lower()] < self.per_hour
+            and self.codes[_code_key(code_text)] < self.per_hour
+            and self.total < self.per_hour * OVERALL_FACTOR
+        )
+
+    def add(self, email: str | None, code_text: str | None) -> None:
+        self.emails[(email or "").strip().lower()] += 1
+        self.codes[_code_key(code_text)] += 1
+        self.total += 1
+
+
+def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handled:
+    key = ActionKey.balance(req.id)
+    email = (req.email or "").strip()
+    masked = Lookup(req.code_text or "", None, None, False).masked
+    if not is_email(email):
+        return _close(ctx, req, B.INVALID_EMAIL, masked)
+    if parse_code(req.code_text) is None:
+        limits.add(email, req.code_text)
+        return _close(ctx, req, B.FORMAT_INCORRECT, masked)
+    if req.status != RequestStatus.PROCESSING and not limits.allows(email, req.code_text):
+        return _close(ctx, req, B.RATE_LIMITED, masked)
+    limits.add(email, req.code_text)
+    try:
+        found = find_by_code(ctx.deps, ctx.card, req.code_text)
+        if found.format_incorrect:
+            return _close(ctx, req, B.FORMAT_INCORRECT, masked)
+        shopify_card = _shopify_card(ctx, found.card)
+    except (ClientError, InvariantViolation) as exc:
+        return _failed(ctx, req, masked, exc)
+    event = emails.balance(
+        found=shopify_card is not None,
+        masked_code=found.masked,
+        amount=shopify_card.balance if shopify_card else None,
+        expires_on=shopify_card.expires_on if shopify_card else None,
+        currency=ctx.card.currency,
+        key=key,
+        to=email,
+        at=ctx.now(),
+    )
+    card_id = found.card.id if found.card and shopify_card else None
+    base = ReceiptBase(key, ReceiptSource.PORTAL, ctx.now(), card_id, request=req.id)
+    mailing = send_emails(
+        ctx.deps, ctx.card, [EmailJob(Audience.CUSTOMER, event, sent_receipt=False)], base
+    )
+    found_text = "found" if shopify_card else "not found"
+    receipt = base.make(ReceiptAction.BALANCE_CHECKED, details=f"card {found_text}")
+    upsert_receipts(ctx.deps, [receipt, *mailing.receipts])
+    outcome = B.SENT if shopify_card else B.NOT_FOUND
+    if mailing.failed:
+        outcome = B.ERROR
+    return _close(ctx, req, outcome, found.masked)
+
+
+def _shopify_card(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
+    """The card as Shopify holds it (None when not found or not issued yet); refreshes a stale
+    Airtable balance on the way."""
+    if card is None or card.shopify_id is None or card.status == CardStatus.PENDING:
+        return None
+    shopify_id = card.shopify_id
+    with CARD_LOCKS.hold(card.id):
+        live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(shopify_id))
+        if live is not None and card.balance != live.balance:
+            _refresh(ctx, card, live.balance)
+    return live
+
+
+def _refresh(ctx: Context, card: CardRow, balance: Money) -> None:
+    status = status_for_balance(card.status or CardStatus.ACTIVE, balance.is_zero)
+    now = ctx.now()
+    again_if_ambiguous(
+        lambda: ctx.deps.airtable.update_card(
+            card.id,
+            {GiftCards.BALANCE: balance, GiftCards.STATUS: status, GiftCards.LAST_SYNCED_AT: now},
+        )
+    )
+
+
+def _failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception) -> Handled:
+    line = failure_line(f"balance check {req.id}", exc)
+    if isinstance(exc, AmbiguousOutcome | Retryable):
+        log.warning("balance check left for the next run", key=f"balance:{req.id}")
+        return Handled(None, line)  # nothing was sent: the next run answers it
+    _close(ctx, req, B.ERROR, masked)
+    return Handled(B.ERROR.value, line)
+
+
+def _close(ctx: Context, req: BalanceCheckRequest, outcome: BalanceOutcome, masked: str) -> Handled:
+    write_request(
+        ctx.deps,
+        BalanceChecks.TABLE,
+        req.id,
+        {
+            BalanceChecks.STATUS: request_status_for(outcome, balance_check=True),
+            BalanceChecks.OUTCOME: outcome,
+            BalanceChecks.PROCESSED_AT: ctx.now(),
+            BalanceChecks.CODE: masked or None,
+        },
+    )
+    log.info("balance check closed", key=f"balance:{req.id}", outcome=outcome.value)
+    return Handled(outcome.value)

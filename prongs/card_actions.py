@@ -1,0 +1,160 @@
+"""Card actions by operators (key ``action:<record id>``), one card each, under the card's lock.
+
+Outcomes: Applied; Not Allowed (a transition outside DESIGN.md's table, or a missing reason,
+with a message saying why); Card Not Found (no card linked, or the link is dead); Invalid Amount;
+Error. Receipts: Voided, Reactivated, Sent, Certificate Regenerated, Adjusted, Expiry Changed.
+
+- Void, Reactivate, Adjust Balance move money: see :mod:`prongs._card_money`.
+- Resend: ``Gift Card Issued`` again from the sealed code, to the card's holder. Its
+  ``unique_id`` is ``action:<record id>:recipient``, different from the original issue's, so
+  Klaviyo sends it; a Sent receipt. Not Allowed for a Pending or Voided card, or a card whose code
+  giftbridge does not hold (Shopify issued it). An email that keeps failing is Outcome Error.
+- Regenerate PDF: the record-copy certificate rendered and attached again (not for Pending).
+- Extend Expiry: ``New Expiry`` set in Shopify, then in the row; Expired -> Active. A blank New
+  Expiry means "never expires"; a date already past is Not Allowed. Pending and Voided cards are
+  Not Allowed.
+
+Only money actions write Processing first; the others are idempotent and simply run again after
+a crash. A transient or ambiguous failure leaves the request for the next run; anything else is
+Outcome Error, Needs Attention.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cards.codes import unseal
+from cards.keys import ActionKey
+from cards.vocab import (
+    Audience,
+    CardActionType,
+    CardStatus,
+    ReceiptAction,
+    RequestStatus,
+    request_status_for,
+)
+from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
+from clients.records import CardActionRequest
+from config.layout import CardActions, GiftCards
+from prongs import emails
+from prongs._card_money import A, Act, ActionResult, adjust, reactivate, void
+from prongs._recipe import (
+    CARD_LOCKS,
+    Context,
+    EmailJob,
+    Handled,
+    again_if_ambiguous,
+    failure_line,
+    log,
+    send_emails,
+    upsert_receipts,
+    write_request,
+)
+from prongs.issuance import attach_record_copy
+
+
+def resend(act: Act) -> ActionResult:
+    card = act.card
+    if card.status in (CardStatus.PENDING, CardStatus.VOIDED):
+        return act.not_allowed(f"A {card.status} card's code is not sent.")
+    if not card.code_sealed:
+        return act.not_allowed("giftbridge does not hold this card's code (Shopify issued it).")
+    holder = emails.holder_email(card)
+    if not holder:
+        return act.not_allowed("The card has no recipient or purchaser email.")
+    event = emails.issued(
+        card,
+        unseal(card.code_sealed, act.ctx.card.code_key),
+        key=act.key,
+        to=holder,
+        at=act.ctx.now(),
+        business_name=act.ctx.card.business_name,
+        currency=act.ctx.card.currency,
+    )
+    job = EmailJob(Audience.RECIPIENT, event, sent_receipt=True)
+    mailing = send_emails(act.ctx.deps, act.ctx.card, [job], act.base)
+    if mailing.failed:
+        return ActionResult(A.ERROR, "The email kept failing; try again later.", mailing.receipts)
+    return ActionResult(A.APPLIED, f"Sent {card.masked_code} to {holder} again.", mailing.receipts)
+
+
+def regenerate_pdf(act: Act) -> ActionResult:
+    if act.card.status == CardStatus.PENDING:
+        return act.not_allowed("The card is not issued yet.")
+    attach_record_copy(act.ctx.deps, act.ctx.card, act.card)
+    receipt = act.base.make(ReceiptAction.CERTIFICATE_REGENERATED)
+    return ActionResult(A.APPLIED, "The certificate was regenerated.", [receipt])
+
+
+def extend_expiry(act: Act) -> ActionResult:
+    card, new = act.card, act.req.new_expiry
+    allowed = (CardStatus.ACTIVE, CardStatus.EXPIRED, CardStatus.REDEEMED)
+    if card.status not in allowed or card.shopify_id is None:
+        return act.not_allowed(f"A {card.status} card's expiry cannot be changed.")
+    if new is not None and new < act.ctx.now().date():
+        return act.not_allowed(f"The new expiry date {new} has already passed.")
+    shopify_id = card.shopify_id
+    again_if_ambiguous(lambda: act.ctx.deps.shopify.set_expiry(shopify_id, new))
+    status = CardStatus.ACTIVE if card.status == CardStatus.EXPIRED else card.status
+    act.update_card({GiftCards.EXPIRES_ON: new, GiftCards.STATUS: status})
+    change = f"{card.expires_on or 'never'} -> {new or 'never'}"
+    receipt = act.base.make(ReceiptAction.EXPIRY_CHANGED, details=change)
+    return ActionResult(A.APPLIED, f"Expiry changed: {change}.", [receipt])
+
+
+ACTIONS: dict[CardActionType, Callable[[Act], ActionResult]] = {
+    CardActionType.VOID: void,
+    CardActionType.REACTIVATE: reactivate,
+    CardActionType.RESEND: resend,
+    CardActionType.REGENERATE_PDF: regenerate_pdf,
+    CardActionType.ADJUST_BALANCE: adjust,
+    CardActionType.EXTEND_EXPIRY: extend_expiry,
+}
+
+
+MONEY_ACTIONS = (CardActionType.VOID, CardActionType.REACTIVATE, CardActionType.ADJUST_BALANCE)
+
+
+def handle(ctx: Context, req: CardActionRequest) -> Handled:
+    key = ActionKey.action(req.id)
+    resuming = req.status == RequestStatus.PROCESSING
+    if req.action is None:
+        return _close(ctx, req, ActionResult(A.NOT_ALLOWED, "No action was chosen."))
+    if not req.card_ids:
+        return _close(ctx, req, ActionResult(A.CARD_NOT_FOUND, "No gift card is linked."))
+    try:
+        card = again_if_ambiguous(lambda: ctx.deps.airtable.get_card(req.card_ids[0]))
+        if card is None:
+            return _close(ctx, req, ActionResult(A.CARD_NOT_FOUND, "The linked card is gone."))
+        with CARD_LOCKS.hold(card.id):
+            result = ACTIONS[req.action](Act(ctx, req, key, card, resuming))
+            upsert_receipts(ctx.deps, result.receipts)
+    except (ClientError, InvariantViolation) as exc:
+        line = failure_line(f"card action {req.id}", exc)
+        if isinstance(exc, AmbiguousOutcome | Retryable):
+            log.warning("card action left for the next run", key=str(key), error=str(exc))
+            return Handled(None, line)
+        text = f"{req.action} failed ({type(exc).__name__}: {exc})."
+        if resuming or req.action in MONEY_ACTIONS:
+            text += f" Check the card's Shopify transactions for the note giftbridge {key}."
+        _close(ctx, req, ActionResult(A.ERROR, text))
+        return Handled(A.ERROR.value, line)
+    return _close(ctx, req, result)
+
+
+def _close(ctx: Context, req: CardActionRequest, result: ActionResult) -> Handled:
+    write_request(
+        ctx.deps,
+        CardActions.TABLE,
+        req.id,
+        {
+            CardActions.STATUS: request_status_for(
+                result.outcome, email_failed=result.email_failed
+            ),
+            CardActions.OUTCOME: result.outcome,
+            CardActions.RESULT_MESSAGE: result.message,
+            CardActions.PROCESSED_AT: ctx.now(),
+        },
+    )
+    log.info("card action closed", key=f"action:{req.id}", outcome=result.outcome.value)
+    return Handled(result.outcome.value)

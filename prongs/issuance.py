@@ -1,0 +1,288 @@
+"""Issuing one gift card, exactly once, for a creation request or an online SKU purchase.
+
+Call::
+
+    issued = issue_card(deps, card_config, IssueOrder(...), extra_emails=None)
+
+- ``IssueOrder.key`` names the card for life: ``ActionKey.create(record_id)`` for a Creation
+  Requests row, ``ActionKey.order_unit(order_gid, line_item_gid, unit)`` for one unit of a
+  gift-card SKU line item (``order:<order>:<line>:<unit>``, units from 1).
+- ``source`` / ``receipt_source`` / ``purchase_receipts``: Store, Manual or Portal for requests
+  (``(Purchased,)``, or ``(Purchased from Portal, Activated from Portal)`` for the Portal); for an
+  online purchase ``CardSource.ONLINE``, ``ReceiptSource.ONLINE`` and ``(Purchased Online,)``
+  with ``shopify_order`` (the order name, ``#1001``) and ``order_id`` (the order GID, the
+  purchase receipt's Shopify Reference). ``request_id`` is the Receipts ``Request`` (None for
+  orders).
+- ``is_gift``: the recipient (name and email required) holds the code and the purchaser gets a
+  confirmation with the masked code (when an email is given). Not a gift: the purchaser holds it
+  and the row's Recipient Name/Email are the purchaser's, so every later email (resend, voided,
+  expiring) goes to Recipient Email. Validate before calling: ``issue_card`` trusts its order.
+- ``extra_emails(card_row)`` adds jobs sent after the card's own emails (the creation flow passes
+  the store notice); their failures become Email Failed receipts too.
+
+What it does, each step safe to repeat after a crash at any point: the Pending Gift Cards row with
+Origin Key = key, digest, sealed code, masked code and last characters (the intent; found again
+by Origin Key) -> ``giftCardCreate`` with ``notify: false`` and note ``giftbridge <key>`` (TAKEN
+or a lost reply: find the card by code search and check the note) -> Active with Issued At,
+Expires On and Balance from Shopify -> the record-copy certificate (masked code) -> emails ->
+receipts Created, the purchase receipts, Sent per email that carries or announces the card, Email
+Failed per email that kept failing (one upsert). It returns :class:`Issued`: the row and which
+audiences failed (the caller marks its request or order Needs Attention). It raises ClientError
+subclasses (caller decides), :class:`IssuanceAbandoned` when the Pending row was voided or the
+code collided with a card that is not ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+from cards.codes import Code, digest, generate, seal, unseal
+from cards.keys import ActionKey
+from cards.money import Money
+from cards.status import require_transition
+from cards.vocab import Audience, CardSource, CardStatus, Kind, ReceiptAction, ReceiptSource, Theme
+from clients.errors import AmbiguousOutcome, CodeTaken, InvariantViolation, Permanent
+from clients.records import CardRow, CertificateData, Changes, ShopifyCard
+from config.layout import GiftCards
+from prongs import emails
+from prongs._recipe import (
+    CardConfig,
+    Deps,
+    EmailJob,
+    ReceiptBase,
+    Unresolved,
+    again_if_ambiguous,
+    log,
+    send_emails,
+    upsert_receipts,
+)
+
+CREATE_ATTEMPTS = 3
+
+
+class IssuanceAbandoned(InvariantViolation):
+    """The card cannot be issued under this key: its Pending row was voided, or Shopify holds a
+    card with the same code that giftbridge did not create."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssueOrder:
+    key: ActionKey
+    amount: Money
+    source: CardSource
+    receipt_source: ReceiptSource
+    purchase_receipts: tuple[ReceiptAction, ...]
+    kind: Kind = Kind.GIFT_CARD
+    theme: Theme = Theme.STANDARD
+    is_gift: bool = False
+    purchaser_name: str | None = None
+    purchaser_email: str | None = None
+    recipient_name: str | None = None
+    recipient_email: str | None = None
+    message: str | None = None
+    store_id: str | None = None
+    request_id: str | None = None
+    shopify_order: str | None = None
+    order_id: str | None = None
+
+    @property
+    def holder(self) -> tuple[str | None, str | None]:
+        """(name, email) of whoever receives the code."""
+        if self.is_gift:
+            return self.recipient_name, self.recipient_email
+        return self.purchaser_name, self.purchaser_email
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    card: CardRow
+    sent: tuple[Audience, ...]
+    failed: tuple[Audience, ...]
+
+    @property
+    def email_failed(self) -> bool:
+        return bool(self.failed)
+
+
+ExtraEmails = Callable[[CardRow], Sequence[EmailJob]]
+
+
+def issue_card(
+    deps: Deps, config: CardConfig, order: IssueOrder, extra_emails: ExtraEmails | None = None
+) -> Issued:
+    row = _pending_row(deps, config, order)
+    if row.status == CardStatus.VOIDED:
+        raise IssuanceAbandoned(f"card {row.id} of {order.key} was voided before it was issued")
+    if row.status == CardStatus.PENDING or row.shopify_id is None:
+        row = _activate(deps, config, order, row)
+    if not row.certificate_ids:
+        attach_record_copy(deps, config, row)
+    jobs = [*_email_jobs(deps, config, order, row), *(extra_emails(row) if extra_emails else ())]
+    base = ReceiptBase(
+        order.key, order.receipt_source, deps.clock.now(), row.id, order.store_id, order.request_id
+    )
+    mailing = send_emails(deps, config, jobs, base)
+    value = row.initial_value or order.amount
+    receipts = [
+        base.make(
+            ReceiptAction.CREATED,
+            amount=value,
+            balance_after=value,
+            shopify_reference=row.shopify_id,
+        ),
+        *(
+            base.make(action, amount=value, shopify_reference=order.order_id)
+            for action in order.purchase_receipts
+        ),
+        *mailing.receipts,
+    ]
+    upsert_receipts(deps, receipts)
+    log.info("card issued", key=str(order.key), card=row.id, masked=row.masked_code)
+    return Issued(row, tuple(mailing.sent), tuple(mailing.failed))
+
+
+def _pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
+    """The card's row, found by Origin Key, or created Pending (the recorded intent)."""
+    origin = str(order.key)
+    found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
+    if found is not None:
+        return found
+    code = generate(config.code_length)
+    holder_name, holder_email = order.holder
+    changes: Changes = {
+        GiftCards.ORIGIN_KEY: origin,
+        GiftCards.CODE_DIGEST: digest(code, config.pepper),
+        GiftCards.CODE_SEALED: seal(code, config.code_key),
+        GiftCards.MASKED_CODE: code.masked,
+        GiftCards.LAST_CHARACTERS: code.last4,
+        GiftCards.STATUS: CardStatus.PENDING,
+        GiftCards.KIND: order.kind,
+        GiftCards.CURRENCY: order.amount.currency,
+        GiftCards.INITIAL_VALUE: order.amount,
+        GiftCards.SOURCE: order.source,
+        GiftCards.STORE: (order.store_id,) if order.store_id else None,
+        GiftCards.PURCHASER_NAME: order.purchaser_name,
+        GiftCards.PURCHASER_EMAIL: order.purchaser_email,
+        GiftCards.RECIPIENT_NAME: holder_name,
+        GiftCards.RECIPIENT_EMAIL: holder_email,
+        GiftCards.MESSAGE: order.message,
+        GiftCards.THEME: order.theme,
+        GiftCards.SHOPIFY_ORDER: order.shopify_order,
+    }
+    for _ in range(CREATE_ATTEMPTS):
+        try:
+            return deps.airtable.create_card(changes)
+        except AmbiguousOutcome:
+            found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
+            if found is not None:
+                return found
+    raise Unresolved("airtable", "create card", f"{origin} still unknown")
+
+
+def _activate(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> CardRow:
+    if row.code_sealed is None:
+        raise InvariantViolation(f"card {row.id} of {order.key} has no sealed code")
+    code = unseal(row.code_sealed, config.code_key)
+    now = deps.clock.now()
+    card = _create_in_shopify(deps, config, order, row, code)
+    require_transition(row.status or CardStatus.PENDING, CardStatus.ACTIVE)
+    changes: Changes = {
+        GiftCards.SHOPIFY_GIFT_CARD_ID: card.id,
+        GiftCards.STATUS: CardStatus.ACTIVE,
+        GiftCards.ISSUED_AT: now,
+        GiftCards.EXPIRES_ON: card.expires_on,
+        GiftCards.BALANCE: card.balance,
+        GiftCards.LAST_ACTIVITY_AT: now,
+        GiftCards.LAST_SYNCED_AT: now,
+    }
+    return again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
+
+
+def _create_in_shopify(
+    deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow, code: Code
+) -> ShopifyCard:
+    """giftCardCreate exactly once: TAKEN or a lost reply means look for our own card first."""
+    expires_on = config.expiry.expires_on(deps.clock.now().date())
+    for _ in range(CREATE_ATTEMPTS):
+        try:
+            return deps.shopify.create_card(code, order.amount, order.key.note, expires_on)
+        except CodeTaken:
+            ours = _our_card(deps, code, order.key)
+            if ours is not None:
+                return ours
+            _abandon(deps, row, "the generated code is already used by another Shopify card")
+        except Permanent as exc:
+            _abandon(deps, row, f"Shopify refused the card: {exc}")
+        except AmbiguousOutcome:
+            log.warning("giftCardCreate ambiguous; searching", key=str(order.key))
+            ours = _our_card(deps, code, order.key)
+            if ours is not None:
+                return ours
+    raise Unresolved("shopify", "giftCardCreate", f"{order.key} still unknown")
+
+
+def _our_card(deps: Deps, code: Code, key: ActionKey) -> ShopifyCard | None:
+    cards = again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
+    ours = [c for c in cards if c.note == key.note]
+    return ours[0] if ours else None
+
+
+def _abandon(deps: Deps, row: CardRow, reason: str) -> NoReturn:
+    """Pending -> Voided, without the digest: the code belongs to someone else's card."""
+    require_transition(row.status or CardStatus.PENDING, CardStatus.VOIDED)
+    changes: Changes = {
+        GiftCards.STATUS: CardStatus.VOIDED,
+        GiftCards.VOID_REASON: reason,
+        GiftCards.CODE_DIGEST: None,
+        GiftCards.CODE_SEALED: None,
+    }
+    again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
+    raise IssuanceAbandoned(f"card {row.id}: {reason}")
+
+
+def attach_record_copy(deps: Deps, config: CardConfig, row: CardRow) -> None:
+    """The Certificate attachment: the record copy, which shows the masked code only."""
+    amount = row.initial_value or row.balance
+    if amount is None or row.masked_code is None:
+        raise InvariantViolation(f"card {row.id} has no value or masked code to certify")
+    pdf = deps.certificates.render(
+        CertificateData(
+            business_name=config.business_name,
+            code_display=row.masked_code,
+            amount=amount,
+            kind=row.kind or Kind.GIFT_CARD,
+            theme=row.theme or Theme.STANDARD,
+            expires_on=row.expires_on,
+            recipient_name=row.recipient_name,
+            sender_name=row.purchaser_name,
+            message=row.message,
+        )
+    )
+    name = f"certificate-{(row.last_characters or row.masked_code)[-4:]}.pdf"
+    again_if_ambiguous(lambda: deps.airtable.attach_certificate(row.id, name, pdf))
+
+
+def _email_jobs(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> list[EmailJob]:
+    now = deps.clock.now()
+    jobs: list[EmailJob] = []
+    holder = emails.holder_email(row)
+    if holder and row.code_sealed:
+        code = unseal(row.code_sealed, config.code_key)
+        event = emails.issued(
+            row,
+            code,
+            key=order.key,
+            to=holder,
+            at=now,
+            business_name=config.business_name,
+            currency=config.currency,
+        )
+        jobs.append(EmailJob(Audience.RECIPIENT, event, sent_receipt=True))
+    if order.is_gift and order.purchaser_email:
+        event = emails.purchase_confirmation(
+            row, key=order.key, to=order.purchaser_email, at=now, currency=config.currency
+        )
+        jobs.append(EmailJob(Audience.PURCHASER, event, sent_receipt=True))
+    return jobs

@@ -1,0 +1,136 @@
+"""Finding the card behind a typed code (DESIGN.md, Codes).
+
+1. Normalize; a code outside 8 to 20 letters and digits is Format Incorrect, with no lookup.
+2. Look the digest up in Gift Cards.
+3. Else ask Shopify's code search and keep the card whose last characters match the code. A card
+   with a row but no digest (Shopify issued it, the online-purchase prong recorded it) gets its
+   digest filled in; a card with no row gets an Imported row first (Origin Key
+   ``native:<card number>``), then the request goes on as usual.
+4. Nothing matched: Not Found, sharpened to Format Incorrect when the check character fails (a
+   giftbridge code with a typo). The check character alone never decides a lookup: cards Shopify
+   issued carry no check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cards.codes import Code, CodeError, digest, mask_last4, normalize
+from cards.keys import ActionKey
+from cards.policy import is_expired
+from cards.vocab import CardSource, CardStatus, Kind
+from clients.errors import AmbiguousOutcome, InvariantViolation
+from clients.records import CardRow, Changes, ShopifyCard
+from config.layout import GiftCards
+from prongs._recipe import CARD_LOCKS, CardConfig, Deps, again_if_ambiguous, log
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The result of a lookup; ``card`` is None when the code matched nothing."""
+
+    typed: str
+    code: Code | None
+    card: CardRow | None
+    format_incorrect: bool
+
+    @property
+    def masked(self) -> str:
+        """The masked form of what was typed (the card's own when found)."""
+        if self.card is not None and self.card.masked_code:
+            return self.card.masked_code
+        if self.code is not None:
+            return self.code.masked
+        return mask_last4(normalize(self.typed)) if self.typed.strip() else ""
+
+
+def parse_code(text: str | None) -> Code | None:
+    try:
+        return Code.parse(text or "")
+    except CodeError:
+        return None
+
+
+def find_by_code(deps: Deps, config: CardConfig, text: str | None) -> Lookup:
+    typed = text or ""
+    code = parse_code(typed)
+    if code is None:
+        return Lookup(typed, None, None, format_incorrect=True)
+    code_digest = digest(code, config.pepper)
+    card = again_if_ambiguous(lambda: deps.airtable.find_card(digest=code_digest))
+    if card is None:
+        card = _from_shopify(deps, code, code_digest)
+    if card is None:
+        return Lookup(typed, code, None, format_incorrect=not code.has_valid_check)
+    return Lookup(typed, code, card, format_incorrect=False)
+
+
+def _matches(card: ShopifyCard, code: Code) -> bool:
+    last = card.last_characters.upper()
+    return bool(last) and code.reveal().endswith(last)
+
+
+def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
+    hits = [
+        c
+        for c in again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
+        if _matches(c, code)
+    ]
+    if not hits:
+        return None
+    if len(hits) > 1:
+        raise InvariantViolation(f"Shopify's code search returned {len(hits)} cards for {code!r}")
+    native = hits[0]
+    with CARD_LOCKS.hold(native.id):  # two requests for one new card import it once
+        row = again_if_ambiguous(lambda: deps.airtable.find_card(shopify_id=native.id))
+        if row is None:
+            return _import(deps, code, code_digest, native)
+        if row.code_digest not in (None, code_digest):
+            raise InvariantViolation(f"card {row.id} holds another digest for {native.id}")
+        log.info("filling in a card's digest", card=row.id, shopify=native.id)
+        changes: Changes = {
+            GiftCards.CODE_DIGEST: code_digest,
+            GiftCards.MASKED_CODE: row.masked_code or code.masked,
+            GiftCards.LAST_CHARACTERS: row.last_characters or code.last4,
+        }
+        return again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
+
+
+def _native_status(card: ShopifyCard, deps: Deps) -> CardStatus:
+    if not card.enabled:
+        return CardStatus.VOIDED
+    if is_expired(card.expires_on, deps.clock.now().date()):
+        return CardStatus.EXPIRED
+    return CardStatus.REDEEMED if card.balance.is_zero else CardStatus.ACTIVE
+
+
+def _import(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> CardRow:
+    """An Imported row for a card Shopify issued; looked up by Origin Key after a lost reply."""
+    key = ActionKey.native(native.id)
+    now = deps.clock.now()
+    changes: Changes = {
+        GiftCards.ORIGIN_KEY: str(key),
+        GiftCards.SHOPIFY_GIFT_CARD_ID: native.id,
+        GiftCards.CODE_DIGEST: code_digest,
+        GiftCards.MASKED_CODE: code.masked,
+        GiftCards.LAST_CHARACTERS: code.last4,
+        GiftCards.STATUS: _native_status(native, deps),
+        GiftCards.KIND: Kind.GIFT_CARD,
+        GiftCards.CURRENCY: native.balance.currency,
+        GiftCards.INITIAL_VALUE: native.initial_value,
+        GiftCards.BALANCE: native.balance,
+        GiftCards.SOURCE: CardSource.IMPORTED,
+        GiftCards.ISSUED_AT: native.created_at,
+        GiftCards.EXPIRES_ON: native.expires_on,
+        GiftCards.SHOPIFY_ORDER: native.order_name,
+        GiftCards.LAST_SYNCED_AT: now,
+    }
+    log.info("importing a card Shopify issued", key=str(key), shopify=native.id)
+    for _ in range(2):
+        try:
+            return deps.airtable.create_card(changes)
+        except AmbiguousOutcome:
+            found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=str(key)))
+            if found is not None:
+                return found
+    return deps.airtable.create_card(changes)

@@ -1,0 +1,162 @@
+"""The Shopify redemptions prong: gift cards spent (and refunded) at Shopify's checkout.
+
+Two passes per run:
+
+1. **Untagged orders.** Orders created in the last ``order_window_days`` that were paid with a
+   gift card and do not carry ``redeemed_tag``. For each: cross-check Shopify Orders (a row of
+   Kind Redemption means it was handled and only the tag is missing or not yet indexed: tag it
+   and stop). Otherwise write a Redeemed Online receipt per successful ``gift_card`` SALE or
+   CAPTURE naming a card giftbridge knows (and Refunded Online for refunds already there),
+   refresh those cards from Shopify, record the order (Refund row too when it holds refunds),
+   then tag it. An order naming no known card is recorded Skipped and tagged.
+2. **Late refunds** (:mod:`prongs.orders_sweep`): recently *updated* orders paid by gift card,
+   tagged or not, so a refund that arrives days after the tag is found.
+
+Receipts are keyed ``shopify-txn:<n>:redeemed-online`` / ``:refunded-online`` and upserted, so
+the passes overlapping, a crash, or a rescan never count a movement twice.
+
+An order naming a known card whose currency is not ``currency`` is recorded Needs Attention and
+tagged, with no receipts: the Receipts and Gift Cards amounts are in the shop's currency only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from cards.vocab import OrderKind, OrderOutcome, Prong
+from clients.ports import AirtablePort, Clock, ShopifyPort
+from clients.records import OrderPage, ShopifyOrder
+from prongs._recipe import log
+from prongs.orders_common import (
+    OrderErrors,
+    OrderRun,
+    is_tagged,
+    pages,
+    record_then_tag,
+    recorded,
+    window_start,
+)
+from prongs.orders_movements import card_gids, movements_of, settle
+from prongs.orders_sweep import RefundSweep, SweepSettings, sweep_refunds
+from prongs.report import Budget, Gate, RunReport
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionsConfig:
+    currency: str  # CURRENCY
+    redeemed_tag: str = "giftbridge-redeemed"  # REDEEMED_TAG
+    order_window_days: int = 60  # ORDER_WINDOW_DAYS: also how far back a fresh sweep looks
+    page_size: int = 25
+    max_orders_per_run: int = 50  # untagged orders handled per run
+    max_pages_per_run: int = 10  # per pass
+    # A finished sweep's next one starts this long before it began, for search-index lag.
+    sweep_overlap: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionsDeps:
+    airtable: AirtablePort
+    shopify: ShopifyPort
+    clock: Clock
+    # Kept by the daemon across runs; a new process starts a full sweep over the window.
+    sweep: RefundSweep = field(default_factory=RefundSweep)
+
+
+def run_once(
+    deps: RedemptionsDeps, config: RedemptionsConfig, budget: Budget, gate: Gate
+) -> RunReport:
+    run = OrderRun(Prong.SHOPIFY_REDEMPTIONS.value, budget, gate)
+    _untagged_pass(deps, config, run)
+    if not run.should_stop():
+        settings = SweepSettings(
+            currency=config.currency,
+            window_days=config.order_window_days,
+            page_size=config.page_size,
+            max_pages=config.max_pages_per_run,
+            overlap=config.sweep_overlap,
+        )
+        sweep_refunds(deps.airtable, deps.shopify, deps.clock, deps.sweep, settings, run)
+    return run.report
+
+
+def _untagged_pass(deps: RedemptionsDeps, config: RedemptionsConfig, run: OrderRun) -> None:
+    since = window_start(deps.clock.now(), config.order_window_days)
+
+    def search(cursor: str | None) -> OrderPage:
+        return deps.shopify.search_orders(
+            created_since=since,
+            without_tag=config.redeemed_tag,
+            paid_by_gift_card=True,
+            after=cursor,
+            page_size=config.page_size,
+        )
+
+    seen: set[str] = set()
+    try:
+        for page in pages(search, None, config.max_pages_per_run):
+            for order in page.orders:
+                if order.id in seen or is_tagged(order, config.redeemed_tag):
+                    continue  # a page boundary repeated it, or the index lagged the tag
+                seen.add(order.id)
+                if len(seen) > config.max_orders_per_run or run.should_stop() or not run.claim():
+                    return
+                run.report.found_work = True
+                try:
+                    run.report.record(_handle(deps, config, order, run))
+                except OrderErrors as exc:
+                    run.order_failed(order, exc)
+                run.between_orders()
+    except OrderErrors as exc:  # the search itself failed
+        run.search_failed("untagged orders paid by gift card", exc)
+
+
+def _handle(
+    deps: RedemptionsDeps, config: RedemptionsConfig, order: ShopifyOrder, run: OrderRun
+) -> str:
+    """Bring one untagged order to its final state; returns the outcome for the report."""
+    airtable, shopify = deps.airtable, deps.shopify
+    if recorded(airtable.order_rows(order.id), OrderKind.REDEMPTION) is not None:
+        shopify.add_tags(order.id, [config.redeemed_tag])
+        return "Tagged"
+    now = deps.clock.now()
+
+    def finish(outcome: OrderOutcome, card_ids: list[str]) -> str:
+        record_then_tag(
+            airtable,
+            shopify,
+            order,
+            kind=OrderKind.REDEMPTION,
+            outcome=outcome,
+            card_ids=card_ids,
+            tag=config.redeemed_tag,
+            now=now,
+        )
+        return outcome.value
+
+    movements = movements_of(order)
+    gids = card_gids(movements)
+    cards = airtable.known_card_ids_by_shopify_id(gids) if gids else {}
+    if not cards:
+        return finish(OrderOutcome.SKIPPED, [])  # historical or online-only cards
+    if order.currency != config.currency:
+        why = f"the order is in {order.currency}"
+        log.warning("order needs attention", order=order.id, name=order.name, why=why)
+        return finish(OrderOutcome.NEEDS_ATTENTION, [row.id for row in cards.values()])
+    result = settle(airtable, shopify, movements, cards, currency=config.currency, now=now)
+    outcome = OrderOutcome.NEEDS_ATTENTION if result.problems else OrderOutcome.PROCESSED
+    for problem in result.problems:
+        log.warning("order needs attention", order=order.id, name=order.name, why=problem)
+    for movement in result.written:
+        run.report.outcomes[movement.action.value] += 1
+    refunded = [cards[m.card_gid].id for m in result.written if m.is_refund]
+    if refunded:
+        airtable.record_order(
+            order_id=order.id,
+            order_name=order.name,
+            kind=OrderKind.REFUND,
+            outcome=outcome,
+            card_ids=tuple(dict.fromkeys(refunded)),
+            processed_at=now,
+        )
+    return finish(outcome, result.card_ids)

@@ -1,0 +1,179 @@
+"""The store-transactions prong: redemptions first, then creations, balance checks, card actions.
+
+Composition root::
+
+    report = run_once(deps, config, budget, gate)
+
+with ``Deps(airtable, shopify, email, certificates, clock)`` and ``StoreConfig(card=CardConfig(
+currency, business_name, code_length, limits, expiry, pepper, code_key), portal_enabled,
+balance_checks_per_hour)`` (the other fields have defaults).
+
+One run: poll Store Redemptions and handle every new (blank) or unfinished (Processing) one; then
+the lower queues in order. Between two lower-priority records, when ``redemption_recheck_seconds``
+(2 s) have passed since the last poll, redemptions are polled again and handled first, so a bulk
+of fifty creations never keeps a till waiting. Redemptions run at ``Priority.REDEMPTION`` at the
+shared limiters, creations at ``Priority.BULK``, the rest at ``NORMAL``.
+
+The run takes the lease (``gate.claim()``) only when it finds a record, before the first effect,
+and does nothing when refused; it heartbeats between records and stops at a record boundary
+(a recovery point) when the budget is spent or after ``max_records_per_run`` records. A record
+is handled at most once per run: one left Processing waits for the next run. A record whose
+handling failed adds one line to ``report.errors``; the run goes on with the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from cards.vocab import Prong
+from clients.errors import ClientError
+from clients.ports import Priority, priority
+from clients.records import (
+    BalanceCheckRequest,
+    CardActionRequest,
+    CreationRequest,
+    RedemptionRequest,
+)
+from prongs import balance_checks, card_actions, creations, redemptions
+from prongs._recipe import (
+    CardConfig,
+    Context,
+    Deps,
+    Handled,
+    StoreConfig,
+    again_if_ambiguous,
+    failure_line,
+    log,
+)
+from prongs.balance_checks import CheckLimits
+from prongs.report import Budget, Gate, RunReport
+
+__all__ = ["CardConfig", "Deps", "StoreConfig", "run_once"]
+
+PRONG = Prong.STORE_TRANSACTIONS.value
+T = TypeVar("T", RedemptionRequest, CreationRequest, BalanceCheckRequest, CardActionRequest)
+
+
+def run_once(deps: Deps, config: StoreConfig, budget: Budget, gate: Gate) -> RunReport:
+    run = _Run(Context(deps, config), budget, gate)
+    run.go()
+    return run.report
+
+
+class _Run:
+    def __init__(self, ctx: Context, budget: Budget, gate: Gate) -> None:
+        self.ctx = ctx
+        self.budget = budget
+        self.gate = gate
+        self.report = RunReport(PRONG)
+        self.claimed = False
+        self.stopped = False
+        self.handled = 0
+        self.seen: set[str] = set()
+        self.last_poll = ctx.deps.clock.monotonic()
+        self.limits: CheckLimits | None = None
+
+    # --- the order of the queues ------------------------------------------------------------
+    def go(self) -> None:
+        self.redemptions()
+        airtable, page = self.ctx.deps.airtable, self.ctx.config.queue_page
+        self.queue(lambda: airtable.pending_creations(page), self.creation, "creations")
+        self.queue(lambda: airtable.pending_balance_checks(page), self.balance, "balance checks")
+        self.queue(lambda: airtable.pending_card_actions(page), self.card_action, "card actions")
+
+    def redemptions(self) -> None:
+        """Handle new redemptions, page after page, until none is left unseen."""
+        airtable, page = self.ctx.deps.airtable, self.ctx.config.queue_page
+        while not self.stopped:
+            self.last_poll = self.ctx.deps.clock.monotonic()
+            with priority(Priority.REDEMPTION):
+                records = self.read(lambda: airtable.pending_redemptions(page), "redemptions")
+            fresh = [r for r in records if r.id not in self.seen]
+            for record in fresh:
+                if not self.may_continue():
+                    return
+                with priority(Priority.REDEMPTION):
+                    self.one(record, redemptions.handle)
+            if not fresh or len(records) < page:
+                return
+
+    def queue(
+        self, read: Callable[[], Sequence[T]], handle: Callable[[Context, T], Handled], what: str
+    ) -> None:
+        if self.stopped:
+            return
+        for record in self.read(read, what):
+            if not self.may_continue():
+                return
+            if self.ctx.deps.clock.monotonic() - self.last_poll >= self.recheck_seconds:
+                self.redemptions()
+                if not self.may_continue():
+                    return
+            if record.id not in self.seen:
+                self.one(record, handle)
+
+    @property
+    def recheck_seconds(self) -> float:
+        return self.ctx.config.redemption_recheck_seconds
+
+    # --- one queue's handlers with their priorities -----------------------------------------
+    def creation(self, ctx: Context, record: CreationRequest) -> Handled:
+        with priority(Priority.BULK):
+            return creations.handle(ctx, record)
+
+    def balance(self, ctx: Context, record: BalanceCheckRequest) -> Handled:
+        if self.limits is None:
+            self.limits = CheckLimits.seeded(ctx)
+        return balance_checks.handle(ctx, record, self.limits)
+
+    def card_action(self, ctx: Context, record: CardActionRequest) -> Handled:
+        return card_actions.handle(ctx, record)
+
+    # --- mechanics --------------------------------------------------------------------------
+    def read(self, call: Callable[[], Sequence[T]], what: str) -> Sequence[T]:
+        try:
+            records = again_if_ambiguous(call)
+        except ClientError as exc:
+            self.report.errors.append(failure_line(f"reading {what}", exc))
+            return ()
+        if records:
+            self.report.found_work = True
+        return records
+
+    def may_continue(self) -> bool:
+        if self.stopped:
+            return False
+        if self.budget.exhausted:
+            self.report.budget_exhausted = True
+            self.stopped = True
+        elif self.handled >= self.ctx.config.max_records_per_run:
+            self.stopped = True
+        return not self.stopped
+
+    def claim(self) -> bool:
+        if not self.claimed:
+            if not self.gate.claim():
+                self.report.skipped = "the lease is held elsewhere or the prong is Paused"
+                self.stopped = True
+                return False
+            self.claimed = True
+        return True
+
+    def one(self, record: T, handle: Callable[[Context, T], Handled]) -> None:
+        if not self.claim():
+            return
+        if self.handled:
+            self.gate.heartbeat()
+        self.seen.add(record.id)
+        self.handled += 1
+        try:
+            result = handle(self.ctx, record)
+        except Exception as exc:  # one record's failure never stops the queue behind it
+            log.exception("record failed", record=record.id, error=type(exc).__name__)
+            self.report.errors.append(failure_line(f"{type(record).__name__} {record.id}", exc))
+            return
+        if result.error:
+            self.report.errors.append(result.error)
+        if result.outcome:
+            self.report.record(result.outcome)
