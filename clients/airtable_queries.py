@@ -1,0 +1,47 @@
+"""Every ``filterByFormula`` giftbridge sends, built ONLY with ``pyairtable.formulas``.
+
+Values are quoted by the library (``'`` and ``\\`` escaped), field names come from
+:mod:`config.layout`; no formula is ever assembled from text by hand, so a hostile value such as
+``x' OR 1=1 OR '`` is matched literally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pyairtable.formulas import AND, EQ, GTE, OR, Field, Formula
+
+from cards.vocab import RequestStatus
+
+#: OR() terms per request: keeps a formula well under Airtable's 16,000-character URL limit.
+MAX_TERMS = 40
+
+
+def equals(field: str, value: str) -> Formula:
+    return EQ(Field(field), value)
+
+
+def pending(status_field: str) -> Formula:
+    """A queue's unfinished records: Status blank (new) or Processing (resume)."""
+    return OR(EQ(Field(status_field), ""), EQ(Field(status_field), RequestStatus.PROCESSING.value))
+
+
+def any_of(field: str, values: Sequence[str]) -> Formula:
+    """``{field}`` equal to one of ``values`` (at most :data:`MAX_TERMS` of them)."""
+    if not values:
+        raise ValueError("any_of needs at least one value")
+    if len(values) > MAX_TERMS:
+        raise ValueError(f"at most {MAX_TERMS} values per formula")
+    terms = [EQ(Field(field), v) for v in values]
+    return terms[0] if len(terms) == 1 else OR(*terms)
+
+
+def at_or_after(field: str, since: datetime) -> Formula:
+    """``{field}`` set and not before ``since`` (an aware datetime)."""
+    return AND(Field(field), GTE(Field(field), since))
+
+
+def chunks(values: Sequence[str], size: int = MAX_TERMS) -> list[list[str]]:
+    unique = list(dict.fromkeys(values))
+    return [unique[i : i + size] for i in range(0, len(unique), size)]

@@ -1,0 +1,105 @@
+"""Recorded traffic (tests/cassettes) replayed through the real adapters with the network off.
+
+``record_mode="none"``: any request the cassette does not hold fails instead of reaching the
+network, and nothing listens on the recorded ports anyway. Re-record with
+``python -m tests.clients.record_cassettes``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from cards.money import Money
+from cards.vocab import Metric
+from clients.factory import Limiters, build_airtable, build_email, build_shopify
+from clients.records import EmailEvent, TransactionKind
+from config.settings import Settings, load_settings
+from tests.clients.cassette_tools import (
+    AIRTABLE_URL,
+    CASSETTES,
+    KLAVIYO_URL,
+    MASK,
+    SHOPIFY_URL,
+    recorder,
+)
+from tests.clients.conftest import fast_policy
+from tests.clients.record_cassettes import CODE, KLAVIYO_KEY, SHOP_TOKEN, TOKEN
+
+NAMES = ["airtable_list.yaml", "shopify_debit.yaml", "klaviyo_event.yaml"]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(
+        _env_file=None,
+        airtable_api_url=AIRTABLE_URL,
+        airtable_content_url=AIRTABLE_URL,
+        airtable_base_id="appRecording00001",
+        shopify_graphql_url=SHOPIFY_URL,
+        klaviyo_api_url=KLAVIYO_URL,
+        call_timeout_seconds=2,
+    )
+
+
+@pytest.fixture
+def closers() -> Iterator[list[Any]]:
+    adapters: list[Any] = []
+    yield adapters
+    for adapter in adapters:
+        adapter.close()
+
+
+def test_an_airtable_listing_replays(settings: Settings, closers: list[Any]) -> None:
+    adapter = build_airtable(settings, TOKEN, Limiters(), retry=fast_policy(attempts=1))
+    closers.append(adapter)
+    with recorder("none").use_cassette("airtable_list.yaml") as cassette:
+        (request,) = adapter.pending_redemptions(10)
+    assert cassette.play_count == 1
+    assert request.code_text == MASK + CODE[-4:] and request.staff_name == "Sam"
+    assert request.amount is not None and str(request.amount) == "12.5"
+
+
+def test_a_shopify_debit_replays(settings: Settings, closers: list[Any]) -> None:
+    adapter = build_shopify(settings, SHOP_TOKEN, Limiters(), retry=fast_policy(attempts=1))
+    closers.append(adapter)
+    with recorder("none").use_cassette("shopify_debit.yaml") as cassette:
+        result = adapter.debit("gid://shopify/GiftCard/1000001", Money.of("12.50", "USD"),
+                               "giftbridge redeem:recA1b2C3d4E5f6G7h")
+    assert cassette.play_count == 1
+    assert result.transaction.kind is TransactionKind.DEBIT
+    assert result.transaction.amount == Money.of("12.50", "USD")
+    assert result.balance_after == Money.of("37.50", "USD")
+
+
+def test_a_klaviyo_event_replays(settings: Settings, closers: list[Any]) -> None:
+    adapter = build_email(settings, KLAVIYO_KEY, Limiters(), retry=fast_policy(attempts=1))
+    closers.append(adapter)
+    event = EmailEvent(Metric.ISSUED, "recipient@example.com",
+                       "create:recA1b2C3d4E5f6G7h:recipient", {"amount": "50.00"},
+                       datetime.now(UTC))
+    with recorder("none").use_cassette("klaviyo_event.yaml") as cassette:
+        adapter.send(event)
+    assert cassette.play_count == 1
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_cassettes_hold_no_token_and_no_plaintext_code(name: str) -> None:
+    text = (CASSETTES / name).read_text("utf-8")
+    for secret in (TOKEN, SHOP_TOKEN, KLAVIYO_KEY, CODE, CODE.lower()):
+        assert secret not in text
+    with recorder("none").use_cassette(name) as cassette:
+        requests = list(cassette.requests)
+    assert requests
+    for request in requests:
+        assert not {k.lower() for k in request.headers} & {"authorization",
+                                                              "x-shopify-access-token"}
+        body = request.body
+        data = json.loads(body) if isinstance(body, str | bytes) and body else body
+        if isinstance(data, dict) and "data" in data:
+            code = data["data"]["attributes"]["properties"].get("code")
+            assert code is None or code.startswith(MASK)
