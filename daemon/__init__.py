@@ -1,0 +1,1 @@
+"""The process: composition root, scheduler, lease, lifecycle, HTTP endpoint, CLI."""

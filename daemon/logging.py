@@ -27,6 +27,7 @@ _KEEP = re.compile(
     r"|gid://shopify/[A-Za-z]+/\d+"  # Shopify GIDs
     r"|(redeem|create|balance|action|order|native|shopify-txn):[A-Za-z0-9:]+"  # action keys
     r"|[0-9a-f]{64}"  # digests are one-way: safe, and searchable
+    r"|run-[0-9a-f]{8}"  # run ids (daemon.runner)
 )
 # A code candidate standing as its own word: a run of 8 to 20 letters and digits, or groups of
 # 4 joined by single spaces, dashes or dots (how people write codes down).

@@ -37,7 +37,8 @@ class ServiceThread:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self._factory(), handle_signals=False)
+        # No access log: each stand-in keeps its own request log for inspection (httpkit).
+        self._runner = web.AppRunner(self._factory(), handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()

@@ -65,3 +65,7 @@ def test_mask_codes_keeps_ordinary_text() -> None:
     assert mask_codes("action key create:recA1b2C3d4E5f6G7:sent:recipient") == (
         "action key create:recA1b2C3d4E5f6G7:sent:recipient"
     )
+
+
+def test_run_ids_stay_readable() -> None:
+    assert mask_codes("run run-3fa9c01b finished") == "run run-3fa9c01b finished"

@@ -1,0 +1,297 @@
+"""The ``giftbridge`` command (console script ``daemon.cli:main``)."""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import os
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+
+from cards.vocab import Prong
+from config.settings import Settings, SettingsError
+from daemon import bootstrap
+from daemon.health import RunResult
+from daemon.lockfile import AlreadyRunning, LockFile
+from daemon.logging import configure
+from daemon.metrics import default_metrics
+from daemon.notify import check_timing
+from daemon.runner import RunOutcome
+
+log = structlog.get_logger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+
+DESCRIPTION = """\
+giftbridge keeps one gift card in step between Shopify, Airtable and Klaviyo.
+
+commands:
+  run          the daemon: every prong on its own schedule until SIGTERM or Ctrl-C;
+               serves /healthz, /metrics and a status page on HTTP_HOST:HTTP_PORT
+  once         one run of each prong (or of --prong NAME), in priority order, then exit;
+               prints one line per prong (ran, skipped and why, or failed and why)
+  sandbox      the local stand-ins for Airtable, Shopify and Klaviyo, in the foreground;
+               prints `export GIFTBRIDGE_...` lines that point a daemon at them
+  check        settings, connectivity, token scopes and the Airtable base layout;
+               names each problem
+  base init    create the missing tables and fields of the Airtable base
+               (select options Airtable cannot add are named: add them by hand)
+
+Settings come from GIFTBRIDGE_* environment variables and .env; with none of the three
+credentials set giftbridge runs against its sandbox (deploy/README.md connects a real shop).
+"""
+
+EPILOG = """\
+exit codes:
+  0  success (once: every prong ran, or was skipped for another owner's lease or Paused)
+  1  a run failed, a check found a problem, or an unexpected error (details with --debug)
+  2  invalid command line or settings (each variable named)
+  3  another local giftbridge process holds the lock on STATE_DIR
+"""
+
+
+class _Failed(Exception):
+    """A one-line error the command reports with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = bootstrap.load()
+    configure(secrets=bootstrap.log_secrets(settings), level="DEBUG" if args.debug else "INFO")
+    for warning in bootstrap.start_warnings(settings):
+        log.warning("start.warning", message=warning)
+    return settings
+
+
+def _lock(settings: Settings) -> LockFile:
+    try:
+        return LockFile(settings.state_dir).acquire()
+    except AlreadyRunning as exc:
+        raise _Failed(str(exc), EXIT_LOCKED) from None
+
+
+# --- commands ------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _enable_faulthandler()
+    lock = _lock(settings)
+    try:
+        assembly = bootstrap.assemble(settings, default_metrics(), http=True, demo=True)
+        try:
+            code = assembly.service.run()
+        finally:
+            assembly.close()
+    finally:
+        lock.release()
+    if code != EXIT_OK:
+        # A run thread did not stop in time; it cannot be killed and would block the exit.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _enable_faulthandler() -> None:
+    """A watchdog SIGABRT then leaves every thread's stack in the journal."""
+    try:
+        faulthandler.enable(file=sys.__stderr__ or sys.stderr)
+    except (AttributeError, ValueError, OSError):  # no real stderr (embedded, captured)
+        log.debug("faulthandler.unavailable")
+
+
+def describe(outcome: RunOutcome) -> str:
+    """One line per prong for ``once``."""
+    report = outcome.report
+    if outcome.result is RunResult.SKIPPED:
+        return f"{outcome.prong}: skipped: {outcome.detail}"
+    if outcome.result is RunResult.FAILED:
+        return f"{outcome.prong}: FAILED after {outcome.seconds:.1f} s: {outcome.detail}"
+    if report is None or report.processed == 0:
+        what = "nothing to do" if report is None or not report.found_work else "processed 0"
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report.outcomes.items()))
+        what = f"processed {report.processed} ({counts})"
+    note = f"; {outcome.detail}" if outcome.detail else ""
+    return f"{outcome.prong}: ran in {outcome.seconds:.1f} s, {what}{note}"
+
+
+def cmd_once(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    lock = _lock(settings)
+    try:
+        assembly = bootstrap.assemble(settings, default_metrics(), http=False)
+        try:
+            wanted = [args.prong] if args.prong else None
+            outcomes = assembly.service.run_once(wanted)
+        finally:
+            assembly.close()
+    finally:
+        lock.release()
+    for outcome in outcomes:
+        print(describe(outcome))
+    expected = 1 if args.prong else len(assembly.service.jobs)
+    if len(outcomes) < expected:
+        print("stopped before every prong ran", file=sys.stderr)
+        return EXIT_FAILED
+    failed = any(o.result is RunResult.FAILED for o in outcomes)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    try:
+        from sandbox import runner  # type: ignore[attr-defined, unused-ignore]
+    except ImportError:
+        raise _Failed(
+            "the sandbox runner (sandbox.runner.main) is not part of this build"
+        ) from None
+    sandbox_main: Callable[[list[str]], int | None] | None = getattr(runner, "main", None)
+    if sandbox_main is None:
+        raise _Failed("the sandbox runner (sandbox.runner.main) is not part of this build")
+    argv = ["--port-base", str(args.port_base)] if args.port_base is not None else []
+    argv += ["--demo"] if args.demo else []
+    return sandbox_main(argv) or EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    print(f"settings: valid ({settings.mode.value} mode)")
+    check_timing(
+        call_timeout=settings.call_timeout_seconds,
+        run_budget=settings.run_budget_seconds,
+        lease=settings.lease_seconds,
+        watchdog=None,
+    )
+    problems = _state_dir_problems(settings)
+    settings, stop_sandbox = bootstrap.connect(settings)
+    try:
+        clients = bootstrap.build_clients(settings, default_metrics())
+        try:
+            problems += bootstrap.preflight_problems(settings, clients)
+        finally:
+            clients.close()
+    finally:
+        stop_sandbox()
+    for problem in problems:
+        print(f"problem: {problem}")
+    if problems:
+        return EXIT_FAILED
+    print("check: everything giftbridge needs is in place")
+    return EXIT_OK
+
+
+def _state_dir_problems(settings: Settings) -> list[str]:
+    state = settings.state_dir
+    try:
+        state.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        return [f"STATE_DIR {state} cannot be created: {exc.strerror}"]
+    if not os.access(state, os.W_OK):
+        return [f"STATE_DIR {state} is not writable by this user"]
+    try:
+        LockFile(state).acquire().release()
+    except AlreadyRunning as exc:
+        print(f"note: {exc}")  # a running daemon is not a problem for check
+    return []
+
+
+def cmd_base_init(args: argparse.Namespace) -> int:
+    settings, stop_sandbox = bootstrap.connect(_settings(args))
+    try:
+        clients = bootstrap.build_clients(settings, default_metrics())
+        try:
+            if clients.base_admin is None:
+                raise _Failed("no Metadata API adapter: cannot create tables")
+            print(clients.base_admin.init())
+        finally:
+            clients.close()
+    finally:
+        stop_sandbox()
+    return EXIT_OK
+
+
+# --- parser ---------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="debug logging, and full tracebacks instead of one-line errors",
+    )
+    parser = argparse.ArgumentParser(
+        prog="giftbridge",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], text: str) -> Any:
+        sub = commands.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=EPILOG,
+            parents=[common],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("run", cmd_run, "run the daemon until SIGTERM or Ctrl-C")
+    once = add("once", cmd_once, "run each prong once (or one prong) and exit")
+    once.add_argument("--prong", choices=[p.value for p in Prong], help="only this prong")
+    sandbox = add("sandbox", cmd_sandbox, "run the local stand-ins in the foreground")
+    sandbox.add_argument(
+        "--port-base",
+        type=int,
+        metavar="N",
+        help="Airtable on N, Shopify on N+1, Klaviyo on N+2 (default 8701)",
+    )
+    sandbox.add_argument("--demo", action="store_true", help="add demo traffic")
+    add("check", cmd_check, "check settings, connectivity, token scopes and the base layout")
+    base = add("base", _needs_subcommand, "manage the Airtable base")
+    base_commands = base.add_subparsers(dest="base_command", metavar="ACTION", required=True)
+    init = base_commands.add_parser(
+        "init", help="create missing tables and fields", parents=[common]
+    )
+    init.set_defaults(handler=cmd_base_init)
+    return parser
+
+
+def _needs_subcommand(args: argparse.Namespace) -> int:
+    raise _Failed("base: name an action (init)", EXIT_USAGE)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.debug = getattr(args, "debug", False)
+    try:
+        code: int = args.handler(args)
+        return code
+    except _Failed as exc:
+        return _report(args, exc, str(exc), exc.code)
+    except SettingsError as exc:
+        return _report(args, exc, str(exc), EXIT_USAGE)
+    except bootstrap.PreflightFailed as exc:
+        lines = "\n  ".join(exc.problems)
+        return _report(args, exc, f"start checks failed:\n  {lines}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        return _report(args, None, "interrupted", EXIT_FAILED)
+    except Exception as exc:
+        return _report(args, exc, f"{type(exc).__name__}: {exc}", EXIT_FAILED)
+
+
+def _report(args: argparse.Namespace, exc: BaseException | None, line: str, code: int) -> int:
+    if args.debug and exc is not None:
+        traceback.print_exception(exc)
+    print(f"giftbridge {args.command}: error: {line}", file=sys.stderr)
+    return code

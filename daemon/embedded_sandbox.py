@@ -1,0 +1,117 @@
+"""Sandbox mode: ``giftbridge sandbox`` in a child process, its export lines as our settings.
+
+With none of the three credentials set, the daemon starts the stand-ins in their own process
+(so the daemon stays small and the stand-ins keep their real rate limits and wire formats),
+reads the ``export GIFTBRIDGE_...='...'`` lines it prints, and then runs exactly as it would
+against a real shop. The child runs in its own session: Ctrl-C in the terminal stops the daemon,
+which finishes its in-flight work against a still-running sandbox and then stops the child.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from config.settings import Settings
+
+_EXPORT = re.compile(r"^export (GIFTBRIDGE_[A-Z_]+)='([^']*)'$")
+_SECRETS = {"airtable_token", "shopify_access_token", "klaviyo_api_key", "code_pepper", "code_key"}
+EXPECTED_LINES = 11
+DEFAULT_PORT_BASE = 8701
+DEMO_SKU = "GC-DEMO"  # the SKU the demo traffic sells (sandbox.demo)
+
+
+class SandboxStartFailed(RuntimeError):
+    """The embedded sandbox did not come up; the message says why."""
+
+
+def _ports_free(base: int) -> bool:
+    for port in range(base, base + 3):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+@dataclass
+class EmbeddedSandbox:
+    process: subprocess.Popen[bytes]
+    environment: dict[str, str]
+
+    @classmethod
+    def start(
+        cls, state_dir: Path, *, demo: bool, currency: str = "USD", timeout: float = 30.0
+    ) -> EmbeddedSandbox:
+        """Start the child on ports 8701-8703 (or free ones if taken) and read its lines."""
+        port_base = DEFAULT_PORT_BASE if _ports_free(DEFAULT_PORT_BASE) else 0
+        command = [sys.executable, "-m", "daemon", "sandbox", "--port-base", str(port_base)]
+        command += ["--demo"] if demo else []
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
+        env.update(GIFTBRIDGE_STATE_DIR=str(state_dir), GIFTBRIDGE_CURRENCY=currency)
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command, stdout=subprocess.PIPE, stderr=None, env=env, start_new_session=True
+        )
+        sandbox = cls(process, {})
+        try:
+            sandbox._read_environment(timeout)
+        except BaseException:
+            sandbox.stop()
+            raise
+        return sandbox
+
+    def _read_environment(self, timeout: float) -> None:
+        stdout = self.process.stdout
+        if stdout is None:
+            raise SandboxStartFailed("the sandbox's output is not connected")
+        deadline, pending = time.monotonic() + timeout, b""
+        while len(self.environment) < EXPECTED_LINES:
+            remaining = deadline - time.monotonic()
+            ready, _, _ = select.select([stdout], [], [], max(remaining, 0))
+            if not ready:
+                raise SandboxStartFailed(f"the sandbox printed no environment in {timeout} s")
+            chunk = os.read(stdout.fileno(), 65536)  # raw: select and a read buffer disagree
+            if not chunk:
+                raise SandboxStartFailed(
+                    f"the sandbox exited with code {self.process.wait()} before it was ready "
+                    "(its log lines above say why)"
+                )
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                match = _EXPORT.match(line.decode("utf-8", "replace").strip())
+                if match:
+                    self.environment[match.group(1)] = match.group(2)
+
+    def settings_for(self, settings: Settings) -> Settings:
+        """``settings`` pointed at this sandbox (URLs, credentials, base, shop, pepper, key).
+
+        The demo sells a gift-card SKU, so when no SKUs are configured the demo's is used."""
+        update: dict[str, object] = {}
+        for name, value in self.environment.items():
+            field = name.removeprefix("GIFTBRIDGE_").lower()
+            update[field] = SecretStr(value) if field in _SECRETS else value
+        if not settings.gift_card_skus:
+            update["shopify_gift_card_skus"] = DEMO_SKU
+        return settings.model_copy(update=update)
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()

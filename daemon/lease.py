@@ -1,0 +1,292 @@
+"""The Status table: one row per prong, a lease per run, and the operators' dashboard.
+
+:class:`StatusBoard` owns every Status call. It reads all rows in ONE request per tick (a cache
+the prongs' pre-checks share), creates a missing row once, and writes an idle heartbeat
+(``Heartbeat At``) at most once a minute per prong so operators can see the daemon is alive.
+
+:class:`Lease` implements :class:`prongs.report.Gate` for one run:
+
+- ``claim()`` (before the run's first effect) re-reads the rows; skips when State is Paused or
+  another owner's lease is live; takes over a stale lease with a log line; writes Executing, Owner,
+  Lease Expires At, Heartbeat At and Last Started At.
+- ``heartbeat()`` (between records) renews at most once a minute: re-read, and if an operator set
+  Paused or someone else took the lease meanwhile, stop the run at its next recovery point.
+- ``release()`` runs in every case, also after an exception: re-read; leave a Paused set meanwhile
+  as it is (State untouched); else Offline; plus the run's figures. A run that never claimed
+  writes nothing; a lease lost to another owner is not written over.
+
+Airtable cannot make this atomic (no compare-and-set): the lock file stops a second local process
+and the exactly-once recipe, not the lease, keeps the money right.
+
+Idle cost (DESIGN.md: at most 0.5 Airtable requests/s at the default tick), see
+:func:`idle_request_rate`: each tick = the queue polls of every prong + 1 Status read; plus one
+heartbeat write per prong per minute. Default: store-transactions polls 4 queues, the Shopify
+prongs touch Airtable only when Shopify shows work, so (4 + 1) / 15 + 3 / 60 = 0.38 requests/s.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from cards.vocab import ProngState
+from clients.ports import AirtablePort, Clock
+from clients.records import CellValue, Changes, StatusRow
+from config.layout import Status
+from daemon.logging import mask_codes
+from prongs.report import RunReport
+
+log = structlog.get_logger(__name__)
+
+HEARTBEAT_SECONDS = 60.0
+# Status field name -> StatusRow attribute, to keep the cache in step with our own writes.
+_ROW_ATTRS = {
+    Status.STATE: "state",
+    Status.OWNER: "owner",
+    Status.LEASE_EXPIRES_AT: "lease_expires_at",
+    Status.HEARTBEAT_AT: "heartbeat_at",
+    Status.LAST_STARTED_AT: "last_started_at",
+    Status.LAST_FINISHED_AT: "last_finished_at",
+    Status.LAST_SUCCESS_AT: "last_success_at",
+    Status.LAST_RUN_PROCESSED: "last_run_processed",
+    Status.LAST_ERROR: "last_error",
+}
+LAST_ERROR_MAX = 1000
+
+
+def idle_request_rate(
+    tick_seconds: float,
+    queue_polls_per_tick: int,
+    prongs: int,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> float:
+    """Airtable requests per second with nothing to do: polls and one Status read per tick,
+    one idle heartbeat per prong per ``heartbeat`` seconds; no lease traffic at all."""
+    return (queue_polls_per_tick + 1) / tick_seconds + prongs / heartbeat
+
+
+class StatusBoard:
+    """Every Status row call goes through here (thread-safe; shared by all prong threads)."""
+
+    def __init__(self, airtable: AirtablePort, prongs: Sequence[str], clock: Clock) -> None:
+        self._airtable = airtable
+        self._prongs = tuple(prongs)
+        self._clock = clock
+        self._rows: dict[str, StatusRow] = {}
+        self._last_write: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._warned_duplicates: set[str] = set()
+
+    @property
+    def prongs(self) -> tuple[str, ...]:
+        return self._prongs
+
+    def refresh(self) -> dict[str, StatusRow]:
+        """One read of all rows (plus a create for each missing prong, once ever)."""
+        rows = self._airtable.status_rows()
+        by_prong: dict[str, StatusRow] = {}
+        for row in sorted(rows, key=lambda r: r.id):
+            if row.prong in by_prong:
+                if row.prong not in self._warned_duplicates:
+                    self._warned_duplicates.add(row.prong)
+                    log.warning("status.duplicate_row", prong=row.prong, ignored=row.id)
+                continue
+            by_prong[row.prong] = row
+        for prong in self._prongs:
+            if prong not in by_prong:
+                by_prong[prong] = self._airtable.create_status_row(
+                    prong, {Status.STATE: ProngState.OFFLINE}
+                )
+                log.info("status.row_created", prong=prong, record_id=by_prong[prong].id)
+        with self._lock:
+            self._rows = by_prong
+        return dict(by_prong)
+
+    def cached(self, prong: str) -> StatusRow | None:
+        with self._lock:
+            return self._rows.get(prong)
+
+    def reread(self, prong: str) -> StatusRow:
+        return self.refresh()[prong]
+
+    def update(self, prong: str, record_id: str, changes: Changes) -> None:
+        """Write, and apply the same changes to the cached row (the status page shows it)."""
+        self._airtable.update_status_row(record_id, changes)
+        with self._lock:
+            self._last_write[prong] = self._clock.monotonic()
+            row = self._rows.get(prong)
+            if row is not None and row.id == record_id:
+                fields: dict[str, Any] = {
+                    _ROW_ATTRS[k]: v for k, v in changes.items() if k in _ROW_ATTRS
+                }
+                self._rows[prong] = replace(row, **fields)
+
+    def write_idle_heartbeats(self, busy: Iterable[str], owner: str) -> int:
+        """Heartbeat At on each row we did not write for a minute; returns the writes made.
+
+        Skips prongs with a run in flight (their lease heartbeats) and rows leased live by
+        another owner (their heartbeat is theirs to write). Only Heartbeat At is written, so
+        an operator's concurrent Paused is never overwritten."""
+        now, mono, busy = self._clock.now(), self._clock.monotonic(), set(busy)
+        due = []
+        with self._lock:
+            for prong in self._prongs:
+                row = self._rows.get(prong)
+                last = self._last_write.get(prong)
+                if row is None or prong in busy:
+                    continue
+                if last is not None and mono - last < HEARTBEAT_SECONDS:
+                    continue
+                if _live_elsewhere(row, owner, now):
+                    continue
+                due.append((prong, row.id))
+        for prong, record_id in due:
+            self.update(prong, record_id, {Status.HEARTBEAT_AT: now})
+        return len(due)
+
+
+def _live_elsewhere(row: StatusRow, owner: str, now: datetime) -> bool:
+    return (
+        row.state is ProngState.EXECUTING
+        and row.owner is not None
+        and row.owner != owner
+        and row.lease_expires_at is not None
+        and row.lease_expires_at > now
+    )
+
+
+class Lease:
+    """The Gate of one run of one prong."""
+
+    def __init__(
+        self,
+        board: StatusBoard,
+        prong: str,
+        owner: str,
+        clock: Clock,
+        lease_seconds: float,
+        stop: threading.Event,
+    ) -> None:
+        self._board = board
+        self._prong = prong
+        self._owner = owner
+        self._clock = clock
+        self._lease = timedelta(seconds=lease_seconds)
+        self._stop = stop
+        self._record_id: str | None = None
+        self._last_write = 0.0
+        self.skip_reason: str | None = None
+        self.lost: str | None = None  # why the run was told to stop early
+
+    @property
+    def claimed(self) -> bool:
+        return self._record_id is not None
+
+    def claim(self) -> bool:
+        if self._record_id is not None:
+            return True
+        if self.skip_reason is not None:
+            return False
+        if self._stop.is_set():
+            self.skip_reason = "stopping"
+            return False
+        row = self._board.reread(self._prong)
+        now = self._clock.now()
+        if row.state is ProngState.PAUSED:
+            self.skip_reason = "Paused"
+            return False
+        if _live_elsewhere(row, self._owner, now):
+            until = row.lease_expires_at.isoformat() if row.lease_expires_at else "?"
+            self.skip_reason = f"lease held by {row.owner} until {until}"
+            return False
+        if row.state is ProngState.EXECUTING and row.owner not in (None, self._owner):
+            log.warning(
+                "lease.taken_over",
+                prong=self._prong,
+                previous_owner=row.owner,
+                expired_at=row.lease_expires_at.isoformat() if row.lease_expires_at else None,
+            )
+        self._board.update(
+            self._prong,
+            row.id,
+            {
+                Status.STATE: ProngState.EXECUTING,
+                Status.OWNER: self._owner,
+                Status.LEASE_EXPIRES_AT: now + self._lease,
+                Status.HEARTBEAT_AT: now,
+                Status.LAST_STARTED_AT: now,
+            },
+        )
+        self._record_id = row.id
+        self._last_write = self._clock.monotonic()
+        log.info("lease.claimed", prong=self._prong, owner=self._owner)
+        return True
+
+    def heartbeat(self) -> None:
+        if self._record_id is None:
+            return
+        if self._clock.monotonic() - self._last_write < HEARTBEAT_SECONDS:
+            return
+        try:
+            self._renew()
+        except Exception as exc:  # the lease has margin; a failed renewal must not fail a record
+            log.warning("lease.renew_failed", prong=self._prong, error=str(exc))
+
+    def _renew(self) -> None:
+        row = self._board.reread(self._prong)
+        now = self._clock.now()
+        self._last_write = self._clock.monotonic()
+        if row.state is ProngState.PAUSED:
+            self._halt("Paused by an operator during the run")
+            return
+        if row.owner not in (None, self._owner):
+            self._halt(f"lease taken over by {row.owner}")
+            return
+        self._board.update(
+            self._prong,
+            row.id,
+            {Status.LEASE_EXPIRES_AT: now + self._lease, Status.HEARTBEAT_AT: now},
+        )
+
+    def _halt(self, why: str) -> None:
+        self.lost = why
+        self._stop.set()  # the run's Budget: it stops at its next recovery point
+        log.warning("lease.run_halted", prong=self._prong, reason=why)
+
+    def release(self, report: RunReport | None, error: str | None) -> None:
+        """End of the run, whatever happened; never raises."""
+        if self._record_id is None:
+            return
+        try:
+            self._write_release(report, error)
+        except Exception as exc:  # the lease expires on its own; say so and move on
+            log.error("lease.release_failed", prong=self._prong, error=str(exc))
+
+    def _write_release(self, report: RunReport | None, error: str | None) -> None:
+        row = self._board.reread(self._prong)
+        if row.owner not in (None, self._owner):
+            log.warning("lease.lost", prong=self._prong, new_owner=row.owner)
+            return
+        now = self._clock.now()
+        problem = error or ("; ".join(report.errors) if report and report.errors else None)
+        changes: dict[str, CellValue] = {
+            Status.LEASE_EXPIRES_AT: None,
+            Status.HEARTBEAT_AT: now,
+            Status.LAST_FINISHED_AT: now,
+            Status.LAST_RUN_PROCESSED: report.processed if report else 0,
+            Status.LAST_ERROR: mask_codes(problem)[:LAST_ERROR_MAX] if problem else None,
+        }
+        if problem is None:
+            changes[Status.LAST_SUCCESS_AT] = now
+        if row.state is ProngState.PAUSED:
+            log.info("lease.released_paused", prong=self._prong)  # Paused stays as it is
+        else:
+            changes[Status.STATE] = ProngState.OFFLINE
+        self._board.update(self._prong, row.id, changes)
+        self._record_id = None
+        log.info("lease.released", prong=self._prong, processed=changes[Status.LAST_RUN_PROCESSED])

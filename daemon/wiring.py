@@ -1,0 +1,67 @@
+"""Settings -> each prong's deps and config -> one ProngJob per prong, in priority order."""
+
+from __future__ import annotations
+
+from cards.vocab import Prong
+from clients.ports import Clock
+from config.settings import Settings
+from daemon.runner import ProngJob
+from prongs import shopify_purchases, shopify_redemptions, store_transactions
+from prongs._recipe import CardConfig, Deps, StoreConfig
+from prongs.report import Budget, Gate, RunReport
+
+# Airtable requests an idle run makes: the store prong polls its four queues; the Shopify
+# prongs touch Airtable only when Shopify shows them an order.
+STORE_QUEUES = 4
+
+
+def card_config(settings: Settings) -> CardConfig:
+    if settings.code_pepper is None or settings.code_key is None:
+        raise ValueError("the pepper and the sealing key are required to run the prongs")
+    return CardConfig(
+        currency=settings.currency,
+        business_name=settings.business_name,
+        code_length=settings.code_length,
+        limits=settings.amount_limits,
+        expiry=settings.expiry,
+        pepper=settings.code_pepper.get_secret_value(),
+        code_key=settings.code_key.get_secret_value(),
+    )
+
+
+def prong_jobs(settings: Settings, deps: Deps, clock: Clock) -> list[ProngJob]:
+    """The three prongs; deps and configs are built once and reused by every run (the
+    redemptions prong keeps its late-refund sweep mark in its deps between runs)."""
+    card = card_config(settings)
+    store = StoreConfig(
+        card=card,
+        portal_enabled=settings.portal_enabled,
+        balance_checks_per_hour=settings.balance_checks_per_hour,
+    )
+    purchases = shopify_purchases.PurchasesConfig(
+        card=card,
+        gift_card_skus=settings.gift_card_skus,
+        processed_tag=settings.processed_tag,
+        order_window_days=settings.order_window_days,
+    )
+    redemptions = shopify_redemptions.RedemptionsConfig(
+        currency=settings.currency,
+        redeemed_tag=settings.redeemed_tag,
+        order_window_days=settings.order_window_days,
+    )
+    redemption_deps = shopify_redemptions.RedemptionsDeps(deps.airtable, deps.shopify, clock)
+
+    def run_store(budget: Budget, gate: Gate) -> RunReport:
+        return store_transactions.run_once(deps, store, budget, gate)
+
+    def run_purchases(budget: Budget, gate: Gate) -> RunReport:
+        return shopify_purchases.run_once(deps, purchases, budget, gate)
+
+    def run_redemptions(budget: Budget, gate: Gate) -> RunReport:
+        return shopify_redemptions.run_once(redemption_deps, redemptions, budget, gate)
+
+    return [
+        ProngJob(Prong.STORE_TRANSACTIONS.value, run_store, airtable_polls_per_tick=STORE_QUEUES),
+        ProngJob(Prong.SHOPIFY_PURCHASES.value, run_purchases, airtable_polls_per_tick=0),
+        ProngJob(Prong.SHOPIFY_REDEMPTIONS.value, run_redemptions, airtable_polls_per_tick=0),
+    ]

@@ -1,0 +1,1 @@
+"""Tests of the daemon: lifecycle, lease, scheduler, endpoint, CLI."""

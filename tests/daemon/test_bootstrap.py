@@ -1,0 +1,136 @@
+"""The composition root: settings -> knobs, sandbox secrets, seams, start checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+
+from config.settings import Mode, Settings, load_settings
+from daemon import bootstrap
+from daemon.metrics import Metrics
+from tests.fakes import World
+
+LIVE = {
+    "airtable_token": "patLIVE0123456789",
+    "shopify_access_token": "shpat_0123456789",
+    "klaviyo_api_key": "pk_0123456789",
+    "airtable_base_id": "appABCDEFGHIJKLMN",
+    "shopify_shop": "my-shop.myshopify.com",
+    "code_pepper": "p" * 40,
+    "code_key": Fernet.generate_key().decode(),
+}
+
+
+def _settings(tmp_path: Path, **values: Any) -> Settings:
+    return load_settings(state_dir=tmp_path, _env_file=None, **values)
+
+
+def test_sandbox_mode_starts_the_stand_ins_and_keeps_pepper_and_key(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    assert settings.mode is Mode.SANDBOX and settings.code_key is None
+    keys = []
+    for _ in range(2):
+        connected, stop = bootstrap.connect(settings)
+        try:
+            assert connected.mode is Mode.LIVE  # it now names a shop: the sandbox's
+            assert connected.airtable_api_url.startswith("http://127.0.0.1:")
+            assert connected.graphql_url is not None and "127.0.0.1" in connected.graphql_url
+            assert connected.gift_card_skus == {"GC-DEMO"}
+            assert connected.code_key is not None and connected.code_pepper is not None
+            keys.append(connected.code_key.get_secret_value())
+            clients = bootstrap.build_clients(connected, Metrics())
+            try:
+                assert bootstrap.preflight_problems(connected, clients) == []
+            finally:
+                clients.close()
+        finally:
+            stop()
+    assert keys[0] == keys[1]  # kept in STATE_DIR: sealed codes open after a restart
+
+
+def test_live_settings_are_used_as_given(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, **LIVE)
+    connected, stop = bootstrap.connect(settings)
+    assert connected is settings
+    stop()
+    assert not (tmp_path / "sandbox").exists()
+    secrets = bootstrap.log_secrets(settings)
+    assert LIVE["airtable_token"] in secrets and LIVE["code_key"] in secrets
+
+
+def test_service_config_carries_every_timing_knob(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, tick_seconds=30, lease_seconds=120, http_port=9999)
+    config = bootstrap.service_config(settings)
+    assert (config.tick_seconds, config.lease_seconds, config.http_port) == (30, 120, 9999)
+    assert config.stall_seconds == 120 + 60
+    assert bootstrap.service_config(settings, http=False).http_port is None
+
+
+def test_sandbox_settings_need_connect_and_jobs_come_in_priority_order(
+    tmp_path: Path, world: World
+) -> None:
+    settings = _settings(tmp_path)
+    with pytest.raises(bootstrap.NotWired, match="connect"):
+        bootstrap.build_clients(settings, Metrics())
+    clients = bootstrap.Clients(world.airtable, world.shopify, world.email, world.certificates)
+    jobs = bootstrap.build_prong_jobs(_settings(tmp_path, **LIVE), clients)
+    assert [j.name for j in jobs] == [
+        "store-transactions",
+        "shopify-purchases",
+        "shopify-redemptions",
+    ]
+    assert sum(j.airtable_polls_per_tick for j in jobs) == 4
+
+
+def test_assemble_closes_the_clients_when_start_checks_fail(
+    tmp_path: Path, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[str] = []
+    clients = bootstrap.Clients(
+        world.airtable,
+        world.shopify,
+        world.email,
+        world.certificates,
+        closers=[lambda: closed.append("airtable")],
+    )
+    monkeypatch.setattr(bootstrap, "build_clients", lambda s, m: clients)
+    with pytest.raises(bootstrap.PreflightFailed) as failed:
+        bootstrap.assemble(_settings(tmp_path), Metrics())
+    assert failed.value.problems == ["airtable: no Metadata API adapter to check the base layout"]
+    assert closed == ["airtable"]
+
+
+def test_a_write_scope_covers_its_read_scope(tmp_path: Path, world: World) -> None:
+    world.shopify.scopes.discard("read_orders")  # write_orders is still granted
+    clients = bootstrap.Clients(world.airtable, world.shopify, world.email, world.certificates)
+    problems = bootstrap.preflight_problems(_settings(tmp_path), clients)
+    assert not [p for p in problems if "scope" in p]
+
+
+def test_systemd_credentials_win_over_the_environment(tmp_path: Path) -> None:
+    creds = tmp_path / "creds"
+    creds.mkdir()
+    (creds / "giftbridge_airtable_token").write_text("patFROMCREDENTIAL\n")
+    (creds / "GIFTBRIDGE_CODE_PEPPER").write_text("q" * 40)
+    (creds / "unrelated").write_text("ignored")
+    found = bootstrap.credential_overrides({"CREDENTIALS_DIRECTORY": str(creds)})
+    assert found == {"airtable_token": "patFROMCREDENTIAL", "code_pepper": "q" * 40}
+    assert bootstrap.credential_overrides({}) == {}
+
+
+def test_live_settings_build_the_real_adapters_and_close_them(tmp_path: Path) -> None:
+    urls = {
+        "airtable_api_url": "http://127.0.0.1:9",
+        "airtable_content_url": "http://127.0.0.1:9",
+        "klaviyo_api_url": "http://127.0.0.1:9",
+        "shopify_graphql_url": "http://127.0.0.1:9/admin/api/2025-10/graphql.json",
+    }
+    clients = bootstrap.build_clients(_settings(tmp_path, **LIVE, **urls), Metrics())
+    try:
+        assert clients.base_admin is not None
+        assert len(clients.closers) >= 4  # every adapter with a session is closed at the end
+    finally:
+        clients.close()
