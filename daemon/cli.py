@@ -14,13 +14,14 @@ import structlog
 
 from cards.vocab import Prong
 from config.settings import Settings, SettingsError
-from daemon import bootstrap
+from daemon import bootstrap, card_commands
 from daemon.health import RunResult
 from daemon.lockfile import AlreadyRunning, LockFile
 from daemon.logging import configure
 from daemon.metrics import default_metrics
 from daemon.notify import check_timing
 from daemon.runner import RunOutcome
+from prongs.card_view import CardNotFound
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +41,10 @@ commands:
                names each problem
   base init    create the missing tables and fields of the Airtable base
                (select options Airtable cannot add are named: add them by hand)
+  card show    one card: record, status, balance in Airtable and Shopify, recent
+               transactions (by record id rec... or by code; the code stays masked)
+  card pdf     the printable certificate with the full code, certificate-<last 4>.pdf
+               (or --out FILE): for the card's holder only
 
 Settings come from GIFTBRIDGE_* environment variables and .env; with none of the three
 credentials set giftbridge runs against its sandbox (deploy/README.md connects a real shop).
@@ -264,7 +269,45 @@ def build_parser() -> argparse.ArgumentParser:
         "init", help="create missing tables and fields", parents=[common]
     )
     init.set_defaults(handler=cmd_base_init)
+    card = add("card", _needs_card_action, "look at one card, or print its certificate")
+    card_actions = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
+    show = card_actions.add_parser(
+        "show",
+        parents=[common],
+        help="a card's record, Shopify balance and recent transactions (the code stays masked)",
+    )
+    show.add_argument("card", metavar="CARD", help="a Gift Cards record id (rec...) or the code")
+    show.set_defaults(handler=cmd_card_show)
+    pdf = card_actions.add_parser(
+        "pdf",
+        parents=[common],
+        help="write the printable certificate with the full code (certificate-<last 4>.pdf)",
+    )
+    pdf.add_argument("card", metavar="CARD", help="a Gift Cards record id (rec...) or the code")
+    pdf.add_argument("--out", metavar="FILE", help="where to write the PDF")
+    pdf.set_defaults(handler=cmd_card_pdf)
     return parser
+
+
+def _needs_card_action(args: argparse.Namespace) -> int:
+    raise _Failed("card: name an action (show, pdf)", EXIT_USAGE)
+
+
+def cmd_card_show(args: argparse.Namespace) -> int:
+    return _card(card_commands.cmd_show, args)
+
+
+def cmd_card_pdf(args: argparse.Namespace) -> int:
+    return _card(card_commands.cmd_pdf, args)
+
+
+def _card(
+    command: Callable[[argparse.Namespace, Callable[[], Settings]], int], args: argparse.Namespace
+) -> int:
+    try:
+        return command(args, lambda: _settings(args))
+    except CardNotFound as exc:
+        raise _Failed(f"card: {exc}") from None
 
 
 def _needs_subcommand(args: argparse.Namespace) -> int:

@@ -1,0 +1,129 @@
+"""Idle footprint of the real daemon: CPU, resident memory and Airtable requests per second.
+
+Starts ``giftbridge sandbox`` (no demo traffic) and ``giftbridge run`` pointed at it by the
+sandbox's export lines, each in its own process, lets the daemon settle, then measures the
+daemon process for ``--seconds`` (default 60): CPU time from /proc, peak VmRSS, and the Airtable
+requests the sandbox logged in that window. Targets (DESIGN.md): under 1% of a core, under
+150 MB resident, at most 0.5 Airtable requests per second. Exits 1 if one is missed.
+
+    .venv/bin/python -m bench.bench_idle [--seconds 60] [--settle 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+EXPORT = re.compile(r"^export (GIFTBRIDGE_[A-Z_]+)='([^']*)'$")
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE_PORT_BASE = 28701
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _airtable_requests(url: str, since: float, until: float) -> int:
+    with urllib.request.urlopen(f"{url}/_sandbox/requests", timeout=10) as answer:  # noqa: S310
+        entries = json.load(answer)["requests"]
+    return sum(1 for e in entries if since <= e["time"] < until and e["path"].startswith("/v0/"))
+
+
+def _start_sandbox(state: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
+    env["GIFTBRIDGE_STATE_DIR"] = str(state / "sandbox-process")
+    proc = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "daemon", "sandbox", "--port-base", str(PAGE_PORT_BASE)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    exports: dict[str, str] = {}
+    while len(exports) < 11:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit("the sandbox did not start")
+        match = EXPORT.match(line.strip())
+        if match:
+            exports[match.group(1)] = match.group(2)
+    return proc, exports
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--settle", type=float, default=20.0)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        state = Path(tmp)
+        sandbox, exports = _start_sandbox(state)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
+        env.update(
+            exports,
+            GIFTBRIDGE_STATE_DIR=str(state / "daemon"),
+            GIFTBRIDGE_HTTP_PORT=str(PAGE_PORT_BASE + 10),
+        )
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "daemon", "run"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            time.sleep(args.settle)
+            if daemon.poll() is not None:
+                raise SystemExit(f"the daemon exited with {daemon.returncode}")
+            start, cpu0 = time.time(), _cpu_seconds(daemon.pid)
+            peak = 0.0
+            while time.time() - start < args.seconds:
+                peak = max(peak, _rss_mb(daemon.pid))
+                time.sleep(1)
+            end, cpu1 = time.time(), _cpu_seconds(daemon.pid)
+            requests = _airtable_requests(exports["GIFTBRIDGE_AIRTABLE_API_URL"], start, end)
+        finally:
+            for proc in (daemon, sandbox):
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+            if sandbox.stdout:
+                sandbox.stdout.close()
+    elapsed = end - start
+    cpu_pct = 100 * (cpu1 - cpu0) / elapsed
+    rate = requests / elapsed
+    rows = [
+        ("CPU, % of one core", cpu_pct, 1.0),
+        ("resident memory, MB (peak)", peak, 150.0),
+        ("Airtable requests per second", rate, 0.5),
+    ]
+    print(f"idle daemon over {elapsed:.0f} s (after {args.settle:.0f} s to settle)")
+    missed = False
+    for name, value, target in rows:
+        ok = value < target if "CPU" in name or "memory" in name else value <= target
+        missed |= not ok
+        print(
+            f"  {name:<32} {value:8.3f}   target {'<' if 'req' not in name else '<='} "
+            f"{target:g}   {'ok' if ok else 'MISSED'}"
+        )
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""``giftbridge card show|pdf``: look at one card, or print its certificate with the full code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from cards.codes import mask_last4
+from clients.records import CardRow, ShopifyCard
+from config.settings import Settings
+from daemon import bootstrap
+from daemon.clock import SystemClock
+from daemon.metrics import default_metrics
+from daemon.wiring import card_config
+from prongs import card_view
+from prongs._recipe import CardConfig, Deps
+
+
+@contextmanager
+def _deps(settings_loader: Callable[[], Settings]) -> Iterator[tuple[Deps, CardConfig]]:
+    settings, stop_sandbox = bootstrap.connect(settings_loader())
+    try:
+        clients = bootstrap.build_clients(settings, default_metrics())
+        try:
+            deps = Deps(
+                clients.airtable,
+                clients.shopify,
+                clients.email,
+                clients.certificates,
+                SystemClock(),
+            )
+            yield deps, card_config(settings)
+        finally:
+            clients.close()
+    finally:
+        stop_sandbox()
+
+
+def describe(view: card_view.CardView) -> list[str]:
+    """Lines a person reads; never the code, only its masked form."""
+    row, card = view.row, view.shopify
+    lines = [_title(row, card)]
+
+    def add(name: str, value: object) -> None:
+        if value not in (None, "", ()):
+            lines.append(f"  {name:<13}{value}")
+
+    if row is not None:
+        add("status", row.status.value if row.status else "(blank)")
+        add("balance", row.balance)
+        add("initial value", row.initial_value)
+        add("expires", row.expires_on.isoformat() if row.expires_on else "does not expire")
+        add("source", row.source.value if row.source else None)
+        add("stores", ", ".join(row.store_ids))
+        add("issued at", row.issued_at.isoformat() if row.issued_at else None)
+        add("last activity", row.last_activity_at.isoformat() if row.last_activity_at else None)
+        add("holder", _person(row.recipient_name, row.recipient_email))
+        add("purchaser", _person(row.purchaser_name, row.purchaser_email))
+        add("shopify order", row.shopify_order)
+        add("origin key", row.origin_key)
+        add("void reason", row.void_reason)
+    if card is not None:
+        state = "enabled" if card.enabled else "deactivated"
+        add("shopify", f"{card.id} ({state}), balance {card.balance}")
+        if row is not None and row.balance is not None and row.balance != card.balance:
+            lines.append(
+                "  note         the Airtable balance differs from Shopify's: Shopify's "
+                "is authoritative; the next action on the card refreshes it"
+            )
+    for txn in view.transactions:
+        lines.append(
+            f"    {txn.processed_at.isoformat()}  {txn.kind.value:<6} {txn.amount}"
+            f"  {txn.note or ''}".rstrip()
+        )
+    return lines
+
+
+def _title(row: CardRow | None, card: ShopifyCard | None) -> str:
+    masked = (
+        row.masked_code
+        if row and row.masked_code
+        else mask_last4(card.last_characters)
+        if card
+        else "?"
+    )
+    if row is None:
+        return f"{masked}: a Shopify card giftbridge has not recorded yet"
+    kind = row.kind.value if row.kind else "Gift Card"
+    theme = f", {row.theme.value} theme" if row.theme else ""
+    return f"{row.id}  {masked}  ({kind}{theme})"
+
+
+def _person(name: str | None, email: str | None) -> str | None:
+    if not name and not email:
+        return None
+    return f"{name or ''} <{email}>".strip() if email else name
+
+
+def cmd_show(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
+    with _deps(load) as (deps, config):
+        view, _ = card_view.find(deps, config, args.card)
+    print("\n".join(describe(view)))
+    return 0
+
+
+def cmd_pdf(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
+    with _deps(load) as (deps, config):
+        view, code = card_view.find(deps, config, args.card)
+        pdf, name = card_view.printable_certificate(deps, config, view, code)
+    out = Path(args.out) if args.out else Path(name)
+    # The file holds the full code: readable by its owner only.
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pdf)
+    print(f"wrote {out} ({len(pdf)} bytes): it shows the full code, give it only to the holder")
+    return 0

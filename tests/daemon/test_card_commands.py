@@ -1,0 +1,105 @@
+"""``giftbridge card show`` and ``card pdf`` over the fakes: masked on screen, full on paper."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from cards.codes import Code, unseal
+from cards.money import Money
+from config.settings import Settings
+from daemon import bootstrap, cli
+from daemon.metrics import Metrics
+from tests.prongs.conftest import CODE_KEY, PEPPER, Harness
+
+
+@pytest.fixture
+def harness(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Harness:
+    for name in list(os.environ):
+        if name.startswith("GIFTBRIDGE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIFTBRIDGE_STATE_DIR", str(tmp_path / "state"))
+    h = Harness()
+    world = h.world
+
+    def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Any]:
+        update = {
+            "code_pepper": SecretStr(PEPPER),
+            "code_key": SecretStr(CODE_KEY),
+            "business_name": "Bridge Books",
+        }
+        return settings.model_copy(update=update), lambda: None
+
+    def clients(settings: Settings, metrics: Metrics) -> bootstrap.Clients:
+        return bootstrap.Clients(world.airtable, world.shopify, world.email, world.certificates)
+
+    monkeypatch.setattr(bootstrap, "connect", connect)
+    monkeypatch.setattr(bootstrap, "build_clients", clients)
+    return h
+
+
+def _code(h: Harness, card_id: str) -> Code:
+    return unseal(h.card(card_id)["Code Sealed"], CODE_KEY)
+
+
+def test_show_by_record_id_and_by_typed_code_never_prints_the_code(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_id = harness.issue("50.00")
+    code = _code(harness, card_id)
+    assert cli.main(["card", "show", card_id]) == 0
+    by_id = capsys.readouterr().out
+    typed = "-".join(code.reveal()[i : i + 4] for i in range(0, 12, 4)).lower()
+    assert cli.main(["card", "show", typed]) == 0
+    by_code = capsys.readouterr().out
+    for out in (by_id, by_code):
+        assert card_id in out and code.masked in out
+        assert code.reveal() not in out and code.reveal()[:8] not in out
+        assert "Active" in out and "50.00 USD" in out and "does not expire" in out
+        assert "gid://shopify/GiftCard/" in out
+
+
+def test_show_flags_a_balance_that_drifted_from_shopify(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_id = harness.issue("50.00")
+    gid = harness.card(card_id)["Shopify Gift Card ID"]
+    harness.shop.debit(gid, Money.of("5", "USD"), "an edit in the Shopify admin")
+    assert cli.main(["card", "show", card_id]) == 0
+    assert "differs from Shopify" in capsys.readouterr().out
+
+
+def test_pdf_prints_the_full_code_to_an_owner_only_file(
+    harness: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_id = harness.issue("75.00", Message="Happy day")
+    code = _code(harness, card_id)
+    rendered_before = len(harness.world.certificates.rendered)
+    assert cli.main(["card", "pdf", card_id]) == 0
+    out = tmp_path / f"certificate-{code.last4}.pdf"
+    assert out.read_bytes().startswith(b"%PDF")
+    assert out.stat().st_mode & 0o077 == 0
+    data = harness.world.certificates.rendered[rendered_before]
+    assert data.code_display.replace(" ", "") == code.reveal()
+    assert data.amount.as_string() == "75.00" and data.message == "Happy day"
+    assert code.reveal() not in capsys.readouterr().out
+    target = tmp_path / "gift.pdf"
+    assert cli.main(["card", "pdf", code.reveal().lower(), "--out", str(target)]) == 0
+    assert target.exists()
+
+
+def test_unknown_cards_and_junk_are_one_clear_line(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["card", "show", "rec00000000000099"]) == 1
+    assert "no Gift Cards record rec00000000000099" in capsys.readouterr().err
+    assert cli.main(["card", "pdf", "NOSUCHCODE234"]) == 1
+    err = capsys.readouterr().err
+    assert "no card has the code" in err and "NOSUCHCODE234" not in err
+    assert cli.main(["card", "show", "x!"]) == 1
+    assert "not a record id" in capsys.readouterr().err
