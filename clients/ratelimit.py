@@ -48,6 +48,8 @@ class PriorityGate:
         self._arrivals = itertools.count()
         self._silent_until = float("-inf")
         self.admitted = 0
+        # Told (name, seconds) whenever a caller had to wait: the daemon's metrics listen here.
+        self.on_wait: Callable[[str, float], None] | None = None
 
     # --- what subclasses define (called with the lock held) ------------------------------------
     def _delay(self, now: float, cost: float) -> float:
@@ -68,13 +70,16 @@ class PriorityGate:
         with self._cond:
             heapq.heappush(self._queue, ticket)
             try:
-                return self._wait_for_turn(ticket, cost, start, max_wait)
+                waited = self._wait_for_turn(ticket, cost, start, max_wait)
             except BaseException:
                 if ticket in self._queue:
                     self._queue.remove(ticket)
                     heapq.heapify(self._queue)
                     self._cond.notify_all()
                 raise
+        if waited > 0.001 and self.on_wait is not None:  # a real wait, not clock jitter
+            self.on_wait(self.name, waited)
+        return waited
 
     def _wait_for_turn(
         self, ticket: tuple[int, int], cost: float, start: float, max_wait: float | None

@@ -21,13 +21,14 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from clients.errors import ClientError
 from clients.ports import AirtablePort, CertificatePort, EmailPort, ShopifyPort
 from config.settings import Mode, Settings, SettingsError, env_name, load_settings
 from daemon.clock import SystemClock
 from daemon.embedded_sandbox import EmbeddedSandbox
+from daemon.instrument import Instrumented
 from daemon.metrics import Metrics
 from daemon.runner import ProngJob
 from daemon.service import Service, ServiceConfig
@@ -163,20 +164,20 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
     limiters = factory.Limiters()
-    clients = Clients(
-        airtable=factory.build_airtable(settings, _secret(settings, "airtable_token"), limiters),
-        shopify=factory.build_shopify(
-            settings, _secret(settings, "shopify_access_token"), limiters
-        ),
-        email=factory.build_email(settings, _secret(settings, "klaviyo_api_key"), limiters),
-        certificates=factory.build_certificates(settings),
-    )
+    for limiter in (limiters.airtable, limiters.shopify, limiters.klaviyo):
+        limiter.on_wait = metrics.rate_limit_wait
+    airtable = factory.build_airtable(settings, _secret(settings, "airtable_token"), limiters)
+    shopify = factory.build_shopify(settings, _secret(settings, "shopify_access_token"), limiters)
+    email = factory.build_email(settings, _secret(settings, "klaviyo_api_key"), limiters)
     admin = factory.build_base_admin(settings, _secret(settings, "airtable_token"), limiters)
-    clients.base_admin = admin
-    for adapter in (clients.airtable, clients.shopify, clients.email, admin):
-        close = getattr(adapter, "close", None)
-        if close is not None:
-            clients.closers.append(close)
+    clients = Clients(
+        airtable=cast(AirtablePort, Instrumented(airtable, "airtable", metrics)),
+        shopify=cast(ShopifyPort, Instrumented(shopify, "shopify", metrics)),
+        email=cast(EmailPort, Instrumented(email, "klaviyo", metrics)),
+        certificates=factory.build_certificates(settings),
+        base_admin=admin,
+    )
+    clients.closers += [airtable.close, shopify.close, email.close, admin.close]
     return clients
 
 
