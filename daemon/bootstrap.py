@@ -137,7 +137,9 @@ def start_warnings(settings: Settings) -> list[str]:
     return warnings
 
 
-def service_config(settings: Settings, *, http: bool = True) -> ServiceConfig:
+def service_config(
+    settings: Settings, *, http: bool = True, mode: Mode | None = None
+) -> ServiceConfig:
     return ServiceConfig(
         tick_seconds=settings.tick_seconds,
         call_timeout_seconds=settings.call_timeout_seconds,
@@ -145,7 +147,7 @@ def service_config(settings: Settings, *, http: bool = True) -> ServiceConfig:
         lease_seconds=settings.lease_seconds,
         http_host=settings.http_host,
         http_port=settings.http_port if http else None,
-        about={"mode": settings.mode.value, "business": settings.business_name},
+        about={"mode": (mode or settings.mode).value, "business": settings.business_name},
     )
 
 
@@ -239,6 +241,7 @@ def assemble(
     """Everything ``run`` and ``once`` need, after the start checks passed.
 
     Raises :class:`PreflightFailed` naming each problem (the base layout, scopes)."""
+    mode = settings.mode  # before connect: a sandbox-mode daemon then talks to a "shop"
     settings, stop_sandbox = connect(settings, demo=demo)
     try:
         clients = build_clients(settings, metrics)
@@ -252,7 +255,7 @@ def assemble(
             raise PreflightFailed(problems)
         jobs = build_prong_jobs(settings, clients)
         service = Service(
-            service_config(settings, http=http), clients.airtable, jobs, metrics=metrics
+            service_config(settings, http=http, mode=mode), clients.airtable, jobs, metrics=metrics
         )
     except BaseException:
         clients.close()
