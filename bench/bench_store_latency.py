@@ -24,22 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import harness
+from bench.harness import Adapters, settings_for
 from cards.codes import unseal
-from clients.airtable import AirtableAdapter
-from clients.factory import (
-    Limiters,
-    build_airtable,
-    build_certificates,
-    build_email,
-    build_shopify,
-)
-from clients.klaviyo import KlaviyoEmail
-from clients.shopify import ShopifyAdapter
 from config.layout import CreationRequests, GiftCards, StoreRedemptions, Stores
-from config.settings import PREFIX, Settings
+from config.settings import Settings
 from daemon.clock import SystemClock
 from prongs.report import Budget, OpenGate, RunReport
-from prongs.store_transactions import CardConfig, Deps, StoreConfig, run_once
+from prongs.store_transactions import Deps, StoreConfig, run_once
 from sandbox.runner import Sandbox, start
 
 FINAL = {"Done", "Rejected", "Needs Attention"}
@@ -54,47 +46,8 @@ class Watch:
     outcome: dict[str, str] = field(default_factory=dict)
 
 
-def settings_for(sandbox: Sandbox) -> Settings:
-    env = sandbox.environment().items()
-    values: dict[str, Any] = {k.removeprefix(PREFIX).lower(): v for k, v in env}
-    return Settings(**values, _env_file=None)  # type: ignore[call-arg]
-
-
-@dataclass
-class Adapters:
-    airtable: AirtableAdapter
-    shopify: ShopifyAdapter
-    email: KlaviyoEmail
-
-    def close(self) -> None:
-        for adapter in (self.airtable, self.shopify, self.email):
-            adapter.close()
-
-
 def build(sandbox: Sandbox, settings: Settings) -> tuple[Adapters, Deps, StoreConfig]:
-    c, limiters = sandbox.credentials, Limiters()
-    adapters = Adapters(
-        build_airtable(settings, c.airtable_token, limiters, penalty=PENALTY),
-        build_shopify(settings, c.shopify_access_token, limiters),
-        build_email(settings, c.klaviyo_api_key, limiters),
-    )
-    deps = Deps(
-        airtable=adapters.airtable,
-        shopify=adapters.shopify,
-        email=adapters.email,
-        certificates=build_certificates(settings),
-        clock=SystemClock(),
-    )
-    card = CardConfig(
-        currency=settings.currency,
-        business_name=settings.business_name,
-        code_length=settings.code_length,
-        limits=settings.amount_limits,
-        expiry=settings.expiry,
-        pepper=c.code_pepper,
-        code_key=c.code_key,
-    )
-    return adapters, deps, StoreConfig(card=card, max_records_per_run=1000)
+    return harness.build(sandbox, settings, penalty=PENALTY, max_records_per_run=1000)
 
 
 def creation_row(store_id: str, n: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 from cards.vocab import OrderKind, OrderOutcome
 from clients import airtable_queries as q
 from clients import airtable_rows as rows
+from clients.airtable_batch import update_in_tens
 from clients.airtable_http import upload_body, upload_url
 from clients.airtable_tables import AirtableTables, Record
 from clients.errors import InvariantViolation, Permanent
@@ -99,6 +100,14 @@ class AirtableAdapter:
                             code="NOT_A_REQUEST_TABLE")
         self._t.update(table, record_id, changes)
 
+    def update_requests(
+        self, table: str, updates: Sequence[tuple[str, Changes]]
+    ) -> dict[str, Permanent]:
+        if table not in REQUEST_TABLES:
+            raise Permanent("airtable", f"update {table}", "not a request table",
+                            code="NOT_A_REQUEST_TABLE")
+        return update_in_tens(self._t, table, updates)
+
     # --- cards --------------------------------------------------------------------------
     def get_card(self, record_id: str) -> CardRow | None:
         record = self._t.get(GiftCards.TABLE, record_id)
@@ -127,11 +136,24 @@ class AirtableAdapter:
             )
         return rows.card(found[0], self.currency) if found else None
 
+    def find_cards_by_digests(self, digests: Sequence[str]) -> dict[str, list[CardRow]]:
+        found: dict[str, list[CardRow]] = {}
+        for chunk in q.bounded_chunks(digests):
+            formula = q.any_of(GiftCards.CODE_DIGEST, chunk)
+            for record in self._t.list_records(GiftCards.TABLE, formula=formula):
+                row = rows.card(record, self.currency)
+                if row.code_digest in chunk:  # exactly as asked, whatever the formula compared
+                    found.setdefault(row.code_digest, []).append(row)
+        return found
+
     def create_card(self, changes: Changes) -> CardRow:
         return rows.card(self._t.create(GiftCards.TABLE, changes), self.currency)
 
     def update_card(self, record_id: str, changes: Changes) -> CardRow:
         return rows.card(self._t.update(GiftCards.TABLE, record_id, changes), self.currency)
+
+    def update_cards(self, updates: Sequence[tuple[str, Changes]]) -> dict[str, Permanent]:
+        return update_in_tens(self._t, GiftCards.TABLE, updates)
 
     def known_card_ids_by_shopify_id(self, shopify_ids: Sequence[str]) -> dict[str, CardRow]:
         result: dict[str, CardRow] = {}

@@ -45,3 +45,28 @@ def at_or_after(field: str, since: datetime) -> Formula:
 def chunks(values: Sequence[str], size: int = MAX_TERMS) -> list[list[str]]:
     unique = list(dict.fromkeys(values))
     return [unique[i : i + size] for i in range(0, len(unique), size)]
+
+
+#: Characters of values per formula: with quoting and ``{Field}=`` per term, and URL-encoding,
+#: the GET stays a few kilobytes (pyairtable switches to POST only past 16,000).
+MAX_VALUE_CHARS = 3000
+
+
+def bounded_chunks(
+    values: Sequence[str], terms: int = MAX_TERMS, chars: int = MAX_VALUE_CHARS
+) -> list[list[str]]:
+    """Unique non-empty ``values`` in chunks of at most ``terms`` values and ``chars`` characters
+    (a single longer value goes alone). Empty strings are dropped: ``{field}=''`` would match
+    every blank row."""
+    result: list[list[str]] = []
+    chunk: list[str] = []
+    size = 0
+    for value in dict.fromkeys(v for v in values if v):
+        if chunk and (len(chunk) == terms or size + len(value) > chars):
+            result.append(chunk)
+            chunk, size = [], 0
+        chunk.append(value)
+        size += len(value)
+    if chunk:
+        result.append(chunk)
+    return result

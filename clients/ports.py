@@ -24,6 +24,7 @@ from typing import Protocol
 from cards.codes import Code
 from cards.money import Money
 from cards.vocab import OrderKind, OrderOutcome
+from clients.errors import Permanent
 from clients.records import (
     BalanceCheckRequest,
     CardActionRequest,
@@ -111,6 +112,16 @@ class AirtablePort(Protocol):
         """PATCH one request row (table = a request table's name from config.layout)."""
         ...
 
+    def update_requests(
+        self, table: str, updates: Sequence[tuple[str, Changes]]
+    ) -> dict[str, Permanent]:
+        """PATCH many request rows of one table, 10 a request (one record named twice is
+        merged, later changes winning). Returns the records Airtable refused, each with its
+        error; every other record was written: a refused chunk is written again one record at a
+        time, so one bad record never costs the others. Transport failures raise (re-sending
+        the whole call is safe)."""
+        ...
+
     def get_card(self, record_id: str) -> CardRow | None: ...
 
     def find_card(
@@ -124,11 +135,21 @@ class AirtablePort(Protocol):
         ``InvariantViolation`` when several rows match (a duplicate a person must resolve)."""
         ...
 
+    def find_cards_by_digests(self, digests: Sequence[str]) -> dict[str, list[CardRow]]:
+        """Gift Cards rows by Code Digest, in as few reads as fit a short formula: digest ->
+        its rows (more than one is a duplicate for the caller to report); digests without a
+        row are absent. Empty strings are never looked up."""
+        ...
+
     def create_card(self, changes: Changes) -> CardRow:
         """Create a Gift Cards row. Ambiguous on a lost response: look it up by Origin Key."""
         ...
 
     def update_card(self, record_id: str, changes: Changes) -> CardRow: ...
+
+    def update_cards(self, updates: Sequence[tuple[str, Changes]]) -> dict[str, Permanent]:
+        """PATCH many Gift Cards rows; batching and result as :meth:`update_requests`."""
+        ...
 
     def stores(self) -> list[Store]: ...
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -82,6 +82,7 @@ class StoreConfig:
     balance_checks_per_hour: int = 5
     redemption_recheck_seconds: float = 2.0
     queue_page: int = 100  # records read per queue poll (one Airtable page)
+    redemption_batch: int = 10  # redemptions handled together: Airtable's records per write
     max_records_per_run: int = 300
 
 
@@ -208,6 +209,15 @@ class KeyedLocks:
                 else:
                     self._locks[key] = (lock, users - 1)
 
+    @contextmanager
+    def hold_all(self, keys: Sequence[str]) -> Iterator[None]:
+        """Every key's lock, taken in sorted order (so two holders of several never deadlock),
+        each once (the locks are not re-entrant)."""
+        with ExitStack() as stack:
+            for key in sorted(set(keys)):
+                stack.enter_context(self.hold(key))
+            yield
+
     def __len__(self) -> int:
         return len(self._locks)
 
@@ -317,6 +327,21 @@ def upsert_receipts(deps: Deps, receipts: Sequence[Receipt]) -> None:
 
 def write_request(deps: Deps, table: str, record_id: str, changes: Changes) -> None:
     again_if_ambiguous(lambda: deps.airtable.update_request(table, record_id, changes))
+
+
+def write_requests(
+    deps: Deps, table: str, updates: Sequence[tuple[str, Changes]]
+) -> dict[str, Permanent]:
+    """Batched PATCHes of request rows; returns the records Airtable refused (see the port)."""
+    if not updates:
+        return {}
+    return again_if_ambiguous(lambda: deps.airtable.update_requests(table, updates))
+
+
+def write_cards(deps: Deps, updates: Sequence[tuple[str, Changes]]) -> dict[str, Permanent]:
+    if not updates:
+        return {}
+    return again_if_ambiguous(lambda: deps.airtable.update_cards(updates))
 
 
 def failure_line(what: str, exc: BaseException) -> str:

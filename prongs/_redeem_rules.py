@@ -1,19 +1,44 @@
 """The rules a store redemption is decided by, before and after Shopify answers.
 
-Kept apart from :mod:`prongs.redemptions` (the exactly-once sequence) so each reads on its own.
+Kept apart from :mod:`prongs.redemptions` (the exactly-once sequence) so each reads on its own:
+:func:`plan` and :func:`refusal` decide, :func:`closing` is what finishing one request sends
+and writes, :class:`Item` is one request on its way through a group, and :func:`fail` is what
+a failure comes to.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cards.keys import ActionKey
 from cards.money import Money, MoneyError
 from cards.policy import is_expired
-from cards.vocab import CardStatus, Kind, RedemptionOutcome
-from clients.errors import InvariantViolation, Permanent
-from clients.records import CardRow, RedemptionRequest, TransactionResult
-from prongs._recipe import Context, again_if_ambiguous
+from cards.vocab import (
+    Audience,
+    CardStatus,
+    Kind,
+    ReceiptAction,
+    ReceiptSource,
+    RedemptionOutcome,
+    request_status_for,
+)
+from clients.errors import AmbiguousOutcome, InvariantViolation, Permanent, Retryable
+from clients.records import CardRow, Changes, Receipt, RedemptionRequest, TransactionResult
+from config.layout import StoreRedemptions
+from prongs import emails
+from prongs._recipe import (
+    Context,
+    EmailJob,
+    Handled,
+    ReceiptBase,
+    again_if_ambiguous,
+    failure_line,
+    log,
+    send_emails,
+)
+from prongs.lookup import Lookup
 
 R = RedemptionOutcome
 
@@ -96,3 +121,147 @@ def refusal(ctx: Context, card: CardRow, exc: Permanent, amount: Money) -> Verdi
     if shopify_card is not None and not shopify_card.enabled:
         return Verdict(R.VOIDED, "The card is disabled in Shopify.", amount)
     return Verdict(R.ERROR, f"Shopify refused the debit ({exc}).", amount)
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """Finishing one request: its receipts (its store notice already sent) and the changes that
+    close its row."""
+
+    verdict: Verdict
+    card_id: str | None
+    receipts: list[Receipt]
+    changes: Changes
+
+
+def closing(ctx: Context, req: RedemptionRequest, found: Lookup, verdict: Verdict) -> Closing:
+    """Send the store notice (safe to repeat: Klaviyo drops a repeated unique_id) and build the
+    receipt and the closing changes; the caller writes them, receipts first."""
+    key = ActionKey.redeem(req.id)
+    store = ctx.store(req.store_ids)
+    card_id = found.card.id if found.card else None
+    base = ReceiptBase(
+        key, ReceiptSource.STORE, ctx.now(), card_id, store.id if store else None, req.id
+    )
+    money = verdict.money
+    after = money.balance_after if money else None
+    if money is not None:
+        receipt = base.make(
+            ReceiptAction.REDEEMED,
+            amount=money.transaction.amount,
+            balance_before=money.balance_after + money.transaction.amount,
+            balance_after=money.balance_after,
+            shopify_reference=money.transaction.id,
+        )
+    else:
+        receipt = base.make(
+            ReceiptAction.REDEMPTION_REJECTED,
+            amount=verdict.amount,
+            details=f"{verdict.outcome.value}: {verdict.message}",
+        )
+    jobs = []
+    if store is not None and store.email:
+        event = emails.store_notice(
+            notice=emails.STORE_NOTICE_REDEMPTION,
+            outcome=verdict.outcome.value,
+            masked_code=found.masked or None,
+            amount=verdict.amount,
+            currency=ctx.card.currency,
+            balance_after=after,
+            request_id=req.id,
+            message=verdict.message,
+            key=key,
+            to=store.email,
+            at=ctx.now(),
+        )
+        jobs.append(EmailJob(Audience.STORE, event, sent_receipt=False))
+    mailing = send_emails(ctx.deps, ctx.card, jobs, base)
+    status = request_status_for(
+        verdict.outcome, email_failed=bool(mailing.failed) or verdict.attention
+    )
+    s = StoreRedemptions
+    changes: Changes = {
+        s.STATUS: status,
+        s.OUTCOME: verdict.outcome,
+        s.RESULT_MESSAGE: verdict.message,
+        s.GIFT_CARD: (card_id,) if card_id else None,
+        s.BALANCE_AFTER: after,
+        s.SHOPIFY_TRANSACTION_ID: money.transaction.id if money else None,
+        s.PROCESSED_AT: ctx.now(),
+        s.CODE: found.masked or None,
+    }
+    return Closing(verdict, card_id, [receipt, *mailing.receipts], changes)
+
+
+# --- one request of a group, and what a failure comes to -----------------------------------
+
+_observed = itertools.count()  # orders Shopify's answers, so a card's mirror gets the latest
+
+
+@dataclass
+class Item:
+    """One request of a group on its way through the phases."""
+
+    req: RedemptionRequest
+    intent: bool  # Status Processing is recorded (a resumed request, or after the intent write)
+    found: Lookup | None = None
+    amount: Money | None = None  # decided: debit this much
+    money: TransactionResult | None = None  # the debit, made or read back
+    observed: int = 0  # when ``money`` was seen, among every answer of this process
+    verdict: Verdict | None = None  # how it ends, once known
+    refused: bool = False  # Shopify refused: the Outcome is recorded before acting on it
+    result: Handled | None = None  # done with: finished, or left for the next run
+    error: str | None = None  # a failure line for the run report
+
+    @property
+    def key(self) -> ActionKey:
+        return ActionKey.redeem(self.req.id)
+
+    @property
+    def card(self) -> CardRow | None:
+        return self.found.card if self.found is not None else None
+
+    @property
+    def open(self) -> bool:
+        """Neither decided nor done with."""
+        return self.verdict is None and self.result is None
+
+    def saw(self, money: TransactionResult | None) -> None:
+        self.money = money
+        self.observed = next(_observed)
+
+
+def success(card: CardRow, found: Lookup | None, money: TransactionResult) -> Verdict:
+    amount, after = money.transaction.amount, money.balance_after
+    masked = found.masked if found is not None else ""
+    text = (
+        f"Certificate {masked} used in full: {amount}."
+        if card.kind == Kind.CERTIFICATE
+        else f"Redeemed {amount} from {masked}; {after} left."
+    )
+    return Verdict(R.SUCCESS, text, amount, money)
+
+
+def fail(ctx: Context, item: Item, exc: Exception) -> None:
+    """After the intent, a transient or ambiguous failure waits for the next run's read-back;
+    anything else closes the request, for a person to look at (the till hears at once)."""
+    req = item.req
+    item.error = failure_line(f"redemption {req.id}", exc)
+    item.refused = False
+    if item.intent and isinstance(exc, AmbiguousOutcome | Retryable):
+        log.warning("redemption left Processing to resume", key=str(item.key), error=str(exc))
+        item.result = Handled(None, item.error)
+        return
+    problem = f"{type(exc).__name__}: {exc}"
+    if item.money is not None:
+        amount = item.money.transaction.amount
+        text = f"Redeemed {amount}, but the card row could not be updated ({problem})."
+        item.verdict = Verdict(R.SUCCESS, text, amount, item.money, attention=True)
+        return
+    text = (
+        f"Could not confirm whether the card was debited ({problem}); check its Shopify "
+        f"transactions for the note giftbridge redeem:{req.id}."
+        if item.intent
+        else f"Something went wrong ({problem}); nothing was debited."
+    )
+    item.verdict = Verdict(R.ERROR, text, typed_amount(ctx, req))

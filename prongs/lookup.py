@@ -13,13 +13,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cards.codes import Code, CodeError, digest, mask_last4, normalize
 from cards.keys import ActionKey
 from cards.policy import is_expired
 from cards.vocab import CardSource, CardStatus, Kind
-from clients.errors import AmbiguousOutcome, InvariantViolation
+from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation
 from clients.records import CardRow, Changes, ShopifyCard
 from config.layout import GiftCards
 from prongs._recipe import CARD_LOCKS, CardConfig, Deps, again_if_ambiguous, log
@@ -60,6 +61,72 @@ def find_by_code(deps: Deps, config: CardConfig, text: str | None) -> Lookup:
     card = again_if_ambiguous(lambda: deps.airtable.find_card(digest=code_digest))
     if card is None:
         card = _from_shopify(deps, code, code_digest)
+    return _found(typed, code, card)
+
+
+#: Digest -> its Gift Cards rows ([] when it has none), as read (or imported) so far.
+Known = dict[str, list[CardRow]]
+
+
+def digests_of(config: CardConfig, texts: Sequence[str | None]) -> list[str]:
+    """The digests of the well-formed codes among ``texts``."""
+    codes = (parse_code(text) for text in texts)
+    return [digest(code, config.pepper) for code in codes if code is not None]
+
+
+def read_digests(deps: Deps, digests: Sequence[str], known: Known) -> None:
+    """Read the rows of the digests ``known`` lacks (one request per formula-sized chunk) into
+    it; raises when the read fails."""
+    missing = list(dict.fromkeys(d for d in digests if d not in known))
+    if missing:
+        rows = again_if_ambiguous(lambda: deps.airtable.find_cards_by_digests(missing))
+        known.update({d: list(rows.get(d, [])) for d in missing})
+
+
+def find_by_codes(
+    deps: Deps, config: CardConfig, texts: Sequence[str | None], known: Known | None = None
+) -> list[Lookup | ClientError | InvariantViolation]:
+    """:func:`find_by_code` for several typed codes, their digests read together, or taken from
+    ``known`` (e.g. read for a whole page of requests; it grows with what is read and imported
+    here). A code without a row falls back to Shopify's code search on its own, once per code;
+    what goes wrong there is returned in that code's place. The shared read failing raises."""
+    known = {} if known is None else known
+    read_digests(deps, digests_of(config, texts), known)
+    searched: set[str] = set()  # digests Shopify's code search found nothing for
+    results: list[Lookup | ClientError | InvariantViolation] = []
+    for text in texts:
+        code = parse_code(text)
+        if code is None:
+            results.append(Lookup(text or "", None, None, format_incorrect=True))
+            continue
+        try:
+            card = _row_or_native(deps, code, digest(code, config.pepper), known, searched)
+        except (ClientError, InvariantViolation) as exc:
+            results.append(exc)
+            continue
+        results.append(_found(text or "", code, card))
+    return results
+
+
+def _row_or_native(
+    deps: Deps, code: Code, code_digest: str, known: Known, searched: set[str]
+) -> CardRow | None:
+    hits = known.get(code_digest, [])
+    if len(hits) > 1:
+        raise InvariantViolation(f"{len(hits)} Gift Cards rows share one Code Digest")
+    if hits:
+        return hits[0]
+    if code_digest in searched:
+        return None
+    card = _from_shopify(deps, code, code_digest)
+    if card is None:
+        searched.add(code_digest)
+    else:
+        known[code_digest] = [card]
+    return card
+
+
+def _found(typed: str, code: Code, card: CardRow | None) -> Lookup:
     if card is None:
         return Lookup(typed, code, None, format_incorrect=not code.has_valid_check)
     return Lookup(typed, code, card, format_incorrect=False)

@@ -1,271 +1,333 @@
 """Store redemptions: debit Shopify first, then mirror its balance into Airtable, exactly once.
 
-One request, key ``redeem:<record id>``:
+Requests are handled in groups of up to ten (``StoreConfig.redemption_batch``, Airtable's records
+per write), so that a backlog costs about half an Airtable request per redemption. Each request
+keeps its key ``redeem:<record id>`` and its own outcome; the group shares the Airtable traffic:
 
-1. Find the card (:mod:`prongs.lookup`; a Shopify-issued card gets its Imported row). Nothing
-   found: Format Incorrect or Not Found. Nothing has moved yet, so no intent is needed.
-2. Under the card's lock: a resumed request (Processing) reads Shopify back for the key's note
-   first; a debit found there is this request's, whatever the card looks like now.
-3. Decide: Not Active (Pending), Voided, Expired, Invalid Amount (blank, zero, negative, finer
-   than the currency, above MAX_AMOUNT), Exceeds Order Total (a certificate worth more than the
-   order). A refusal decided here has touched nothing and is finished directly. A Redeemed
+1. Find the cards by digest, read for the whole poll's page at once (:class:`Page`, 40 digests a
+   request; :func:`prongs.lookup.find_by_codes`); a Shopify-issued card gets its Imported row,
+   code by code. Nothing found: Format Incorrect or Not Found. Nothing has moved yet, so no
+   intent is needed. (A page's rows can be tens of seconds old by its last group. That is
+   harmless: Active and Redeemed mirror alike from Shopify's balance, the other statuses change
+   through card actions, which this thread handles after redemptions, and Shopify, not the
+   row, decides every debit.)
+2. Take the group's card locks, by record id and by Shopify GID (the online prongs lock the
+   GID), in sorted order, each once. A resumed request (Processing) reads Shopify back for its
+   key's note first; a debit found there is this request's.
+3. Decide each: Not Active (Pending), Voided, Expired, Invalid Amount (blank, zero, negative,
+   finer than the currency, above MAX_AMOUNT), Exceeds Order Total (a certificate worth more
+   than the order). A refusal decided here has touched nothing and needs no intent. A Redeemed
    card is still tried: the mirror may lag a refund, and Shopify's balance decides.
-4. Record the intent (Status Processing, the card linked), debit with note ``giftbridge <key>``.
-   Shopify's refusal (INSUFFICIENT_FUNDS, an expired or disabled card) is recorded as the Outcome
-   first, still Processing, so a resume finishes the same refusal instead of deciding again.
-5. Write Shopify's returned balance into the card (Redeemed at zero), then the receipt (Redeemed
-   or Redemption Rejected) and the store notice, then close the request (Status, Outcome, Result
-   Message, Balance After, Shopify Transaction ID, Processed At, Code masked).
+4. One write records the intent of every request about to be debited (Status Processing, the
+   card linked); then the debits, one by one, each with note ``giftbridge <key>``. Shopify's
+   refusals (INSUFFICIENT_FUNDS, an expired or disabled card) are recorded as the Outcome in one
+   write, still Processing, before anything acts on them, so a resume finishes the same refusal.
+5. One write mirrors the balances Shopify returned into the cards (Redeemed at zero; a card
+   debited twice gets its latest balance), one upsert writes the receipts (Redeemed or
+   Redemption Rejected), each store gets its notice (Klaviyo, one per request), and one write
+   closes the requests (Status, Outcome, Result Message, Balance After, Shopify Transaction ID,
+   Processed At, Code masked). Every prefix of these writes is a recovery point: the closing
+   write comes last, and balances come only from Shopify's answers.
 
 A certificate (Kind Certificate) is used in full: the debit is its whole balance as Shopify holds
 it, and Amount is not used. It must not exceed the order: the Order Total, or Amount when Order
 Total is blank (staff may type the order total there); both blank is Invalid Amount.
 
-Failures: before the intent, an error closes the request as Error (Needs Attention) so the till
-hears at once. After the intent, an ambiguous or transient error leaves it Processing for the next
-run (whose read-back settles it); Shopify refusing outright (nothing moved) closes it. A
-permanent failure after the debit keeps Outcome Success with Status Needs Attention.
+Failures are per request. Before the intent, an error closes the request as Error (Needs
+Attention) so the till hears at once. After the intent, an ambiguous or transient error leaves it
+Processing for the next run (whose read-back settles it); Shopify refusing outright (nothing
+moved) closes it. A permanent failure after the debit keeps Outcome Success with Status Needs
+Attention. A record Airtable refuses in a batched write (422) costs only itself: the adapter
+writes the rest one by one, and that request alone fails as above (a refused closing write is
+replaced by a plainer one: Needs Attention, with the Outcome and the masked code).
 """
 
 from __future__ import annotations
 
-from cards.keys import ActionKey
-from cards.money import Money
+from collections.abc import Callable, Sequence
+
 from cards.status import status_for_balance
-from cards.vocab import (
-    Audience,
-    CardStatus,
-    Kind,
-    ReceiptAction,
-    ReceiptSource,
-    RedemptionOutcome,
-    RequestStatus,
-    request_status_for,
+from cards.vocab import CardStatus, RedemptionOutcome, RequestStatus
+from clients.errors import ClientError, InvariantViolation, Permanent
+from clients.records import (
+    Changes,
+    RedemptionRequest,
+    TransactionKind,
 )
-from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Permanent, Retryable
-from clients.records import CardRow, Changes, RedemptionRequest, TransactionKind, TransactionResult
 from config.layout import GiftCards, StoreRedemptions
-from prongs import emails
 from prongs._recipe import (
     CARD_LOCKS,
     Context,
-    EmailJob,
     Handled,
-    ReceiptBase,
-    again_if_ambiguous,
     failure_line,
     log,
     move_money,
     read_back,
-    send_emails,
     upsert_receipts,
+    write_cards,
     write_request,
+    write_requests,
 )
-from prongs._redeem_rules import Verdict, plan, refusal, typed_amount
-from prongs.lookup import Lookup, find_by_code
+from prongs._redeem_rules import (
+    Closing,
+    Item,
+    Verdict,
+    closing,
+    fail,
+    plan,
+    refusal,
+    success,
+    typed_amount,
+)
+from prongs.lookup import Known, Lookup, digests_of, find_by_codes, read_digests
 
 R = RedemptionOutcome
-TABLE = StoreRedemptions.TABLE
+S = StoreRedemptions
 
 
 def handle(ctx: Context, req: RedemptionRequest) -> Handled:
-    key = ActionKey.redeem(req.id)
-    resuming = req.status == RequestStatus.PROCESSING
+    """One request (a group of one)."""
+    return handle_group(ctx, [req])[0]
+
+
+class Page:
+    """The fresh requests of one poll, handled in groups: the digests of the whole page are read
+    first (40 to a request), so a group reads no more unless that read failed."""
+
+    def __init__(self, requests: Sequence[RedemptionRequest]) -> None:
+        self.requests = list(requests)
+        self.known: Known | None = None
+
+    def handle_group(self, ctx: Context, group: Sequence[RedemptionRequest]) -> list[Handled]:
+        if self.known is None:
+            self.known = {}
+            texts = [r.code_text for r in self.requests]
+            try:
+                read_digests(ctx.deps, digests_of(ctx.card, texts), self.known)
+            except ClientError as exc:  # each group reads its own instead
+                log.warning("reading the page's digests failed", error=str(exc))
+        return handle_group(ctx, group, self.known)
+
+
+def handle_group(
+    ctx: Context, requests: Sequence[RedemptionRequest], known: Known | None = None
+) -> list[Handled]:
+    """Handle up to ten requests together; one :class:`Handled` per request, in order.
+    ``known``: card rows by digest read beforehand (see :class:`Page`)."""
+    items = [Item(r, intent=r.status == RequestStatus.PROCESSING) for r in requests]
+    _look_up(ctx, items, known)
+    with CARD_LOCKS.hold_all(_lock_keys(items)):
+        for item in items:
+            if item.open:
+                _decide(ctx, item)
+        _record_intents(ctx, [i for i in items if i.open and i.amount is not None and not i.intent])
+        for item in items:
+            if item.open and item.amount is not None and item.intent:
+                _debit(ctx, item)
+        _record_refusals(ctx, [i for i in items if i.refused and i.result is None])
+        _mirror(ctx, [i for i in items if i.open and i.money is not None])
+        _finish(ctx, [i for i in items if i.result is None and i.verdict is not None])
+    return [i.result or Handled(None, i.error) for i in items]
+
+
+def _lock_keys(items: list[Item]) -> list[str]:
+    """Each card by its record id (the store prong's other flows) and its Shopify GID (the
+    online prongs' balance refresh), so no other writer of these balances interleaves."""
+    cards = [i.card for i in items if i.card is not None]
+    return [c.id for c in cards] + [c.shopify_id for c in cards if c.shopify_id]
+
+
+def _look_up(ctx: Context, items: list[Item], known: Known | None) -> None:
     try:
-        found = find_by_code(ctx.deps, ctx.card, req.code_text)
+        found = find_by_codes(ctx.deps, ctx.card, [i.req.code_text for i in items], known)
     except (ClientError, InvariantViolation) as exc:
-        return _fail(ctx, req, None, exc, intent=resuming)
-    if resuming and req.outcome:  # a refusal recorded before its effects: finish it as decided
-        typed = typed_amount(ctx, req)
-        verdict = Verdict(R(req.outcome), req.result_message or req.outcome, typed)
-        return _finish(ctx, req, found, verdict)
-    if found.card is None:
-        outcome = R.FORMAT_INCORRECT if found.format_incorrect else R.NOT_FOUND
-        message = (
-            "The code is not in the right format; check it and try again."
+        for item in items:
+            fail(ctx, item, exc)
+        return
+    for item, result in zip(items, found, strict=True):
+        if isinstance(result, Lookup):
+            item.found = result
+        else:
+            fail(ctx, item, result)
+
+
+def _decide(ctx: Context, item: Item) -> None:
+    req, found = item.req, item.found
+    if found is None:
+        return
+    if item.intent and req.outcome:  # a refusal recorded before its effects: finish it as decided
+        item.verdict = Verdict(
+            R(req.outcome), req.result_message or req.outcome, typed_amount(ctx, req)
+        )
+        return
+    card = found.card
+    if card is None:
+        item.verdict = (
+            Verdict(
+                R.FORMAT_INCORRECT,
+                "The code is not in the right format; check it and try again.",
+                typed_amount(ctx, req),
+            )
             if found.format_incorrect
-            else "No gift card has this code."
+            else Verdict(R.NOT_FOUND, "No gift card has this code.", typed_amount(ctx, req))
         )
-        return _finish(ctx, req, found, Verdict(outcome, message, typed_amount(ctx, req)))
-    with CARD_LOCKS.hold(found.card.id):
-        return _redeem(ctx, req, key, found, found.card, resuming)
-
-
-def _redeem(
-    ctx: Context,
-    req: RedemptionRequest,
-    key: ActionKey,
-    found: Lookup,
-    card: CardRow,
-    resuming: bool,
-) -> Handled:
-    money: TransactionResult | None = None
+        return
     try:
-        if resuming and card.shopify_id:
-            money = read_back(ctx.deps, card.shopify_id, key, req.created_time)
-        if money is None:
-            amount = plan(ctx, req, card)
-            if isinstance(amount, Verdict):
-                return _finish(ctx, req, found, amount)
-            if not resuming:
-                intent: Changes = {
-                    StoreRedemptions.STATUS: RequestStatus.PROCESSING,
-                    StoreRedemptions.GIFT_CARD: (card.id,),
-                }
-                write_request(ctx.deps, TABLE, req.id, intent)
-                resuming = True  # from here on the intent is recorded
-            debited = _debit(ctx, req, key, card, amount)
-            if isinstance(debited, Verdict):
-                return _finish(ctx, req, found, debited)
-            money = debited
-        _mirror(ctx, card, money)
+        if item.intent and card.shopify_id:
+            item.saw(read_back(ctx.deps, card.shopify_id, item.key, req.created_time))
+        if item.money is None:
+            decided = plan(ctx, req, card)
+            if isinstance(decided, Verdict):
+                item.verdict = decided
+            else:
+                item.amount = decided
     except (ClientError, InvariantViolation) as exc:
-        return _fail(ctx, req, found, exc, intent=resuming, money=money)
-    amount, after = money.transaction.amount, money.balance_after
-    text = (
-        f"Certificate {found.masked} used in full: {amount}."
-        if card.kind == Kind.CERTIFICATE
-        else f"Redeemed {amount} from {found.masked}; {after} left."
-    )
-    return _finish(ctx, req, found, Verdict(R.SUCCESS, text, amount, money))
+        fail(ctx, item, exc)
 
 
-def _debit(
-    ctx: Context, req: RedemptionRequest, key: ActionKey, card: CardRow, amount: Money
-) -> TransactionResult | Verdict:
-    """Debit exactly once; Shopify's refusal is recorded on the request before it is acted on."""
+def _record_intents(ctx: Context, items: list[Item]) -> None:
+    """Status Processing for every request about to be debited, before the first debit."""
+    updates: list[tuple[str, Changes]] = [
+        (i.req.id, {S.STATUS: RequestStatus.PROCESSING, S.GIFT_CARD: (i.card.id,)})
+        for i in items
+        if i.card is not None
+    ]
+    refused = _write(ctx, items, lambda: write_requests(ctx.deps, S.TABLE, updates))
+    for item in items:
+        if item.result is None and item.verdict is None:
+            if item.req.id in refused:
+                fail(ctx, item, refused[item.req.id])
+            else:
+                item.intent = True
+
+
+def _debit(ctx: Context, item: Item) -> None:
+    card, amount = item.card, item.amount
+    if card is None or amount is None:
+        return
     try:
-        return move_money(
-            ctx.deps,
-            card.shopify_id or "",
-            TransactionKind.DEBIT,
-            amount,
-            key,
-            since=req.created_time,
-            check_first=False,
-        )
-    except Permanent as exc:
-        verdict = refusal(ctx, card, exc, amount)
-    write_request(
-        ctx.deps,
-        TABLE,
-        req.id,
-        {
-            StoreRedemptions.OUTCOME: verdict.outcome,
-            StoreRedemptions.RESULT_MESSAGE: verdict.message,
-        },
-    )
-    return verdict
+        try:
+            item.saw(
+                move_money(
+                    ctx.deps,
+                    card.shopify_id or "",
+                    TransactionKind.DEBIT,
+                    amount,
+                    item.key,
+                    since=item.req.created_time,
+                    check_first=False,
+                )
+            )
+        except Permanent as exc:
+            item.verdict = refusal(ctx, card, exc, amount)
+            item.refused = True
+    except (ClientError, InvariantViolation) as exc:
+        fail(ctx, item, exc)
 
 
-def _mirror(ctx: Context, card: CardRow, money: TransactionResult) -> None:
-    """Shopify's balance into the card row: the mirror, never computed here."""
+def _record_refusals(ctx: Context, items: list[Item]) -> None:
+    """Shopify's refusals as Outcomes (still Processing) before receipts and notices."""
+    updates: list[tuple[str, Changes]] = [
+        (i.req.id, {S.OUTCOME: i.verdict.outcome, S.RESULT_MESSAGE: i.verdict.message})
+        for i in items
+        if i.verdict is not None
+    ]
+    refused = _write(ctx, items, lambda: write_requests(ctx.deps, S.TABLE, updates))
+    for item in items:
+        item.refused = False
+        if item.req.id in refused and item.result is None:
+            fail(ctx, item, refused[item.req.id])
+
+
+def _mirror(ctx: Context, items: list[Item]) -> None:
+    """Shopify's balances into the card rows: the mirror, never computed here. Written in the
+    order Shopify answered, so a card debited twice keeps the latest balance."""
     now = ctx.now()
-    status = status_for_balance(card.status or CardStatus.ACTIVE, money.balance_after.is_zero)
-    again_if_ambiguous(
-        lambda: ctx.deps.airtable.update_card(
-            card.id,
-            {
-                GiftCards.BALANCE: money.balance_after,
-                GiftCards.STATUS: status,
-                GiftCards.LAST_ACTIVITY_AT: now,
-                GiftCards.LAST_SYNCED_AT: now,
-            },
-        )
-    )
+    updates: list[tuple[str, Changes]] = []
+    for item in sorted(items, key=lambda i: i.observed):
+        if item.card is None or item.money is None:
+            continue
+        zero = item.money.balance_after.is_zero
+        changes: Changes = {
+            GiftCards.BALANCE: item.money.balance_after,
+            GiftCards.STATUS: status_for_balance(item.card.status or CardStatus.ACTIVE, zero),
+            GiftCards.LAST_ACTIVITY_AT: now,
+            GiftCards.LAST_SYNCED_AT: now,
+        }
+        updates.append((item.card.id, changes))
+    refused = _write(ctx, items, lambda: write_cards(ctx.deps, updates))
+    for item in items:
+        if item.result is not None or item.verdict is not None or item.card is None:
+            continue
+        if item.card.id in refused:
+            fail(ctx, item, refused[item.card.id])
+        elif item.money is not None:
+            item.verdict = success(item.card, item.found, item.money)
 
 
-def _fail(
-    ctx: Context,
-    req: RedemptionRequest,
-    found: Lookup | None,
-    exc: Exception,
-    *,
-    intent: bool,
-    money: TransactionResult | None = None,
-) -> Handled:
-    """After the intent, a transient or ambiguous failure waits for the next run's read-back;
-    anything else is closed now, for a person to look at (the till hears at once)."""
-    line = failure_line(f"redemption {req.id}", exc)
-    if intent and isinstance(exc, AmbiguousOutcome | Retryable):
-        log.warning("redemption left Processing to resume", key=f"redeem:{req.id}", error=str(exc))
-        return Handled(None, line)
-    lookup = found or Lookup(req.code_text or "", None, None, format_incorrect=False)
-    problem = f"{type(exc).__name__}: {exc}"
-    if money is not None:
-        amount = money.transaction.amount
-        text = f"Redeemed {amount}, but the card row could not be updated ({problem})."
-        _finish(ctx, req, lookup, Verdict(R.SUCCESS, text, amount, money, attention=True))
-        return Handled(R.SUCCESS.value, line)
-    text = (
-        f"Could not confirm whether the card was debited ({problem}); check its Shopify "
-        f"transactions for the note giftbridge redeem:{req.id}."
-        if intent
-        else f"Something went wrong ({problem}); nothing was debited."
-    )
-    _finish(ctx, req, lookup, Verdict(R.ERROR, text, typed_amount(ctx, req)))
-    return Handled(R.ERROR.value, line)
+def _finish(ctx: Context, items: list[Item]) -> None:
+    """Notices (one per request), then one receipts upsert, then one closing write."""
+    closings: dict[str, Closing] = {}
+    try:
+        for item in items:
+            if item.verdict is not None:
+                closings[item.req.id] = closing(ctx, item.req, _lookup_of(item), item.verdict)
+        upsert_receipts(ctx.deps, [r for c in closings.values() for r in c.receipts])
+        refused = write_requests(ctx.deps, S.TABLE, [(k, c.changes) for k, c in closings.items()])
+    except ClientError as exc:
+        for item in items:  # left as it is: the next run does it again, safely
+            _leave(item, exc)
+        return
+    for item in items:
+        done = closings[item.req.id]
+        if item.req.id in refused:
+            item.result = _close_plainly(ctx, item, done, refused[item.req.id])
+            continue
+        item.result = Handled(done.verdict.outcome.value, item.error)
+        log.info(
+            "redemption finished",
+            key=str(item.key),
+            outcome=done.verdict.outcome.value,
+            card=done.card_id,
+        )
 
 
-def _finish(ctx: Context, req: RedemptionRequest, found: Lookup, verdict: Verdict) -> Handled:
-    """Receipt, store notice, then close the request: every step safe to repeat."""
-    key = ActionKey.redeem(req.id)
-    store = ctx.store(req.store_ids)
-    card_id = found.card.id if found.card else None
-    base = ReceiptBase(
-        key, ReceiptSource.STORE, ctx.now(), card_id, store.id if store else None, req.id
-    )
-    money = verdict.money
-    after = money.balance_after if money else None
-    if money is not None:
-        receipt = base.make(
-            ReceiptAction.REDEEMED,
-            amount=money.transaction.amount,
-            balance_before=money.balance_after + money.transaction.amount,
-            balance_after=money.balance_after,
-            shopify_reference=money.transaction.id,
-        )
-    else:
-        receipt = base.make(
-            ReceiptAction.REDEMPTION_REJECTED,
-            amount=verdict.amount,
-            details=f"{verdict.outcome.value}: {verdict.message}",
-        )
-    jobs = []
-    if store is not None and store.email:
-        event = emails.store_notice(
-            notice=emails.STORE_NOTICE_REDEMPTION,
-            outcome=verdict.outcome.value,
-            masked_code=found.masked or None,
-            amount=verdict.amount,
-            currency=ctx.card.currency,
-            balance_after=after,
-            request_id=req.id,
-            message=verdict.message,
-            key=key,
-            to=store.email,
-            at=ctx.now(),
-        )
-        jobs.append(EmailJob(Audience.STORE, event, sent_receipt=False))
-    mailing = send_emails(ctx.deps, ctx.card, jobs, base)
-    upsert_receipts(ctx.deps, [receipt, *mailing.receipts])
-    status = request_status_for(
-        verdict.outcome, email_failed=bool(mailing.failed) or verdict.attention
-    )
-    write_request(
-        ctx.deps,
-        TABLE,
-        req.id,
-        {
-            StoreRedemptions.STATUS: status,
-            StoreRedemptions.OUTCOME: verdict.outcome,
-            StoreRedemptions.RESULT_MESSAGE: verdict.message,
-            StoreRedemptions.GIFT_CARD: (card_id,) if card_id else None,
-            StoreRedemptions.BALANCE_AFTER: after,
-            StoreRedemptions.SHOPIFY_TRANSACTION_ID: money.transaction.id if money else None,
-            StoreRedemptions.PROCESSED_AT: ctx.now(),
-            StoreRedemptions.CODE: found.masked or None,
-        },
-    )
-    log.info("redemption finished", key=str(key), outcome=verdict.outcome.value, card=card_id)
-    return Handled(verdict.outcome.value)
+def _close_plainly(ctx: Context, item: Item, done: Closing, exc: Permanent) -> Handled:
+    """Airtable refused this request's closing write (a value, a link): close it with the
+    fields that cannot be refused, for a person to look at."""
+    item.error = failure_line(f"redemption {item.req.id}", exc)
+    outcome = done.verdict.outcome if done.verdict.money is not None else R.ERROR
+    changes: Changes = {
+        S.STATUS: RequestStatus.NEEDS_ATTENTION,
+        S.OUTCOME: outcome,
+        S.RESULT_MESSAGE: f"{done.verdict.message} (Airtable refused the full result: {exc})",
+        S.PROCESSED_AT: ctx.now(),
+        S.CODE: done.changes.get(S.CODE),
+    }
+    try:
+        write_request(ctx.deps, S.TABLE, item.req.id, changes)
+    except ClientError as again:
+        return Handled(None, failure_line(f"redemption {item.req.id}", again))
+    return Handled(outcome.value, item.error)
+
+
+def _lookup_of(item: Item) -> Lookup:
+    return item.found or Lookup(item.req.code_text or "", None, None, format_incorrect=False)
+
+
+def _write(
+    ctx: Context, items: list[Item], write: Callable[[], dict[str, Permanent]]
+) -> dict[str, Permanent]:
+    """A batched write for ``items``; when it fails as a whole, so does each of them."""
+    try:
+        return write()
+    except ClientError as exc:
+        for item in items:
+            if item.result is None:
+                fail(ctx, item, exc)
+        return {}
+
+
+def _leave(item: Item, exc: ClientError) -> None:
+    item.error = failure_line(f"redemption {item.req.id}", exc)
+    item.result = Handled(None, item.error)

@@ -8,11 +8,13 @@ with ``Deps(airtable, shopify, email, certificates, clock)`` and ``StoreConfig(c
 currency, business_name, code_length, limits, expiry, pepper, code_key), portal_enabled,
 balance_checks_per_hour)`` (the other fields have defaults).
 
-One run: poll Store Redemptions and handle every new (blank) or unfinished (Processing) one; then
-the lower queues in order. Between two lower-priority records, when ``redemption_recheck_seconds``
-(2 s) have passed since the last poll, redemptions are polled again and handled first, so a bulk
-of fifty creations never keeps a till waiting. Redemptions run at ``Priority.REDEMPTION`` at the
-shared limiters, creations at ``Priority.BULK``, the rest at ``NORMAL``.
+One run: poll Store Redemptions and handle every new (blank) or unfinished (Processing) one, in
+groups of ``redemption_batch`` (10) that share their Airtable reads and writes; then the lower
+queues in order, one record at a time. Between two lower-priority records, when
+``redemption_recheck_seconds`` (2 s) have passed since the last poll, redemptions are polled
+again and handled first, so a bulk of fifty creations never keeps a till waiting. Redemptions
+run at ``Priority.REDEMPTION`` at the shared limiters, creations at ``Priority.BULK``, the rest
+at ``NORMAL``.
 
 The run takes the lease (``gate.claim()``) only when it finds a record, before the first effect,
 and does nothing when refused; it heartbeats between records and stops at a record boundary
@@ -83,19 +85,24 @@ class _Run:
         self.queue(lambda: airtable.pending_card_actions(page), self.card_action, "card actions")
 
     def redemptions(self) -> None:
-        """Handle new redemptions, page after page, until none is left unseen."""
-        airtable, page = self.ctx.deps.airtable, self.ctx.config.queue_page
+        """Handle new redemptions, page after page, until none is left unseen; each page in
+        groups of ``redemption_batch`` sharing their Airtable reads and writes."""
+        airtable, size = self.ctx.deps.airtable, self.ctx.config.queue_page
         while not self.stopped:
             self.last_poll = self.ctx.deps.clock.monotonic()
             with priority(Priority.REDEMPTION):
-                records = self.read(lambda: airtable.pending_redemptions(page), "redemptions")
+                records = self.read(lambda: airtable.pending_redemptions(size), "redemptions")
             fresh = [r for r in records if r.id not in self.seen]
-            for record in fresh:
+            waiting, page = list(fresh), redemptions.Page(fresh)
+            while waiting:
                 if not self.may_continue():
                     return
+                room = self.ctx.config.max_records_per_run - self.handled
+                group_size = max(1, min(self.ctx.config.redemption_batch, room))
+                group, waiting = waiting[:group_size], waiting[group_size:]
                 with priority(Priority.REDEMPTION):
-                    self.one(record, redemptions.handle)
-            if not fresh or len(records) < page:
+                    self.many(group, page.handle_group)
+            if not fresh or len(records) < size:
                 return
 
     def queue(
@@ -161,19 +168,27 @@ class _Run:
         return True
 
     def one(self, record: T, handle: Callable[[Context, T], Handled]) -> None:
+        self.many([record], lambda ctx, records: [handle(ctx, records[0])])
+
+    def many(
+        self, records: Sequence[T], handle: Callable[[Context, Sequence[T]], list[Handled]]
+    ) -> None:
+        """Handle records together (a group of redemptions shares its Airtable writes)."""
         if not self.claim():
             return
         if self.handled:
             self.gate.heartbeat()
-        self.seen.add(record.id)
-        self.handled += 1
+        self.seen.update(r.id for r in records)
+        self.handled += len(records)
         try:
-            result = handle(self.ctx, record)
+            results = handle(self.ctx, records)
         except Exception as exc:  # one record's failure never stops the queue behind it
-            log.exception("record failed", record=record.id, error=type(exc).__name__)
-            self.report.errors.append(failure_line(f"{type(record).__name__} {record.id}", exc))
+            ids = ", ".join(r.id for r in records)
+            log.exception("record failed", record=ids, error=type(exc).__name__)
+            self.report.errors.append(failure_line(f"{type(records[0]).__name__} {ids}", exc))
             return
-        if result.error:
-            self.report.errors.append(result.error)
-        if result.outcome:
-            self.report.record(result.outcome)
+        for result in results:
+            if result.error:
+                self.report.errors.append(result.error)
+            if result.outcome:
+                self.report.record(result.outcome)

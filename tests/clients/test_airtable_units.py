@@ -15,6 +15,7 @@ from cards.money import Money
 from cards.vocab import CardStatus, Kind, ReceiptAction
 from clients import airtable_codec as codec
 from clients import airtable_queries as q
+from clients.airtable_batch import merge_updates
 from clients.airtable_errors import error_type, is_iterator_expired, translate
 from clients.errors import (
     AmbiguousOutcome,
@@ -110,6 +111,19 @@ def test_any_of_and_chunks_bound_formula_size() -> None:
     assert text.startswith("OR(") and text.count("{Shopify Gift Card ID}=") == 40
     with pytest.raises(ValueError):
         q.any_of("X", [str(i) for i in range(41)])
+
+
+def test_bounded_chunks_cap_terms_and_characters_and_drop_empty_values() -> None:
+    digests = [f"{i:064x}" for i in range(90)] + ["", f"{0:064x}"]
+    assert [len(c) for c in q.bounded_chunks(digests)] == [40, 40, 10]
+    assert q.bounded_chunks(["", ""]) == []
+    sized = q.bounded_chunks(["a" * 1000, "b" * 1000, "c" * 1001, "d" * 4000, "e"])
+    assert [[len(v) for v in c] for c in sized] == [[1000, 1000], [1001], [4000], [1]]
+
+
+def test_batched_updates_merge_a_record_named_twice_keeping_first_seen_order() -> None:
+    merged = merge_updates([("recB", {"X": "1"}), ("recA", {"Y": "2"}), ("recB", {"X": "3"})])
+    assert merged == [("recB", {"X": "3"}), ("recA", {"Y": "2"})]
 
 
 def test_at_or_after_compares_a_parsed_utc_time() -> None:

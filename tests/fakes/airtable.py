@@ -28,6 +28,8 @@ from cards.vocab import (
     RequestStatus,
     Theme,
 )
+from clients.airtable_batch import merge_updates
+from clients.airtable_queries import bounded_chunks
 from clients.errors import InvariantViolation, Permanent
 from clients.records import (
     BalanceCheckRequest,
@@ -57,6 +59,9 @@ from tests.fakes.world import FakeClock, Injector
 
 T = TypeVar("T")
 Row = dict[str, Any]
+REQUEST_TABLE_NAMES = frozenset(
+    {StoreRedemptions.TABLE, CreationRequests.TABLE, BalanceChecks.TABLE, CardActions.TABLE}
+)
 
 
 def _enum(cls: type[StrEnum], value: Any) -> Any:
@@ -74,6 +79,8 @@ class FakeAirtable:
         self._ids = itertools.count(1)
         self.writes: list[tuple[str, str, dict[str, Any]]] = []  # (table, record id, changes)
         self.attachments: dict[str, bytes] = {}
+        # record id -> a field Airtable refuses for it (a 422, e.g. a link to a deleted row)
+        self.refuse: dict[str, str] = {}
 
     # --- test helpers -------------------------------------------------------------------
     def new_id(self) -> str:
@@ -119,6 +126,7 @@ class FakeAirtable:
             raise AssertionError(f"{value} written to a {self.currency} base")
 
     def _apply(self, table: str, record_id: str, changes: Changes | dict[str, Any]) -> None:
+        self._refuse_if_asked(record_id, changes)
         for name, value in changes.items():
             self._check(table, name, value)
         row = self.tables[table][record_id]
@@ -184,14 +192,56 @@ class FakeAirtable:
         return self._call("list", read)
 
     def update_request(self, table: str, record_id: str, changes: Changes) -> None:
-        if table not in (
-            StoreRedemptions.TABLE,
-            CreationRequests.TABLE,
-            BalanceChecks.TABLE,
-            CardActions.TABLE,
-        ):
+        if table not in REQUEST_TABLE_NAMES:
             raise AssertionError(f"{table} is not a request table")
         self._call("update", lambda: self._apply(table, record_id, changes))
+
+    def update_requests(
+        self, table: str, updates: Sequence[tuple[str, Changes]]
+    ) -> dict[str, Permanent]:
+        if table not in REQUEST_TABLE_NAMES:
+            raise AssertionError(f"{table} is not a request table")
+        return self._update_in_tens(table, updates)
+
+    def _update_in_tens(
+        self, table: str, updates: Sequence[tuple[str, Changes]]
+    ) -> dict[str, Permanent]:
+        """As the adapter: 10 records a call, all or nothing; a refused chunk again one record
+        at a time (one call each), the records still refused returned."""
+        merged = list(merge_updates(updates))
+        refused: dict[str, Permanent] = {}
+        for start in range(0, len(merged), 10):
+            chunk = merged[start : start + 10]
+            try:
+                self._call("update", functools.partial(self._apply_all, table, chunk))
+            except Permanent as exc:
+                if len(chunk) == 1:
+                    refused[chunk[0][0]] = exc
+                    continue
+                for one in chunk:
+                    try:
+                        self._call("update", functools.partial(self._apply_all, table, [one]))
+                    except Permanent as single:
+                        refused[one[0]] = single
+        return refused
+
+    def _apply_all(self, table: str, updates: Sequence[tuple[str, Changes]]) -> None:
+        """Validate every record first, then write them all (Airtable's all-or-nothing)."""
+        for record_id, changes in updates:
+            if record_id not in self.tables[table]:
+                raise Permanent("airtable", "update", f"no record {record_id}",
+                                code="MODEL_ID_NOT_FOUND", status=404)
+            self._refuse_if_asked(record_id, changes)
+            for name, value in changes.items():
+                self._check(table, name, value)
+        for record_id, changes in updates:
+            self._apply(table, record_id, changes)
+
+    def _refuse_if_asked(self, record_id: str, changes: Changes | dict[str, Any]) -> None:
+        name = self.refuse.get(record_id)
+        if name is not None and name in changes:
+            raise Permanent("airtable", "write", f"{name} of {record_id} refused (test)",
+                            code="INVALID_VALUE_FOR_COLUMN", status=422)
 
     # --- cards --------------------------------------------------------------------------
     def get_card(self, record_id: str) -> CardRow | None:
@@ -243,6 +293,24 @@ class FakeAirtable:
             return self._card(record_id, self.tables[GiftCards.TABLE][record_id])
 
         return self._call("update", update)
+
+    def update_cards(self, updates: Sequence[tuple[str, Changes]]) -> dict[str, Permanent]:
+        return self._update_in_tens(GiftCards.TABLE, updates)
+
+    def find_cards_by_digests(self, digests: Sequence[str]) -> dict[str, list[CardRow]]:
+        found: dict[str, list[CardRow]] = {}
+        for chunk in bounded_chunks(digests):
+            wanted = set(chunk)
+
+            def read(wanted: set[str] = wanted) -> dict[str, list[CardRow]]:
+                hits: dict[str, list[CardRow]] = {}
+                for i, r in self.tables[GiftCards.TABLE].items():
+                    if r.get(GiftCards.CODE_DIGEST) in wanted:
+                        hits.setdefault(r[GiftCards.CODE_DIGEST], []).append(self._card(i, r))
+                return hits
+
+            found |= self._call("list", read)
+        return found
 
     def known_card_ids_by_shopify_id(self, shopify_ids: Sequence[str]) -> dict[str, CardRow]:
         wanted = set(shopify_ids)

@@ -66,6 +66,31 @@ def _redeem_certificate(h: Harness) -> None:
     h.redemption(h.code_of(card).reveal(), None, order_total="45.00", store=h.store())
 
 
+def _redeem_batch(h: Harness) -> None:
+    """One group of several redemptions sharing their Airtable writes: two on one card, a
+    refusal after the intent (Shopify's INSUFFICIENT_FUNDS), a code nobody has, a native card
+    imported on the way, and a request resumed from an earlier run's intent."""
+    store = h.store()
+    card, small = h.issue("50.00"), h.issue("10.00")
+    h.shop.issue_native("NATIVE7KQ2XY", usd("30.00"))
+    code = h.code_of(card).reveal()
+    resumed = h.redemption(code, "1.00", store=store)
+    h.at.update_request(StoreRedemptions.TABLE, resumed, {StoreRedemptions.STATUS: "Processing"})
+    h.redemption(code, "12.50", store=store)
+    h.redemption(h.code_of(small).reveal(), "12.50", store=store)
+    h.redemption("QQQQQQQQQQQQ", "3.00", store=store)
+    h.redemption(code, "20.00", store=store)
+    h.redemption("NATIVE7KQ2XY", "5.00", store=store)
+
+
+def _redeem_backlog(h: Harness) -> None:
+    """Twelve redemptions: two groups (10 and 2) over three cards."""
+    store = h.store()
+    codes = [h.code_of(h.issue("50.00")).reveal() for _ in range(3)]
+    for n in range(12):
+        h.redemption(codes[n % 3], "2.00", store=store)
+
+
 def _create(h: Harness) -> None:
     store = h.store()
     h.creation(**{CreationRequests.STORE: (store,)})
@@ -98,6 +123,8 @@ FLOWS = {
     "redemption-refused": Flow(_redeem_refused, 1),
     "redemption-native": Flow(_redeem_native, 1),
     "redemption-certificate": Flow(_redeem_certificate, 1),
+    "redemption-batch": Flow(_redeem_batch, 6),
+    "redemption-backlog": Flow(_redeem_backlog, 12),
     "creation": Flow(_create, 3),
     "void": Flow(_void, 1),
     "reactivate": Flow(_reactivate, 0),

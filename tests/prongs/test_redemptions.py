@@ -259,7 +259,8 @@ def test_an_error_before_the_intent_closes_the_request_at_once(h: Harness) -> No
     card = h.issue("50.00")
     rec = h.redemption(h.code_of(card).reveal(), "5.00", store=store)
     poll = len(h.injector.calls)  # the run's first call polls redemptions, the next finds the card
-    h.injector.arm_index(poll + 1, "fail_before")
+    h.injector.arm_index(poll + 1, "fail_before")  # the page's digests
+    h.injector.arm_index(poll + 2, "fail_before")  # the group's own read, tried instead
     report = h.run()
     row = redeemed(h, rec)
     assert row[S.STATUS] == RequestStatus.NEEDS_ATTENTION
