@@ -167,6 +167,8 @@ class ProngRunner:
                 error = "interrupted"  # a BaseException is on its way out
             lease.release(report, error)
             self._metrics.running.labels(job.name).set(0)
+            for queue, depth in (report.queue_depths if report else {}).items():
+                self._metrics.set_queue_depth(queue, depth)
             outcome = self._conclude(job.name, lease, report, error, t0)
             self._record(outcome, started_at)
         return outcome

@@ -67,6 +67,9 @@ class RunReport:
     outcomes: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)  # handled errors, one line each
     budget_exhausted: bool = False
+    # Records waiting in each queue when the run first read it (up to one page): the status
+    # page and /metrics show them.
+    queue_depths: dict[str, int] = field(default_factory=dict)
 
     def record(self, outcome: str) -> None:
         self.processed += 1

@@ -144,6 +144,7 @@ class _Run:
         except ClientError as exc:
             self.report.errors.append(failure_line(f"reading {what}", exc))
             return ()
+        self.report.queue_depths.setdefault(what, len(records))
         if records:
             self.report.found_work = True
         return records

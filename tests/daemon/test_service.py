@@ -212,3 +212,12 @@ def test_a_stop_request_ends_a_run_at_its_next_recovery_point(world: World) -> N
     assert "STOPPING=1" in notifier.sent
     row = status_row(world, STORE)
     assert row[Status.STATE] == ProngState.OFFLINE and Status.LEASE_EXPIRES_AT not in row
+
+
+def test_queue_depths_a_run_reports_reach_the_metrics(world: World) -> None:
+    def run(budget: Budget, gate: Gate) -> RunReport:
+        return RunReport("store-transactions", queue_depths={"redemptions": 3, "creations": 0})
+
+    service, _ = build_service(world, [ProngJob("store-transactions", run)])
+    service.run_once()
+    assert service.metrics.queue_depths() == {"redemptions": 3, "creations": 0}

@@ -160,3 +160,13 @@ def test_queue_pages_are_read_with_the_configured_size(h: Harness) -> None:
     report = h.run()
     assert report.processed == 3  # two checks this run (one page), the action
     assert h.run().processed == 1
+
+
+def test_the_report_carries_each_queues_depth_when_first_read(h: Harness) -> None:
+    store = h.store()
+    h.redemption("NOSUCHCODE22", "5.00", store)
+    h.redemption("NOSUCHCODE33", "5.00", store)
+    h.creation()
+    report = h.run()
+    assert report.queue_depths == {
+        "redemptions": 2, "creations": 1, "balance checks": 0, "card actions": 0}
