@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from cards.vocab import OrderKind, OrderOutcome
+from pyairtable.formulas import OR
+
+from cards.vocab import CardStatus, OrderKind, OrderOutcome
 from clients import airtable_queries as q
 from clients import airtable_rows as rows
 from clients.airtable_batch import update_in_tens
@@ -40,6 +42,17 @@ from config.layout import (
     Status,
     StoreRedemptions,
     Stores,
+)
+
+#: What ``giftbridge card search`` looks in (never a code: only its last characters are stored).
+CARD_SEARCH_FIELDS = (
+    GiftCards.LAST_CHARACTERS,
+    GiftCards.RECIPIENT_EMAIL,
+    GiftCards.RECIPIENT_NAME,
+    GiftCards.PURCHASER_EMAIL,
+    GiftCards.PURCHASER_NAME,
+    GiftCards.SHOPIFY_ORDER,
+    GiftCards.ORIGIN_KEY,
 )
 
 REQUEST_TABLES = frozenset(
@@ -96,16 +109,18 @@ class AirtableAdapter:
 
     def update_request(self, table: str, record_id: str, changes: Changes) -> None:
         if table not in REQUEST_TABLES:
-            raise Permanent("airtable", f"update {table}", "not a request table",
-                            code="NOT_A_REQUEST_TABLE")
+            raise Permanent(
+                "airtable", f"update {table}", "not a request table", code="NOT_A_REQUEST_TABLE"
+            )
         self._t.update(table, record_id, changes)
 
     def update_requests(
         self, table: str, updates: Sequence[tuple[str, Changes]]
     ) -> dict[str, Permanent]:
         if table not in REQUEST_TABLES:
-            raise Permanent("airtable", f"update {table}", "not a request table",
-                            code="NOT_A_REQUEST_TABLE")
+            raise Permanent(
+                "airtable", f"update {table}", "not a request table", code="NOT_A_REQUEST_TABLE"
+            )
         return update_in_tens(self._t, table, updates)
 
     # --- cards --------------------------------------------------------------------------
@@ -146,6 +161,13 @@ class AirtableAdapter:
                     found.setdefault(row.code_digest, []).append(row)
         return found
 
+    def search_cards(self, text: str, limit: int = 20) -> list[CardRow]:
+        formula = q.containing(text, CARD_SEARCH_FIELDS)
+        if text.strip().title() in {s.value for s in CardStatus}:
+            formula = OR(formula, q.equals(GiftCards.STATUS, text.strip().title()))
+        found = self._t.list_records(GiftCards.TABLE, formula=formula, max_records=limit)
+        return [rows.card(record, self.currency) for record in found]
+
     def create_card(self, changes: Changes) -> CardRow:
         return rows.card(self._t.create(GiftCards.TABLE, changes), self.currency)
 
@@ -168,8 +190,9 @@ class AirtableAdapter:
     def attach_certificate(self, card_id: str, filename: str, content: bytes) -> None:
         """Clear the Certificate cell, then upload: the pair is safe to re-send as a whole."""
         if len(content) > MAX_UPLOAD_BYTES:
-            raise Permanent("airtable", "uploadAttachment", "certificate over 5 MB",
-                            code="ATTACHMENT_TOO_LARGE")
+            raise Permanent(
+                "airtable", "uploadAttachment", "certificate over 5 MB", code="ATTACHMENT_TOO_LARGE"
+            )
         url = upload_url(self._content_url, self._t.base_id, card_id, GiftCards.CERTIFICATE)
         body = upload_body(filename, content, "application/pdf")
         table = self._t.table(GiftCards.TABLE)

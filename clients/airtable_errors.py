@@ -77,8 +77,9 @@ def translate(
     if isinstance(error, ClientError):
         return error
     if isinstance(error, LimiterTimeout):
-        return RateLimited(SERVICE, operation, "the base is rate limited",
-                           retry_after=error.retry_after)
+        return RateLimited(
+            SERVICE, operation, "the base is rate limited", retry_after=error.retry_after
+        )
     if isinstance(error, requests.HTTPError):
         return _from_status(error, operation, write=write, penalty=penalty)
     if isinstance(error, requests.ConnectTimeout) or failed_before_sending(error):
@@ -107,5 +108,6 @@ def _from_status(
         if write:
             return AmbiguousOutcome(SERVICE, operation, detail)
         return Retryable(SERVICE, operation, detail)
-    return Permanent(SERVICE, operation, message[:200], code=kind or f"HTTP_{status}",
-                     status=status)
+    return Permanent(
+        SERVICE, operation, message[:200], code=kind or f"HTTP_{status}", status=status
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pyairtable.formulas import AND, EQ, GTE, OR, Field, Formula
+from pyairtable.formulas import AND, EQ, FIND, GTE, LOWER, OR, Field, Formula
 
 from cards.vocab import RequestStatus
 
@@ -34,6 +34,14 @@ def any_of(field: str, values: Sequence[str]) -> Formula:
     if len(values) > MAX_TERMS:
         raise ValueError(f"at most {MAX_TERMS} values per formula")
     terms = [EQ(Field(field), v) for v in values]
+    return terms[0] if len(terms) == 1 else OR(*terms)
+
+
+def containing(text: str, fields: Sequence[str]) -> Formula:
+    """Any of ``fields`` contains ``text``, ignoring case (FIND on LOWER of both)."""
+    if not text or not fields:
+        raise ValueError("containing needs text and at least one field")
+    terms = [FIND(text.lower(), LOWER(Field(f))) for f in fields]
     return terms[0] if len(terms) == 1 else OR(*terms)
 
 

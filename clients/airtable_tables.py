@@ -63,8 +63,9 @@ class AirtableTables:
             except Exception as exc:  # every library failure becomes one of our classes
                 error = translate(exc, operation, write=write, penalty=self.penalty)
                 if isinstance(error, AmbiguousOutcome):
-                    log.warning("outcome unknown", service=SERVICE, operation=operation,
-                                detail=error.detail)
+                    log.warning(
+                        "outcome unknown", service=SERVICE, operation=operation, detail=error.detail
+                    )
                 raise error from exc
 
         return guarded
@@ -112,8 +113,9 @@ class AirtableTables:
             except requests.HTTPError as exc:
                 if not is_iterator_expired(exc) or attempt == LIST_RESTARTS:
                     raise
-                log.warning("listing restarted", service=SERVICE, operation=f"list {table}",
-                            attempt=attempt)
+                log.warning(
+                    "listing restarted", service=SERVICE, operation=f"list {table}", attempt=attempt
+                )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def get(self, table: str, record_id: str) -> Record | None:

@@ -28,9 +28,26 @@ log = structlog.get_logger()
 LINK = "multipleRecordLinks"
 SELECTS = ("singleSelect", "multipleSelects")
 _SYMBOLS = {
-    "USD": "$", "CAD": "$", "AUD": "$", "NZD": "$", "MXN": "$", "SGD": "$", "HKD": "$",
-    "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "¥", "INR": "₹", "KRW": "₩", "BRL": "R$",
-    "ZAR": "R", "CHF": "CHF", "SEK": "kr", "NOK": "kr", "DKK": "kr", "PLN": "zł",
+    "USD": "$",
+    "CAD": "$",
+    "AUD": "$",
+    "NZD": "$",
+    "MXN": "$",
+    "SGD": "$",
+    "HKD": "$",
+    "EUR": "€",
+    "GBP": "£",
+    "JPY": "¥",
+    "CNY": "¥",
+    "INR": "₹",
+    "KRW": "₩",
+    "BRL": "R$",
+    "ZAR": "R",
+    "CHF": "CHF",
+    "SEK": "kr",
+    "NOK": "kr",
+    "DKK": "kr",
+    "PLN": "zł",
 }
 LiveTable = Mapping[str, Any]
 
@@ -64,14 +81,18 @@ def field_problems(
     if live is None:
         return [f"{table.name}: missing field '{spec.name}' ({spec.type})"]
     if live.get("type") != spec.type:
-        return [f"{where}: type is '{live.get('type')}', expected '{spec.type}' — change it by "
-                "hand in Airtable"]
+        return [
+            f"{where}: type is '{live.get('type')}', expected '{spec.type}' — change it by "
+            "hand in Airtable"
+        ]
     if spec.type in SELECTS:
         missing = [c for c in spec.choices if c not in _choices(live)]
         if missing:
             names = ", ".join(f"'{c}'" for c in missing)
-            return [f"{where}: missing options {names} — add them by hand in Airtable "
-                    "(the API cannot add options)"]
+            return [
+                f"{where}: missing options {names} — add them by hand in Airtable "
+                "(the API cannot add options)"
+            ]
     if spec.type == LINK:
         target_id = (live.get("options") or {}).get("linkedTableId")
         target = table_names.get(target_id) if isinstance(target_id, str) else None
@@ -217,13 +238,12 @@ class BaseAdmin:
             idempotent=False,
         )
         if not isinstance(result, dict) or not isinstance(result.get("id"), str):
-            raise Permanent("airtable", operation, "the answer carries no table id",
-                            code="UNEXPECTED_RESPONSE")
+            raise Permanent(
+                "airtable", operation, "the answer carries no table id", code="UNEXPECTED_RESPONSE"
+            )
         return result
 
-    def _create_field(
-        self, table_id: str, spec: FieldSpec, table_ids: Mapping[str, str]
-    ) -> None:
+    def _create_field(self, table_id: str, spec: FieldSpec, table_ids: Mapping[str, str]) -> None:
         body = field_body(spec, table_ids, self._t.currency)
         operation = f"create field {spec.name}"
         self._t.write(

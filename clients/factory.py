@@ -75,9 +75,7 @@ def airtable_tables(
         max_wait=policy.deadline,
     )
     base_id = _require(settings.airtable_base_id, "GIFTBRIDGE_AIRTABLE_BASE_ID")
-    return AirtableTables(
-        api, base_id, currency=settings.currency, retry=policy, penalty=penalty
-    )
+    return AirtableTables(api, base_id, currency=settings.currency, retry=policy, penalty=penalty)
 
 
 def build_airtable(

@@ -78,14 +78,14 @@ def translate(error: BaseException) -> ClientError:
     if isinstance(error, ApiException):
         status = error.status if isinstance(error.status, int) else None
         if status == 429:
-            return RateLimited(SERVICE, OPERATION, "HTTP 429",
-                               retry_after=_retry_after(error.headers))
+            return RateLimited(
+                SERVICE, OPERATION, "HTTP 429", retry_after=_retry_after(error.headers)
+            )
         if status == 0:  # the SDK's wrapping of an SSL failure during the handshake
             return Retryable(SERVICE, OPERATION, "TLS failure")
         if status is None or status >= 500:
             return AmbiguousOutcome(SERVICE, OPERATION, f"HTTP {status}")
-        return Permanent(SERVICE, OPERATION, f"HTTP {status}", code=f"HTTP_{status}",
-                         status=status)
+        return Permanent(SERVICE, OPERATION, f"HTTP {status}", code=f"HTTP_{status}", status=status)
     if failed_before_sending(error):
         return Retryable(SERVICE, OPERATION, f"could not connect ({type(error).__name__})")
     if isinstance(error, urllib3.exceptions.HTTPError | OSError):
@@ -120,11 +120,18 @@ class KlaviyoEmail:
     def send(self, event: EmailEvent) -> None:
         payload = event_payload(event)  # built once: every retry carries the same unique_id
         self._retry.call(
-            lambda: self._send_once(payload), service=SERVICE, operation=OPERATION,
+            lambda: self._send_once(payload),
+            service=SERVICE,
+            operation=OPERATION,
             idempotent=True,
         )
-        log.info("event sent", service=SERVICE, operation=OPERATION,
-                 metric=event.metric.value, unique_id=event.unique_id)
+        log.info(
+            "event sent",
+            service=SERVICE,
+            operation=OPERATION,
+            metric=event.metric.value,
+            unique_id=event.unique_id,
+        )
 
     def _send_once(self, payload: dict[str, Any]) -> None:
         try:

@@ -18,10 +18,24 @@ from clients.records import CertificateData
 
 _PLAIN = {
     "\u2022": "*",  # bullet: the masked code
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\u2026": "...", "\u20ac": "EUR", "\u2122": "(TM)", "\u00a0": " ", "\t": " ",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u2010": "-",
+    "\u2011": "-",
+    "\u2012": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u2212": "-",
+    "\u2026": "...",
+    "\u20ac": "EUR",
+    "\u2122": "(TM)",
+    "\u00a0": " ",
+    "\t": " ",
 }
 MAX_MESSAGE = 600
 
@@ -65,8 +79,13 @@ class FpdfCertificates:
         pdf.rect(8, 8, pdf.w - 16, pdf.h - 16)
         self._line(pdf, width, latin1(data.business_name), size=22, style="B")
         self._line(pdf, width, _title(data.kind), size=14)
-        self._line(pdf, width, latin1(f"{data.amount.as_string()} {data.amount.currency}"),
-                   size=30, style="B")
+        self._line(
+            pdf,
+            width,
+            latin1(f"{data.amount.as_string()} {data.amount.currency}"),
+            size=30,
+            style="B",
+        )
         pdf.ln(2)
         if data.recipient_name:
             self._line(pdf, width, latin1(f"To: {data.recipient_name}"), size=12)
@@ -78,8 +97,9 @@ class FpdfCertificates:
             pdf.multi_cell(width, 6, message, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(3)
         self._line(pdf, width, latin1(f"Code: {data.code_display}"), size=16, style="B")
-        expiry = (f"Expires on {data.expires_on.isoformat()}" if data.expires_on
-                  else "Does not expire")
+        expiry = (
+            f"Expires on {data.expires_on.isoformat()}" if data.expires_on else "Does not expire"
+        )
         self._line(pdf, width, expiry, size=11)
         self._line(pdf, width, latin1(f"Theme: {data.theme.value}"), size=9)
         return bytes(pdf.output())

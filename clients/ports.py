@@ -141,6 +141,11 @@ class AirtablePort(Protocol):
         row are absent. Empty strings are never looked up."""
         ...
 
+    def search_cards(self, text: str, limit: int = 20) -> list[CardRow]:
+        """Operator search: cards whose last characters, holder or purchaser name or email,
+        Shopify order or origin key contain ``text`` (any case), or whose Status is ``text``."""
+        ...
+
     def create_card(self, changes: Changes) -> CardRow:
         """Create a Gift Cards row. Ambiguous on a lost response: look it up by Origin Key."""
         ...

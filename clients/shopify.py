@@ -46,34 +46,42 @@ class ShopifyAdapter:
         self._runner.close()
 
     # --- plumbing -----------------------------------------------------------------------
-    def _query(self, operation: str, variables: dict[str, Any], *, sensitive: bool = False
-               ) -> dict[str, Any]:
+    def _query(
+        self, operation: str, variables: dict[str, Any], *, sensitive: bool = False
+    ) -> dict[str, Any]:
         return self._retry.call(
-            lambda: self._runner.execute(operation, variables, mutation=False,
-                                         sensitive=sensitive),
-            service=SERVICE, operation=operation, idempotent=True,
+            lambda: self._runner.execute(operation, variables, mutation=False, sensitive=sensitive),
+            service=SERVICE,
+            operation=operation,
+            idempotent=True,
         )
 
-    def _mutate(self, operation: str, variables: dict[str, Any], *, idempotent: bool = False,
-                sensitive: bool = False) -> dict[str, Any]:
+    def _mutate(
+        self,
+        operation: str,
+        variables: dict[str, Any],
+        *,
+        idempotent: bool = False,
+        sensitive: bool = False,
+    ) -> dict[str, Any]:
         return self._retry.call(
-            lambda: self._runner.execute(operation, variables, mutation=True,
-                                         sensitive=sensitive),
-            service=SERVICE, operation=operation, idempotent=idempotent,
+            lambda: self._runner.execute(operation, variables, mutation=True, sensitive=sensitive),
+            service=SERVICE,
+            operation=operation,
+            idempotent=idempotent,
         )
 
     @staticmethod
-    def _parsed(
-        operation: str, build: Callable[..., T], *args: Any, mutation: bool = False
-    ) -> T:
+    def _parsed(operation: str, build: Callable[..., T], *args: Any, mutation: bool = False) -> T:
         """Parse a response; a malformed answer to a mutation leaves its outcome unknown."""
         try:
             return build(*args)
         except (parse.ResponseShapeError, KeyError, TypeError) as exc:
             if mutation:
                 raise AmbiguousOutcome(SERVICE, operation, f"unreadable answer: {exc}") from None
-            raise Permanent(SERVICE, operation, f"unreadable answer: {exc}",
-                            code="UNEXPECTED_RESPONSE") from None
+            raise Permanent(
+                SERVICE, operation, f"unreadable answer: {exc}", code="UNEXPECTED_RESPONSE"
+            ) from None
 
     @staticmethod
     def _user_errors(operation: str, payload: Any, *, sensitive: bool = False) -> None:
@@ -118,8 +126,9 @@ class ShopifyAdapter:
         self._user_errors("giftCardCreate", payload, sensitive=True)
         return self._parsed("GiftCardCreate", parse.card, payload["giftCard"], mutation=True)
 
-    def _move(self, operation: str, field: str, card_id: str, amount: Money, note: str
-              ) -> TransactionResult:
+    def _move(
+        self, operation: str, field: str, card_id: str, amount: Money, note: str
+    ) -> TransactionResult:
         amount_name = "debitAmount" if operation == "GiftCardDebit" else "creditAmount"
         variables = {
             "id": card_id,
@@ -187,9 +196,7 @@ class ShopifyAdapter:
         data = self._mutate("GiftCardUpdateExpiry", variables, idempotent=True)
         payload: Any = data.get("giftCardUpdate")
         self._user_errors("giftCardUpdate", payload)
-        return self._parsed(
-            "GiftCardUpdateExpiry", parse.card, payload["giftCard"], mutation=True
-        )
+        return self._parsed("GiftCardUpdateExpiry", parse.card, payload["giftCard"], mutation=True)
 
     # --- orders -------------------------------------------------------------------------
     def search_orders(

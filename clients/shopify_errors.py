@@ -76,16 +76,21 @@ def from_graphql_errors(
     codes = error_codes(errors)
     if "THROTTLED" in codes or status == 429:
         wait = throttle_wait(extensions)
-        return RateLimited(SERVICE, operation, "THROTTLED",
-                           retry_after=wait if wait is not None else DEFAULT_THROTTLE_WAIT)
+        return RateLimited(
+            SERVICE,
+            operation,
+            "THROTTLED",
+            retry_after=wait if wait is not None else DEFAULT_THROTTLE_WAIT,
+        )
     if (isinstance(status, int) and status >= 500) or _SERVER_CODES.intersection(codes):
         return _uncertain(operation, f"server error (HTTP {status})", mutation=mutation)
     message = ""
     if not sensitive and isinstance(errors, list) and errors and isinstance(errors[0], dict):
         message = str(errors[0].get("message", ""))[:200]
     code = codes[0] if codes else "GRAPHQL_ERROR"
-    return Permanent(SERVICE, operation, message, code=code,
-                     status=status if isinstance(status, int) else None)
+    return Permanent(
+        SERVICE, operation, message, code=code, status=status if isinstance(status, int) else None
+    )
 
 
 def translate(
@@ -97,16 +102,18 @@ def translate(
     if isinstance(error, LimiterTimeout):
         return RateLimited(SERVICE, operation, "cost bucket empty", retry_after=error.retry_after)
     if isinstance(error, TransportQueryError):
-        return from_graphql_errors(error.errors, error.extensions, operation,
-                                   mutation=mutation, sensitive=sensitive)
+        return from_graphql_errors(
+            error.errors, error.extensions, operation, mutation=mutation, sensitive=sensitive
+        )
     if isinstance(error, TransportServerError):
         return _from_status(error.code, operation, mutation=mutation)
     if isinstance(error, TransportClosed) or failed_before_sending(error):
         return Retryable(SERVICE, operation, f"could not connect ({type(error).__name__})")
     uncertain = (TimeoutError, TransportConnectionFailed, TransportProtocolError, OSError)
     if isinstance(error, uncertain):
-        return _uncertain(operation, f"no usable response ({type(error).__name__})",
-                          mutation=mutation)
+        return _uncertain(
+            operation, f"no usable response ({type(error).__name__})", mutation=mutation
+        )
     if isinstance(error, GraphQLError):
         return Permanent(SERVICE, operation, "invalid document", code="GRAPHQL_ERROR")
     return _uncertain(operation, f"unexpected {type(error).__name__}", mutation=mutation)

@@ -151,8 +151,9 @@ class GraphQLRunner:
                 self._observe(operation, exc.extensions)
             error = translate(exc, operation, mutation=mutation, sensitive=sensitive)
             if isinstance(error, AmbiguousOutcome):
-                log.warning("outcome unknown", service=SERVICE, operation=operation,
-                            detail=error.detail)
+                log.warning(
+                    "outcome unknown", service=SERVICE, operation=operation, detail=error.detail
+                )
             # No chained cause for code-bearing calls: a library message may quote variables.
             raise error from (None if sensitive else exc)
         self._observe(operation, result.extensions)

@@ -106,6 +106,29 @@ def cmd_show(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
     return 0
 
 
+def summary(row: CardRow) -> str:
+    """One line per card for ``card search``."""
+    status = row.status.value if row.status else "(blank)"
+    balance = str(row.balance) if row.balance is not None else "-"
+    holder = row.recipient_email or row.purchaser_email or ""
+    return f"{row.id}  {row.masked_code or '?':<14}{status:<10}{balance:>14}  {holder}".rstrip()
+
+
+def cmd_search(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
+    text = args.text.strip()
+    if len(text) < 3:
+        raise card_view.CardNotFound("search for at least 3 characters")
+    with _deps(load) as (deps, _):
+        found = deps.airtable.search_cards(text, limit=args.limit)
+    for row in found:
+        print(summary(row))
+    print(
+        f"{len(found)} card(s)"
+        + (" (limit reached: --limit N)" if len(found) == args.limit else "")
+    )
+    return 0
+
+
 def cmd_pdf(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
     with _deps(load) as (deps, config):
         view, code = card_view.find(deps, config, args.card)

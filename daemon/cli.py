@@ -43,6 +43,8 @@ commands:
                (select options Airtable cannot add are named: add them by hand)
   card show    one card: record, status, balance in Airtable and Shopify, recent
                transactions (by record id rec... or by code; the code stays masked)
+  card search  cards by last 4 characters, holder or purchaser name or email, order,
+               or status
   card pdf     the printable certificate with the full code, certificate-<last 4>.pdf
                (or --out FILE): for the card's holder only
 
@@ -278,6 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("card", metavar="CARD", help="a Gift Cards record id (rec...) or the code")
     show.set_defaults(handler=cmd_card_show)
+    search = card_actions.add_parser(
+        "search",
+        parents=[common],
+        help="cards whose last 4 characters, holder, purchaser, order or status match TEXT",
+    )
+    search.add_argument("text", metavar="TEXT", help="at least 3 characters, any case")
+    search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N cards")
+    search.set_defaults(handler=cmd_card_search)
     pdf = card_actions.add_parser(
         "pdf",
         parents=[common],
@@ -290,11 +300,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _needs_card_action(args: argparse.Namespace) -> int:
-    raise _Failed("card: name an action (show, pdf)", EXIT_USAGE)
+    raise _Failed("card: name an action (show, search, pdf)", EXIT_USAGE)
 
 
 def cmd_card_show(args: argparse.Namespace) -> int:
     return _card(card_commands.cmd_show, args)
+
+
+def cmd_card_search(args: argparse.Namespace) -> int:
+    return _card(card_commands.cmd_search, args)
 
 
 def cmd_card_pdf(args: argparse.Namespace) -> int:

@@ -197,3 +197,21 @@ def test_a_certificate_upload_replaces_the_previous_one(airtable: AirtableRig) -
     assert content == b"%PDF-1.4 second"
     uploads = [e for e in airtable.sandbox.request_log if e.operation == "airtable.upload"]
     assert len(uploads) == 2 and all(e.path.endswith("/uploadAttachment") for e in uploads)
+
+
+@pytest.mark.parametrize("hostile", ["x' OR 1=1 OR '", '"),TRUE(),("', "{Recipient Email}"])
+def test_card_search_matches_parts_in_any_case_and_hostile_text_literally(
+    airtable: AirtableRig, hostile: str
+) -> None:
+    adapter = airtable.adapter()
+    ada = adapter.create_card({GiftCards.LAST_CHARACTERS: "7KQ2",
+                               GiftCards.RECIPIENT_EMAIL: "Ada@Example.com",
+                               GiftCards.STATUS: CardStatus.ACTIVE})
+    bob = adapter.create_card({GiftCards.PURCHASER_NAME: "Bob O'Brien",
+                               GiftCards.STATUS: CardStatus.VOIDED})
+    assert [c.id for c in adapter.search_cards("ada@example")] == [ada.id]
+    assert [c.id for c in adapter.search_cards("7kq2")] == [ada.id]
+    assert [c.id for c in adapter.search_cards("o'brien")] == [bob.id]
+    assert [c.id for c in adapter.search_cards("voided")] == [bob.id]
+    assert adapter.search_cards(hostile) == []
+    assert len(adapter.search_cards("e", limit=1)) == 1

@@ -103,3 +103,18 @@ def test_unknown_cards_and_junk_are_one_clear_line(
     assert "no card has the code" in err and "NOSUCHCODE234" not in err
     assert cli.main(["card", "show", "x!"]) == 1
     assert "not a record id" in capsys.readouterr().err
+
+
+def test_search_finds_cards_by_holder_and_last_characters(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_id = harness.issue("50.00")
+    code = _code(harness, card_id)
+    assert cli.main(["card", "search", "RAE@example"]) == 0
+    out = capsys.readouterr().out
+    assert card_id in out and code.masked in out and "1 card(s)" in out
+    assert code.reveal() not in out
+    assert cli.main(["card", "search", code.last4.lower()]) == 0
+    assert card_id in capsys.readouterr().out
+    assert cli.main(["card", "search", "zz"]) == 1
+    assert "at least 3 characters" in capsys.readouterr().err

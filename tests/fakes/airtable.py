@@ -229,8 +229,13 @@ class FakeAirtable:
         """Validate every record first, then write them all (Airtable's all-or-nothing)."""
         for record_id, changes in updates:
             if record_id not in self.tables[table]:
-                raise Permanent("airtable", "update", f"no record {record_id}",
-                                code="MODEL_ID_NOT_FOUND", status=404)
+                raise Permanent(
+                    "airtable",
+                    "update",
+                    f"no record {record_id}",
+                    code="MODEL_ID_NOT_FOUND",
+                    status=404,
+                )
             self._refuse_if_asked(record_id, changes)
             for name, value in changes.items():
                 self._check(table, name, value)
@@ -240,8 +245,13 @@ class FakeAirtable:
     def _refuse_if_asked(self, record_id: str, changes: Changes | dict[str, Any]) -> None:
         name = self.refuse.get(record_id)
         if name is not None and name in changes:
-            raise Permanent("airtable", "write", f"{name} of {record_id} refused (test)",
-                            code="INVALID_VALUE_FOR_COLUMN", status=422)
+            raise Permanent(
+                "airtable",
+                "write",
+                f"{name} of {record_id} refused (test)",
+                code="INVALID_VALUE_FOR_COLUMN",
+                status=422,
+            )
 
     # --- cards --------------------------------------------------------------------------
     def get_card(self, record_id: str) -> CardRow | None:
@@ -272,6 +282,29 @@ class FakeAirtable:
             if len(hits) > 1:
                 raise InvariantViolation(f"{len(hits)} Gift Cards rows share one {name}")
             return self._card(*hits[0]) if hits else None
+
+        return self._call("list", read)
+
+    def search_cards(self, text: str, limit: int = 20) -> list[CardRow]:
+        g = GiftCards
+        fields = (
+            g.LAST_CHARACTERS,
+            g.RECIPIENT_EMAIL,
+            g.RECIPIENT_NAME,
+            g.PURCHASER_EMAIL,
+            g.PURCHASER_NAME,
+            g.SHOPIFY_ORDER,
+            g.ORIGIN_KEY,
+        )
+
+        def read() -> list[CardRow]:
+            hits = [
+                (i, r)
+                for i, r in self.tables[g.TABLE].items()
+                if any(text.lower() in str(r.get(f, "")).lower() for f in fields)
+                or str(r.get(g.STATUS, "")) == text.strip().title()
+            ]
+            return [self._card(i, r) for i, r in hits[:limit]]
 
         return self._call("list", read)
 
