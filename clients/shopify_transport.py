@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import re
 import threading
 from functools import cache
 from importlib import resources
@@ -33,11 +34,20 @@ log = structlog.get_logger()
 DEFAULT_COST = 50.0
 
 
+def source(operation: str) -> str:
+    """``clients/graphql/<operation>.graphql`` with the fragments it spreads appended (from
+    ``clients/graphql/fragments/<Name>.graphql``)."""
+    folder = resources.files("clients").joinpath("graphql")
+    text = folder.joinpath(f"{operation}.graphql").read_text("utf-8")
+    for name in dict.fromkeys(re.findall(r"\.\.\.\s*([A-Z][A-Za-z0-9_]*)", text)):
+        text += "\n" + folder.joinpath("fragments", f"{name}.graphql").read_text("utf-8")
+    return text
+
+
 @cache
 def document(operation: str) -> DocumentNode:
-    """The parsed ``clients/graphql/<operation>.graphql`` (read on first use)."""
-    text = resources.files("clients").joinpath("graphql", f"{operation}.graphql").read_text("utf-8")
-    return parse(text)
+    """The parsed operation with its fragments (read on first use, never at import)."""
+    return parse(source(operation))
 
 
 class StatusTransport(AIOHTTPTransport):

@@ -24,6 +24,7 @@ from clients.records import TransactionKind
 from clients.shopify import ShopifyAdapter
 from clients.shopify_errors import STATUS_KEY, throttle_wait, translate
 from clients.shopify_search import order_query, quote
+from clients.shopify_transport import source
 from sandbox.shopify.schema import admin_schema
 
 GID = "gid://shopify/GiftCard/1"
@@ -54,9 +55,10 @@ SAMPLES: dict[str, dict[str, Any]] = {
 
 
 def documents() -> dict[str, str]:
+    """Every operation as sent: its file with the fragments it spreads."""
     folder = resources.files("clients").joinpath("graphql")
     return {
-        entry.name.removesuffix(".graphql"): entry.read_text("utf-8")
+        entry.name.removesuffix(".graphql"): source(entry.name.removesuffix(".graphql"))
         for entry in folder.iterdir()
         if entry.name.endswith(".graphql")
     }
@@ -71,8 +73,7 @@ def test_each_document_and_its_variables_validate_against_the_admin_schema(name:
     schema = admin_schema()
     document = parse(documents()[name])
     assert validate(schema, document) == []
-    (operation,) = document.definitions
-    assert isinstance(operation, OperationDefinitionNode)
+    (operation,) = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     assert operation.name is not None and operation.name.value == name  # file = operation
     coerced = get_variable_values(schema, operation.variable_definitions or (), SAMPLES[name])
     # graphql-core returns the coerced values, or a list of errors.
