@@ -18,6 +18,7 @@ arithmetic can be tested without sleeping.
 
 from __future__ import annotations
 
+import abc
 import heapq
 import itertools
 import threading
@@ -37,7 +38,7 @@ class LimiterTimeout(Exception):
         self.retry_after = retry_after
 
 
-class PriorityGate:
+class PriorityGate(abc.ABC):
     """The queue and the waiting; subclasses say when the head of the queue may go."""
 
     def __init__(self, name: str, clock: Callable[[], float] = time.monotonic) -> None:
@@ -52,12 +53,13 @@ class PriorityGate:
         self.on_wait: Callable[[str, float], None] | None = None
 
     # --- what subclasses define (called with the lock held) ------------------------------------
+    @abc.abstractmethod
     def _delay(self, now: float, cost: float) -> float:
         """Seconds until a call of ``cost`` may go; 0 or less means now."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _admit(self, now: float, cost: float) -> None:
-        raise NotImplementedError
+        """Count a call of ``cost`` admitted at ``now``."""
 
     # --- the shared part -----------------------------------------------------------------------
     def acquire(self, cost: float = 1.0, *, max_wait: float | None = None) -> float:
