@@ -6,7 +6,6 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,40 +20,32 @@ from klaviyo_api import KlaviyoAPI
 from pyairtable import Api
 
 from config.layout import Status, Stores
+from tests.net import free_port_base
 
 EXPORT = re.compile(r"^export (GIFTBRIDGE_[A-Z_]+)='([^']*)'$")
 EXPECTED = {
-    "GIFTBRIDGE_AIRTABLE_API_URL", "GIFTBRIDGE_AIRTABLE_CONTENT_URL",
-    "GIFTBRIDGE_SHOPIFY_GRAPHQL_URL", "GIFTBRIDGE_KLAVIYO_API_URL", "GIFTBRIDGE_AIRTABLE_TOKEN",
-    "GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN", "GIFTBRIDGE_KLAVIYO_API_KEY", "GIFTBRIDGE_AIRTABLE_BASE_ID",
-    "GIFTBRIDGE_SHOPIFY_SHOP", "GIFTBRIDGE_CODE_PEPPER", "GIFTBRIDGE_CODE_KEY",
+    "GIFTBRIDGE_AIRTABLE_API_URL",
+    "GIFTBRIDGE_AIRTABLE_CONTENT_URL",
+    "GIFTBRIDGE_SHOPIFY_GRAPHQL_URL",
+    "GIFTBRIDGE_KLAVIYO_API_URL",
+    "GIFTBRIDGE_AIRTABLE_TOKEN",
+    "GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN",
+    "GIFTBRIDGE_KLAVIYO_API_KEY",
+    "GIFTBRIDGE_AIRTABLE_BASE_ID",
+    "GIFTBRIDGE_SHOPIFY_SHOP",
+    "GIFTBRIDGE_CODE_PEPPER",
+    "GIFTBRIDGE_CODE_KEY",
 }
-
-
-def _free_port_base() -> int:
-    for base in range(21000, 29000, 7):
-        sockets: list[socket.socket] = []
-        try:
-            for offset in range(3):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", base + offset))
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
-        return base
-    raise RuntimeError("no free ports")
 
 
 @pytest.fixture
 def sandbox_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
     env["GIFTBRIDGE_STATE_DIR"] = str(tmp_path)
-    command = [sys.executable, "-m", "daemon", "sandbox", "--port-base", str(_free_port_base())]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    command = [sys.executable, "-m", "daemon", "sandbox", "--port-base", str(free_port_base())]
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     assert proc.stdout is not None
     lines: dict[str, str] = {}
     started = time.monotonic()
@@ -88,13 +79,18 @@ def test_export_lines_alone_drive_all_three_services(
     proc, env = sandbox_process
     # The lines are valid shell: sourcing them yields the same values.
     script = "\n".join(f"export {k}='{v}'" for k, v in env.items())
-    shown = subprocess.run(["bash", "-c", f"{script}\nenv"], capture_output=True, text=True,
-                           check=True).stdout
+    shown = subprocess.run(
+        ["bash", "-c", f"{script}\nenv"], capture_output=True, text=True, check=True
+    ).stdout
     for name, value in env.items():
         assert f"{name}={value}" in shown.splitlines()
 
-    api = Api(env["GIFTBRIDGE_AIRTABLE_TOKEN"], endpoint_url=env["GIFTBRIDGE_AIRTABLE_API_URL"],
-              retry_strategy=None, timeout=(5, 5))
+    api = Api(
+        env["GIFTBRIDGE_AIRTABLE_TOKEN"],
+        endpoint_url=env["GIFTBRIDGE_AIRTABLE_API_URL"],
+        retry_strategy=None,
+        timeout=(5, 5),
+    )
     base = api.base(env["GIFTBRIDGE_AIRTABLE_BASE_ID"])
     assert {t.name for t in base.schema().tables} >= {"Gift Cards", "Receipts", "Status"}
     assert len(base.table(Stores.TABLE).all()) >= 1
@@ -103,7 +99,9 @@ def test_export_lines_alone_drive_all_three_services(
 
     transport = AIOHTTPTransport(
         url=env["GIFTBRIDGE_SHOPIFY_GRAPHQL_URL"],
-        headers={"X-Shopify-Access-Token": env["GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN"]}, timeout=5)
+        headers={"X-Shopify-Access-Token": env["GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN"]},
+        timeout=5,
+    )
 
     async def read_shop() -> dict[str, Any]:
         async with Client(transport=transport, execute_timeout=10) as session:
@@ -113,13 +111,29 @@ def test_export_lines_alone_drive_all_three_services(
     shop = asyncio.run(read_shop())
     assert shop["shop"]["myshopifyDomain"] == env["GIFTBRIDGE_SHOPIFY_SHOP"]
 
-    klaviyo = KlaviyoAPI(env["GIFTBRIDGE_KLAVIYO_API_KEY"], max_retries=1,
-                         test_host=env["GIFTBRIDGE_KLAVIYO_API_URL"])
-    klaviyo.Events.create_event({"data": {"type": "event", "attributes": {
-        "metric": {"data": {"type": "metric", "attributes": {"name": "Gift Card Balance"}}},
-        "profile": {"data": {"type": "profile", "attributes": {"email": "a@example.com"}}},
-        "properties": {"found": False}, "unique_id": "balance:recA1b2C3d4E5f6G7:customer"}}},
-        _request_timeout=5)
+    klaviyo = KlaviyoAPI(
+        env["GIFTBRIDGE_KLAVIYO_API_KEY"],
+        max_retries=1,
+        test_host=env["GIFTBRIDGE_KLAVIYO_API_URL"],
+    )
+    klaviyo.Events.create_event(
+        {
+            "data": {
+                "type": "event",
+                "attributes": {
+                    "metric": {
+                        "data": {"type": "metric", "attributes": {"name": "Gift Card Balance"}}
+                    },
+                    "profile": {
+                        "data": {"type": "profile", "attributes": {"email": "a@example.com"}}
+                    },
+                    "properties": {"found": False},
+                    "unique_id": "balance:recA1b2C3d4E5f6G7:customer",
+                },
+            }
+        },
+        _request_timeout=5,
+    )
 
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=15) == 0
