@@ -35,6 +35,13 @@ class SandboxStartFailed(RuntimeError):
     """The embedded sandbox did not come up; the message says why."""
 
 
+class PortsTaken(SandboxStartFailed):
+    """The sandbox could not listen on the ports it was given."""
+
+
+PORTS_TAKEN_EXIT = 2  # sandbox.runner.main's exit code when it cannot listen
+
+
 def _ports_free(base: int) -> bool:
     for port in range(base, base + 3):
         with socket.socket() as probe:
@@ -54,8 +61,19 @@ class EmbeddedSandbox:
     def start(
         cls, state_dir: Path, *, demo: bool, currency: str = "USD", timeout: float = 30.0
     ) -> EmbeddedSandbox:
-        """Start the child on ports 8701-8703 (or free ones if taken) and read its lines."""
-        port_base = DEFAULT_PORT_BASE if _ports_free(DEFAULT_PORT_BASE) else 0
+        """Start the child on ports 8701-8703, or on free ones when those are taken (also
+        when another process takes them between our look and the child's bind)."""
+        if _ports_free(DEFAULT_PORT_BASE):
+            try:
+                return cls._start(state_dir, DEFAULT_PORT_BASE, demo, currency, timeout)
+            except PortsTaken:
+                pass
+        return cls._start(state_dir, 0, demo, currency, timeout)
+
+    @classmethod
+    def _start(
+        cls, state_dir: Path, port_base: int, demo: bool, currency: str, timeout: float
+    ) -> EmbeddedSandbox:
         command = [sys.executable, "-m", "daemon", "sandbox", "--port-base", str(port_base)]
         command += ["--demo"] if demo else []
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
@@ -83,8 +101,11 @@ class EmbeddedSandbox:
                 raise SandboxStartFailed(f"the sandbox printed no environment in {timeout} s")
             chunk = os.read(stdout.fileno(), 65536)  # raw: select and a read buffer disagree
             if not chunk:
+                code = self.process.wait()
+                if code == PORTS_TAKEN_EXIT:
+                    raise PortsTaken("the sandbox's ports are taken")
                 raise SandboxStartFailed(
-                    f"the sandbox exited with code {self.process.wait()} before it was ready "
+                    f"the sandbox exited with code {code} before it was ready "
                     "(its log lines above say why)"
                 )
             *lines, pending = (pending + chunk).split(b"\n")

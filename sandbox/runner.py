@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{args.port_base + 2}: {exc.strerror} (use --port-base N)",
             file=sys.stderr,
         )
-        return 2
+        return 2  # the embedded sandbox (daemon.embedded_sandbox) retries on free ports
     for name, value in sandbox.environment().items():
         print(f"export {name}='{value}'")
     sys.stdout.flush()

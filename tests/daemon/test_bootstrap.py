@@ -134,3 +134,29 @@ def test_live_settings_build_the_real_adapters_and_close_them(tmp_path: Path) ->
         assert len(clients.closers) >= 4  # every adapter with a session is closed at the end
     finally:
         clients.close()
+
+
+def test_the_embedded_sandbox_moves_to_free_ports_when_8701_is_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    from daemon import embedded_sandbox
+
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", embedded_sandbox.DEFAULT_PORT_BASE))
+    except OSError:
+        holder.close()
+        pytest.skip("port 8701 is in use by another process here")
+    # Another process takes the port between our look and the child's bind.
+    monkeypatch.setattr(embedded_sandbox, "_ports_free", lambda base: True)
+    try:
+        sandbox = embedded_sandbox.EmbeddedSandbox.start(tmp_path, demo=False)
+        try:
+            url = sandbox.environment["GIFTBRIDGE_AIRTABLE_API_URL"]
+            assert url.startswith("http://127.0.0.1:") and not url.endswith(":8701")
+        finally:
+            sandbox.stop()
+    finally:
+        holder.close()
