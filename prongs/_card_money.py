@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from cards.codes import unseal
 from cards.keys import ActionKey
@@ -173,7 +174,7 @@ def void(act: Act) -> ActionResult:
     )
     result = ActionResult(A.APPLIED, f"Voided {card.masked_code}: {voided} debited.", [receipt])
     holder = emails.holder_email(card)
-    if holder and card.status != CardStatus.PENDING:  # a card never issued reached nobody
+    if holder and _was_issued(card):  # a card never issued reached nobody
         event = emails.voided(
             card, voided_amount=voided, reason=reason, key=act.key, to=holder, at=act.ctx.now()
         )
@@ -186,11 +187,19 @@ def void(act: Act) -> ActionResult:
     return result
 
 
+def _was_issued(card: CardRow) -> bool:
+    """Whether the card ever reached its holder. A resumed void may find the row already
+    Voided; a Pending card voided then has no Issued At, as the first run saw it Pending."""
+    if card.status == CardStatus.VOIDED:
+        return card.issued_at is not None
+    return card.status != CardStatus.PENDING
+
+
 def voided_amount(act: Act, shopify_id: str) -> Money:
     """The amount the last void took, from the Void Reason trailer, confirmed in Shopify."""
     match = _TRAILER.search(act.card.void_reason or "")
-    if match is None:
-        return Money.zero(act.ctx.card.currency)
+    if match is None or Decimal(match.group(1)).is_zero():
+        return Money.zero(act.ctx.card.currency)  # a void that found nothing made no debit
     void_key = ActionKey.parse(match.group(2))
     debit = read_back(act.ctx.deps, shopify_id, void_key, None)
     if debit is None:

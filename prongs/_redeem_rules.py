@@ -61,7 +61,11 @@ def typed_amount(ctx: Context, req: RedemptionRequest) -> Money | None:
         return None
 
 
-def amount_problem(ctx: Context, value: Decimal | None, label: str) -> Verdict | Money:
+def amount_problem(
+    ctx: Context, value: Decimal | None, label: str, *, capped: bool = True
+) -> Verdict | Money:
+    """``capped``: above MAX_AMOUNT is Invalid Amount (a debit; not an order total, which a
+    card's value limit says nothing about)."""
     if value is None:
         return Verdict(R.INVALID_AMOUNT, f"The {label} is missing.")
     try:
@@ -70,7 +74,7 @@ def amount_problem(ctx: Context, value: Decimal | None, label: str) -> Verdict |
         return Verdict(R.INVALID_AMOUNT, f"The {label} {value} has too many decimals.")
     if not amount.is_positive:
         return Verdict(R.INVALID_AMOUNT, f"The {label} must be more than zero.", amount)
-    if amount > ctx.card.limits.maximum:
+    if capped and amount > ctx.card.limits.maximum:
         return Verdict(
             R.INVALID_AMOUNT, f"The {label} is above the maximum {ctx.card.limits.maximum}.", amount
         )
@@ -89,7 +93,10 @@ def plan(ctx: Context, req: RedemptionRequest, card: CardRow) -> Verdict | Money
     if card.kind != Kind.CERTIFICATE:
         return amount_problem(ctx, req.amount, "amount")
     total = amount_problem(
-        ctx, req.order_total if req.order_total is not None else req.amount, "order total"
+        ctx,
+        req.order_total if req.order_total is not None else req.amount,
+        "order total",
+        capped=False,
     )
     if isinstance(total, Verdict):
         return total

@@ -149,7 +149,7 @@ def _shopify_card(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
     if card is None or card.shopify_id is None or card.status == CardStatus.PENDING:
         return None
     shopify_id = card.shopify_id
-    with CARD_LOCKS.hold(card.id):
+    with CARD_LOCKS.hold_all([card.id, shopify_id]):  # the GID: the online prongs' lock
         live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(shopify_id))
         if live is not None and card.balance != live.balance:
             _refresh(ctx, card, live.balance)

@@ -126,7 +126,9 @@ def handle(ctx: Context, req: CardActionRequest) -> Handled:
         card = again_if_ambiguous(lambda: ctx.deps.airtable.get_card(req.card_ids[0]))
         if card is None:
             return _close(ctx, req, ActionResult(A.CARD_NOT_FOUND, "The linked card is gone."))
-        with CARD_LOCKS.hold(card.id):
+        # By record id and by Shopify GID, as redemptions do: the online prongs' balance
+        # refresh locks the GID, and must not write its read between a move and its mirror.
+        with CARD_LOCKS.hold_all([card.id, *([card.shopify_id] if card.shopify_id else [])]):
             result = ACTIONS[req.action](Act(ctx, req, key, card, resuming))
             upsert_receipts(ctx.deps, result.receipts)
     except (ClientError, InvariantViolation) as exc:

@@ -4,8 +4,9 @@ Orders created in the last ``order_window_days`` without ``processed_tag``, olde
 and bounded per run. For each order:
 
 - financial status PAID or PARTIALLY_REFUNDED: handled as below; REFUNDED, VOIDED or EXPIRED
-  with gift-card items: recorded Skipped; anything else (PENDING, AUTHORIZED, PARTIALLY_PAID,
-  unknown): not paid yet, looked at again next run (no call spent on it).
+  with gift-card items: recorded Skipped at once (no wait for native cards), or Needs Attention
+  linking the cards an earlier, cut-short run already issued for it; anything else (PENDING,
+  AUTHORIZED, PARTIALLY_PAID, unknown): not paid yet, looked at again next run (no call spent).
 - native gift-card line items (``isGiftCard``): Shopify issues and emails those cards. Until it
   has issued one card per native unit (``cards_for_order``) the order is left untagged and looked
   at again next run, at the cost of that one Shopify read (SKU cards of the same order wait
@@ -45,8 +46,8 @@ from cards.vocab import (
     ReceiptAction,
     ReceiptSource,
 )
-from clients.records import LineItem, OrderPage, ShopifyCard, ShopifyOrder
-from prongs._recipe import CardConfig, Deps, is_email, log
+from clients.records import CardRow, LineItem, OrderPage, ShopifyCard, ShopifyOrder
+from prongs._recipe import CardConfig, Deps, again_if_ambiguous, is_email, log
 from prongs.issuance import IssuanceAbandoned, IssueOrder, issue_card
 from prongs.orders_common import (
     OrderErrors,
@@ -110,7 +111,9 @@ def _visit(
         run.report.outcomes["Awaiting payment"] += 1
         return True
     try:
-        natives = _native_cards(deps, order)
+        # A dead order is recorded Skipped without its native cards: never wait for them
+        # (refunded before fulfilment, Shopify issues none).
+        natives = [] if status in DEAD_STATUSES else _native_cards(deps, order)
     except OrderErrors as exc:
         run.order_failed(order, exc)
         return True
@@ -156,7 +159,7 @@ class _OrderWork:
         """The order's outcome, or None when the run stopped in the middle of it."""
         airtable, shopify, order = self.deps.airtable, self.deps.shopify, self.order
         lines = sku_lines(order, self.config.gift_card_skus)
-        if not lines and not self.natives:
+        if not lines and native_units(order) == 0:
             shopify.add_tags(order.id, [self.config.processed_tag])
             return "No gift cards"
         if recorded(airtable.order_rows(order.id), OrderKind.PURCHASE) is not None:
@@ -166,7 +169,7 @@ class _OrderWork:
         if order.currency != currency:
             return self.finish(OrderOutcome.NEEDS_ATTENTION, f"the order is in {order.currency}")
         if (order.financial_status or "").upper() in DEAD_STATUSES:
-            return self.finish(OrderOutcome.SKIPPED, f"the order is {order.financial_status}")
+            return self.finish_dead(lines)
         for line in lines:
             if not self.issue_line(line):
                 return None
@@ -176,6 +179,23 @@ class _OrderWork:
         self.run.report.outcomes["Native recorded"] += len(natives.card_ids)
         outcome = OrderOutcome.NEEDS_ATTENTION if self.problems else OrderOutcome.PROCESSED
         return self.finish(outcome)
+
+    def finish_dead(self, lines: list[LineItem]) -> str:
+        """Skipped, unless an earlier run cut short issued some units before the order died:
+        those cards hold paid-for value a person must look at (Needs Attention, linked)."""
+        status = self.order.financial_status
+        for line in lines:
+            for unit in units(line):
+                row = self.unit_row(str(ActionKey.order_unit(self.order.id, line.id, unit)))
+                if row is not None:
+                    self.card_ids.append(row.id)
+        if self.card_ids:
+            why = f"the order is {status} but {len(self.card_ids)} of its cards were issued"
+            return self.finish(OrderOutcome.NEEDS_ATTENTION, why)
+        return self.finish(OrderOutcome.SKIPPED, f"the order is {status}")
+
+    def unit_row(self, origin: str) -> CardRow | None:
+        return again_if_ambiguous(lambda: self.deps.airtable.find_card(origin_key=origin))
 
     def issue_line(self, line: LineItem) -> bool:
         """Issue every unit of one SKU line; False when the run must stop between units."""
