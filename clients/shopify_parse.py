@@ -153,9 +153,12 @@ def line_item(node: Any) -> LineItem:
         key, value = _get(pair, "key"), _get(pair, "value")
         if isinstance(key, str):
             attributes[key] = value if isinstance(value, str) else ""
+    # Units still on the order: an order edit or a refund lowers currentQuantity, and no card
+    # is owed (or will be issued by Shopify) for a removed unit.
+    current = _get(node, "currentQuantity")
     return LineItem(
         id=str(_get(node, "id")),
-        quantity=int(_get(node, "quantity") or 0),
+        quantity=int(current if current is not None else _get(node, "quantity") or 0),
         is_gift_card=bool(_get(node, "isGiftCard")),
         unit_price=shop_money(_get(node, "originalUnitPriceSet")),
         sku=_text(_get(node, "sku")),

@@ -197,7 +197,9 @@ def _was_issued(card: CardRow) -> bool:
 
 def voided_amount(act: Act, shopify_id: str) -> Money:
     """The amount the last void took, from the Void Reason trailer, confirmed in Shopify."""
-    match = _TRAILER.search(act.card.void_reason or "")
+    # The trailer giftbridge wrote last: an operator's reason could quote an older one.
+    matches = list(_TRAILER.finditer(act.card.void_reason or ""))
+    match = matches[-1] if matches else None
     if match is None or Decimal(match.group(1)).is_zero():
         return Money.zero(act.ctx.card.currency)  # a void that found nothing made no debit
     void_key = ActionKey.parse(match.group(2))

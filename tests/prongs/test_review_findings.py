@@ -164,3 +164,18 @@ def test_a_balance_check_refresh_never_interleaves_with_the_online_refresh(h: Ha
     gid = h.shopify_id(card)
     assert h.shop.balance(gid) == usd("25.00")
     assert h.card(card)[GiftCards.BALANCE] == usd("25.00")
+
+
+def test_reactivate_credits_the_void_giftbridge_wrote_not_one_quoted_in_the_reason(
+    h: Harness,
+) -> None:
+    card = h.issue("40.00")
+    quoted = "giftbridge voided 99.00 USD (action:rec0000000000ZZZZ)"
+    void = h.card_action(card, CardActionType.VOID, reason=f"customer said: {quoted}")
+    h.run_until_quiet()
+    assert _action(h, void)[CardActions.OUTCOME] == CardActionOutcome.APPLIED
+    again = h.card_action(card, CardActionType.REACTIVATE, reason="found it")
+    h.run_until_quiet()
+    assert _action(h, again)[CardActions.OUTCOME] == CardActionOutcome.APPLIED
+    gid = h.card(card)[GiftCards.SHOPIFY_GIFT_CARD_ID]
+    assert h.shop.balance(gid) == usd("40.00") == h.card(card)[GiftCards.BALANCE]
