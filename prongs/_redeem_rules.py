@@ -186,11 +186,14 @@ def closing(ctx: Context, req: RedemptionRequest, found: Lookup, verdict: Verdic
     status = request_status_for(
         verdict.outcome, email_failed=bool(mailing.failed) or verdict.attention
     )
+    message = verdict.message
+    if mailing.failed:  # say why the request needs attention, as creations and voids do
+        message += " The email to the store kept failing; see the Email Failed receipt."
     s = StoreRedemptions
     changes: Changes = {
         s.STATUS: status,
         s.OUTCOME: verdict.outcome,
-        s.RESULT_MESSAGE: verdict.message,
+        s.RESULT_MESSAGE: message,
         s.GIFT_CARD: (card_id,) if card_id else None,
         s.BALANCE_AFTER: after,
         s.SHOPIFY_TRANSACTION_ID: money.transaction.id if money else None,
