@@ -140,3 +140,42 @@ def cmd_pdf(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
         handle.write(pdf)
     print(f"wrote {out} ({len(pdf)} bytes): it shows the full code, give it only to the holder")
     return 0
+
+
+Command = Callable[[argparse.Namespace, Callable[[], Settings]], int]
+
+
+def add_actions(
+    card: argparse.ArgumentParser,
+    common: argparse.ArgumentParser,
+    run: Callable[[Command, argparse.Namespace], int],
+) -> None:
+    """``card show|search|pdf`` under ``card``; ``run`` calls a command with the settings."""
+    actions = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
+
+    def action(name: str, command: Command, text: str) -> argparse.ArgumentParser:
+        parser = actions.add_parser(name, parents=[common], help=text)
+        parser.set_defaults(handler=lambda args: run(command, args))
+        return parser
+
+    reference = "a Gift Cards record id (rec...) or the code"
+    show = action(
+        "show",
+        cmd_show,
+        "a card's record, Shopify balance and recent transactions (the code stays masked)",
+    )
+    show.add_argument("card", metavar="CARD", help=reference)
+    search = action(
+        "search",
+        cmd_search,
+        "cards whose last 4 characters, holder, purchaser, order or status match TEXT",
+    )
+    search.add_argument("text", metavar="TEXT", help="at least 3 characters, any case")
+    search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N cards")
+    pdf = action(
+        "pdf",
+        cmd_pdf,
+        "write the printable certificate with the full code (certificate-<last 4>.pdf)",
+    )
+    pdf.add_argument("card", metavar="CARD", help=reference)
+    pdf.add_argument("--out", metavar="FILE", help="where to write the PDF")

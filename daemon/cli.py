@@ -152,18 +152,11 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    try:
-        from sandbox import runner  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        raise _Failed(
-            "the sandbox runner (sandbox.runner.main) is not part of this build"
-        ) from None
-    sandbox_main: Callable[[list[str]], int | None] | None = getattr(runner, "main", None)
-    if sandbox_main is None:
-        raise _Failed("the sandbox runner (sandbox.runner.main) is not part of this build")
+    from sandbox import runner  # only here: the daemon itself never loads the stand-ins
+
     argv = ["--port-base", str(args.port_base)] if args.port_base is not None else []
     argv += ["--demo"] if args.demo else []
-    return sandbox_main(argv) or EXIT_OK
+    return runner.main(argv) or EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -272,30 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     init.set_defaults(handler=cmd_base_init)
     card = add("card", _needs_card_action, "look at one card, or print its certificate")
-    card_actions = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
-    show = card_actions.add_parser(
-        "show",
-        parents=[common],
-        help="a card's record, Shopify balance and recent transactions (the code stays masked)",
-    )
-    show.add_argument("card", metavar="CARD", help="a Gift Cards record id (rec...) or the code")
-    show.set_defaults(handler=cmd_card_show)
-    search = card_actions.add_parser(
-        "search",
-        parents=[common],
-        help="cards whose last 4 characters, holder, purchaser, order or status match TEXT",
-    )
-    search.add_argument("text", metavar="TEXT", help="at least 3 characters, any case")
-    search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N cards")
-    search.set_defaults(handler=cmd_card_search)
-    pdf = card_actions.add_parser(
-        "pdf",
-        parents=[common],
-        help="write the printable certificate with the full code (certificate-<last 4>.pdf)",
-    )
-    pdf.add_argument("card", metavar="CARD", help="a Gift Cards record id (rec...) or the code")
-    pdf.add_argument("--out", metavar="FILE", help="where to write the PDF")
-    pdf.set_defaults(handler=cmd_card_pdf)
+    card_commands.add_actions(card, common, _card)
     return parser
 
 
@@ -303,21 +273,7 @@ def _needs_card_action(args: argparse.Namespace) -> int:
     raise _Failed("card: name an action (show, search, pdf)", EXIT_USAGE)
 
 
-def cmd_card_show(args: argparse.Namespace) -> int:
-    return _card(card_commands.cmd_show, args)
-
-
-def cmd_card_search(args: argparse.Namespace) -> int:
-    return _card(card_commands.cmd_search, args)
-
-
-def cmd_card_pdf(args: argparse.Namespace) -> int:
-    return _card(card_commands.cmd_pdf, args)
-
-
-def _card(
-    command: Callable[[argparse.Namespace, Callable[[], Settings]], int], args: argparse.Namespace
-) -> int:
+def _card(command: card_commands.Command, args: argparse.Namespace) -> int:
     try:
         return command(args, lambda: _settings(args))
     except CardNotFound as exc:
