@@ -176,7 +176,8 @@ class _OrderWork:
         natives = record_natives(self.deps, order, self.natives, currency=currency)
         self.card_ids += natives.card_ids
         self.problems += natives.problems
-        self.run.report.outcomes["Native recorded"] += len(natives.card_ids)
+        if natives.card_ids:
+            self.run.report.outcomes["Native recorded"] += len(natives.card_ids)
         outcome = OrderOutcome.NEEDS_ATTENTION if self.problems else OrderOutcome.PROCESSED
         return self.finish(outcome)
 
