@@ -1,4 +1,4 @@
-"""Helpers for ``test_online_edges_e2e.py``: known cards, sandbox edits, exact-state checks.
+"""Helpers for ``test_online_edges_*_e2e.py``: orders, known cards, sandbox edits, checks.
 
 Everything here drives or reads the stand-ins the harness in
 ``tests/prongs_shopify/online_sandbox.py`` starts; the prongs under test still talk to them only
@@ -16,8 +16,9 @@ from typing import Any
 from cards.vocab import ReceiptAction
 from config.layout import GiftCards, Receipts, ShopifyOrders
 from prongs.report import RunReport
+from sandbox.shopify import CustomerSpec, LineItemSpec, OrderSpec
 from sandbox.shopify.state import Order, OrderTransaction, gid
-from tests.prongs_shopify.online_sandbox import Online
+from tests.prongs_shopify.online_sandbox import SKU, Online
 
 PROCESSED_TAG = "giftbridge-processed"
 REDEEMED_TAG = "giftbridge-redeemed"
@@ -27,6 +28,20 @@ mutation Deactivate($id: ID!) {
   giftCardDeactivate(id: $id) { giftCard { id enabled } userErrors { field message } }
 }
 """
+
+
+BEA = CustomerSpec(email="bea@example.com", first_name="Bea")
+
+
+def sku_order(
+    *, quantity: int = 1, recipient: str | None = None, customer: CustomerSpec | None = BEA
+) -> OrderSpec:
+    """An order of giftbridge's SKU at 25.00 a unit, by Bea unless ``customer`` says otherwise."""
+    attributes = {"Recipient email": recipient} if recipient else {}
+    line = LineItemSpec(
+        name="Gift card", sku=SKU, quantity=quantity, price="25.00", custom_attributes=attributes
+    )
+    return OrderSpec(line_items=[line], customer=customer)
 
 
 @dataclass(frozen=True, slots=True)
