@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -10,15 +9,9 @@ import pytest
 from cards.vocab import CardStatus, OrderKind, OrderOutcome, ReceiptAction
 from config.layout import CreationRequests, GiftCards, Receipts, ShopifyOrders
 from sandbox.shopify import LineItemSpec, OrderSpec
-from tests.prongs_shopify.online_sandbox import Online, online
+from tests.prongs_shopify.online_sandbox import Online
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def shop() -> Iterator[Online]:
-    with online() as running:
-        yield running
 
 
 def test_a_card_sold_in_a_store_is_spent_and_refunded_online(shop: Online) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -10,15 +9,9 @@ import pytest
 from cards.vocab import CardSource, CardStatus, OrderKind, OrderOutcome, RedemptionOutcome
 from config.layout import GiftCards, ShopifyOrders, StoreRedemptions
 from sandbox.shopify import CustomerSpec, LineItemSpec, OrderSpec
-from tests.prongs_shopify.online_sandbox import SKU, Online, online
+from tests.prongs_shopify.online_sandbox import SKU, Online
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def shop() -> Iterator[Online]:
-    with online() as running:
-        yield running
 
 
 def test_a_sku_card_bought_online_is_spent_at_a_till(shop: Online) -> None:
