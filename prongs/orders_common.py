@@ -89,6 +89,36 @@ def pages(
             return
 
 
+def untagged_orders(
+    shopify: ShopifyPort,
+    *,
+    since: datetime,
+    tag: str,
+    page_size: int,
+    max_pages: int,
+    paid_by_gift_card: bool = False,
+) -> Iterator[ShopifyOrder]:
+    """Orders created since ``since`` without ``tag``, each once. Re-checks the tag on every
+    order: the search index can lag a tag just added."""
+
+    def search(cursor: str | None) -> OrderPage:
+        return shopify.search_orders(
+            created_since=since,
+            without_tag=tag,
+            paid_by_gift_card=paid_by_gift_card,
+            after=cursor,
+            page_size=page_size,
+        )
+
+    seen: set[str] = set()
+    for page in pages(search, None, max_pages):
+        for order in page.orders:
+            if order.id in seen or is_tagged(order, tag):
+                continue  # a page boundary repeated it, or the index lagged the tag
+            seen.add(order.id)
+            yield order
+
+
 def recorded(rows: Sequence[OrderRow], kind: OrderKind) -> OrderRow | None:
     """The Shopify Orders row of ``kind``, if this order has one (any outcome is final)."""
     return next((row for row in rows if row.kind == kind), None)

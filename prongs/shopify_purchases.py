@@ -46,16 +46,15 @@ from cards.vocab import (
     ReceiptAction,
     ReceiptSource,
 )
-from clients.records import CardRow, LineItem, OrderPage, ShopifyCard, ShopifyOrder
+from clients.records import CardRow, LineItem, ShopifyCard, ShopifyOrder
 from prongs._recipe import CardConfig, Deps, again_if_ambiguous, is_email, log
 from prongs.issuance import IssuanceAbandoned, IssueOrder, issue_card
 from prongs.orders_common import (
     OrderErrors,
     OrderRun,
-    is_tagged,
-    pages,
     record_then_tag,
     recorded,
+    untagged_orders,
     window_start,
 )
 from prongs.orders_lines import holder_for, native_units, sku_lines, units
@@ -81,22 +80,17 @@ def run_once(deps: Deps, config: PurchasesConfig, budget: Budget, gate: Gate) ->
     run = OrderRun(Prong.SHOPIFY_PURCHASES.value, budget, gate)
     since = window_start(deps.clock.now(), config.order_window_days)
 
-    def search(cursor: str | None) -> OrderPage:
-        return deps.shopify.search_orders(
-            created_since=since,
-            without_tag=config.processed_tag,
-            after=cursor,
-            page_size=config.page_size,
-        )
-
     acted: set[str] = set()
     try:
-        for page in pages(search, None, config.max_pages_per_run):
-            for order in page.orders:
-                if order.id in acted or is_tagged(order, config.processed_tag):
-                    continue  # a page boundary repeated it, or the index lagged the tag
-                if not _visit(deps, config, run, order, acted):
-                    return run.report
+        for order in untagged_orders(
+            deps.shopify,
+            since=since,
+            tag=config.processed_tag,
+            page_size=config.page_size,
+            max_pages=config.max_pages_per_run,
+        ):
+            if not _visit(deps, config, run, order, acted):
+                return run.report
     except OrderErrors as exc:  # the search itself failed
         run.search_failed("untagged orders", exc)
     return run.report

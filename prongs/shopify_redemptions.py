@@ -26,15 +26,14 @@ from datetime import timedelta
 
 from cards.vocab import OrderKind, OrderOutcome, Prong
 from clients.ports import AirtablePort, Clock, ShopifyPort
-from clients.records import OrderPage, ShopifyOrder
+from clients.records import ShopifyOrder
 from prongs._recipe import log
 from prongs.orders_common import (
     OrderErrors,
     OrderRun,
-    is_tagged,
-    pages,
     record_then_tag,
     recorded,
+    untagged_orders,
     window_start,
 )
 from prongs.orders_movements import card_gids, movements_of, settle
@@ -83,30 +82,25 @@ def run_once(
 def _untagged_pass(deps: RedemptionsDeps, config: RedemptionsConfig, run: OrderRun) -> None:
     since = window_start(deps.clock.now(), config.order_window_days)
 
-    def search(cursor: str | None) -> OrderPage:
-        return deps.shopify.search_orders(
-            created_since=since,
-            without_tag=config.redeemed_tag,
-            paid_by_gift_card=True,
-            after=cursor,
-            page_size=config.page_size,
-        )
-
-    seen: set[str] = set()
+    handled = 0
     try:
-        for page in pages(search, None, config.max_pages_per_run):
-            for order in page.orders:
-                if order.id in seen or is_tagged(order, config.redeemed_tag):
-                    continue  # a page boundary repeated it, or the index lagged the tag
-                seen.add(order.id)
-                if len(seen) > config.max_orders_per_run or run.should_stop() or not run.claim():
-                    return
-                run.report.found_work = True
-                try:
-                    run.report.record(_handle(deps, config, order, run))
-                except OrderErrors as exc:
-                    run.order_failed(order, exc)
-                run.between_orders()
+        for order in untagged_orders(
+            deps.shopify,
+            since=since,
+            tag=config.redeemed_tag,
+            page_size=config.page_size,
+            max_pages=config.max_pages_per_run,
+            paid_by_gift_card=True,
+        ):
+            handled += 1
+            if handled > config.max_orders_per_run or run.should_stop() or not run.claim():
+                return
+            run.report.found_work = True
+            try:
+                run.report.record(_handle(deps, config, order, run))
+            except OrderErrors as exc:
+                run.order_failed(order, exc)
+            run.between_orders()
     except OrderErrors as exc:  # the search itself failed
         run.search_failed("untagged orders paid by gift card", exc)
 
