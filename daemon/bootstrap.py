@@ -29,6 +29,7 @@ from config.settings import Mode, Settings, SettingsError, env_name, load_settin
 from daemon.clock import SystemClock
 from daemon.embedded_sandbox import EmbeddedSandbox
 from daemon.instrument import Instrumented
+from daemon.logging import add_secrets
 from daemon.metrics import Metrics
 from daemon.runner import ProngJob
 from daemon.service import Service, ServiceConfig
@@ -118,7 +119,9 @@ def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Callab
     if settings.mode is Mode.LIVE:
         return settings, lambda: None
     sandbox = EmbeddedSandbox.start(settings.state_dir, demo=demo, currency=settings.currency)
-    return sandbox.settings_for(settings), sandbox.stop
+    connected = sandbox.settings_for(settings)
+    add_secrets(log_secrets(connected))
+    return connected, sandbox.stop
 
 
 def start_warnings(settings: Settings) -> list[str]:

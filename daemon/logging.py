@@ -139,6 +139,7 @@ def configure(
     out = stream or sys.stderr
     as_json = (not out.isatty()) if json_lines is None else json_lines
     redactor = Redactor(secrets)
+    _ACTIVE[:] = [redactor]
     structlog.configure(
         processors=processors(redactor, json_lines=as_json),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
@@ -146,3 +147,13 @@ def configure(
         cache_logger_on_first_use=False,
     )
     return redactor
+
+
+_ACTIVE: list[Redactor] = []  # the redactor of the configured chain, if any
+
+
+def add_secrets(values: Iterable[str]) -> None:
+    """Secrets learned after start (the embedded sandbox's tokens) are redacted from now on."""
+    for redactor in _ACTIVE:
+        for value in values:
+            redactor.add_secret(value)

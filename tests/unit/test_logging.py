@@ -69,3 +69,14 @@ def test_mask_codes_keeps_ordinary_text() -> None:
 
 def test_run_ids_stay_readable() -> None:
     assert mask_codes("run run-3fa9c01b finished") == "run run-3fa9c01b finished"
+
+
+def test_secrets_learned_after_start_are_redacted_too() -> None:
+    from daemon.logging import add_secrets
+
+    out = io.StringIO()
+    configure(stream=out, json_lines=True)
+    add_secrets(["late-secret-0123456789"])
+    structlog.get_logger().info("token late-secret-0123456789 seen")
+    structlog.reset_defaults()
+    assert "late-secret-0123456789" not in out.getvalue() and "<SECRET>" in out.getvalue()
