@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from cards.codes import mask_last4
+from cards.codes import Code, mask_last4
 
 # Things that must stay readable although they look like codes.
 _KEEP = re.compile(
@@ -31,10 +31,16 @@ _KEEP = re.compile(
 )
 # A code candidate standing as its own word: a run of 8 to 20 letters and digits, or groups of
 # 4 joined by single spaces, dashes or dots (how people write codes down).
+# The groups of one written code share one separator, so a grouped code never runs on into
+# the next ordinary word ("ABCD-EFGH-JKMN with").
 _CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9:/])(?:[A-Za-z0-9]{4}(?:[ .\-][A-Za-z0-9]{4}){1,4}|[A-Za-z0-9]{8,20})"
+    r"(?<![A-Za-z0-9:/])"
+    r"(?:[A-Za-z0-9]{4}(?P<sep>[ .\-])[A-Za-z0-9]{4}(?:(?P=sep)[A-Za-z0-9]{4}){0,3}"
+    r"|[A-Za-z0-9]{8,20})"
     r"(?![A-Za-z0-9])"
 )
+# Symbols a generated code can hold (Crockford: no I, L, O, U), in either case.
+_CROCKFORD_SYMBOLS = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZabcdefghjkmnpqrstvwxyz")
 _REDACTED_KEYS = {
     "code",
     "code_text",
@@ -57,9 +63,17 @@ def _looks_like_code(text: str) -> bool:
         return False
     has_digit = any(c.isdigit() for c in compact)
     has_alpha = any(c.isalpha() for c in compact)
-    if compact.isalpha():
-        return compact.isupper() and len(compact) >= 12  # a shouted word is rarely 12+ letters
-    return has_digit and (has_alpha or len(compact) >= 12)
+    if has_digit and has_alpha:
+        return True
+    # All letters or all digits: a generated code can be either (about 1 in 60 at 12
+    # characters, far more often at 8). Ours carry a valid check symbol (a random word passes
+    # 1 time in 32: masked by mistake, the safe error); long runs are masked regardless when
+    # they are shouted, avoid I, L, O and U as codes do, or are long numbers.
+    if set(compact) <= _CROCKFORD_SYMBOLS and Code(compact.upper()).has_valid_check:
+        return True
+    if len(compact) < 12:
+        return False
+    return has_digit or compact.isupper() or set(compact) <= _CROCKFORD_SYMBOLS
 
 
 def mask_codes(text: str) -> str:

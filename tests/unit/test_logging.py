@@ -80,3 +80,31 @@ def test_secrets_learned_after_start_are_redacted_too() -> None:
     structlog.get_logger().info("token late-secret-0123456789 seen")
     structlog.reset_defaults()
     assert "late-secret-0123456789" not in out.getvalue() and "<SECRET>" in out.getvalue()
+
+
+def test_all_letter_codes_and_grouped_codes_next_to_words_are_masked() -> None:
+    assert mask_codes("typed htnwgcwxqndt here") == "typed ••••••••QNDT here"
+    assert mask_codes("typed HTNWGCWXQNDT here") == "typed ••••••••QNDT here"
+    assert mask_codes("staff typed HTNW-GCWX-QNDT with token") == (
+        "staff typed ••••••••QNDT with token"
+    )
+    assert mask_codes("x5kq.2m9x.h4tp then") == "••••••••H4TP then"
+    assert mask_codes("responsibilities and internationally") == (
+        "responsibilities and internationally"
+    )
+
+
+def test_no_generated_code_survives_masking_at_any_length_or_in_any_form() -> None:
+    # Codes may be all letters or all digits, more often the shorter they are.
+    for length in range(8, 21):
+        for _ in range(300):
+            code = generate(length).reveal()
+            grouped = "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+            for text in (
+                f"typed={code.lower()} x",
+                f"code {code} rejected",
+                f"staff typed {grouped} with",
+                f"['{code}']",
+            ):
+                masked = mask_codes(text)
+                assert code not in masked and code.lower() not in masked, (text, masked)
