@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,9 +22,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-EXPORT = re.compile(r"^export (GIFTBRIDGE_[A-Z_]+)='([^']*)'$")
+from daemon.embedded_sandbox import EmbeddedSandbox
+
 TICK = os.sysconf("SC_CLK_TCK")
-PAGE_PORT_BASE = 28701
+HTTP_PORT = 28711
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -46,28 +46,6 @@ def _airtable_requests(url: str, since: float, until: float) -> int:
     return sum(1 for e in entries if since <= e["time"] < until and e["path"].startswith("/v0/"))
 
 
-def _start_sandbox(state: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
-    env["GIFTBRIDGE_STATE_DIR"] = str(state / "sandbox-process")
-    proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "daemon", "sandbox", "--port-base", str(PAGE_PORT_BASE)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    exports: dict[str, str] = {}
-    while len(exports) < 11:
-        line = proc.stdout.readline()
-        if not line:
-            raise SystemExit("the sandbox did not start")
-        match = EXPORT.match(line.strip())
-        if match:
-            exports[match.group(1)] = match.group(2)
-    return proc, exports
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -75,12 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp)
-        sandbox, exports = _start_sandbox(state)
+        sandbox = EmbeddedSandbox.start(state / "sandbox-process", demo=False)
+        exports = sandbox.environment
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
         env.update(
             exports,
             GIFTBRIDGE_STATE_DIR=str(state / "daemon"),
-            GIFTBRIDGE_HTTP_PORT=str(PAGE_PORT_BASE + 10),
+            GIFTBRIDGE_HTTP_PORT=str(HTTP_PORT),
         )
         daemon = subprocess.Popen(
             [sys.executable, "-m", "daemon", "run"],
@@ -100,11 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             end, cpu1 = time.time(), _cpu_seconds(daemon.pid)
             requests = _airtable_requests(exports["GIFTBRIDGE_AIRTABLE_API_URL"], start, end)
         finally:
-            for proc in (daemon, sandbox):
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=30)
-            if sandbox.stdout:
-                sandbox.stdout.close()
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=30)
+            sandbox.stop()
     elapsed = end - start
     cpu_pct = 100 * (cpu1 - cpu0) / elapsed
     rate = requests / elapsed

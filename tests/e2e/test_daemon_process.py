@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
 import urllib.request
@@ -18,38 +16,20 @@ import pytest
 from pyairtable import Api
 
 from config.layout import CreationRequests, GiftCards, Receipts, StoreRedemptions, Stores
-from tests.net import free_port_base
-
-EXPORT = re.compile(r"^export (GIFTBRIDGE_[A-Z_]+)='([^']*)'$")
+from daemon.embedded_sandbox import EmbeddedSandbox
 
 
 @pytest.fixture
 def sandbox_env(tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
-    env["GIFTBRIDGE_STATE_DIR"] = str(tmp_path / "sandbox-state")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "daemon", "sandbox", "--port-base", str(free_port_base())],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert proc.stdout is not None
-    exports: dict[str, str] = {}
+    """`giftbridge sandbox` in its own process (started and read as the daemon itself does),
+    and an environment made of its export lines alone."""
+    sandbox = EmbeddedSandbox.start(tmp_path / "sandbox-state", demo=False)
     try:
-        while len(exports) < 11:
-            line = proc.stdout.readline()
-            assert line, "the sandbox exited before printing its environment"
-            match = EXPORT.match(line.strip())
-            if match:
-                exports[match.group(1)] = match.group(2)
-        daemon_env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
-        daemon_env.update(exports, GIFTBRIDGE_STATE_DIR=str(tmp_path / "daemon-state"))
-        yield daemon_env
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
+        env.update(sandbox.environment, GIFTBRIDGE_STATE_DIR=str(tmp_path / "daemon-state"))
+        yield env
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=20)
-        proc.stdout.close()
+        sandbox.stop()
 
 
 def giftbridge(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
