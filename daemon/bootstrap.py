@@ -72,6 +72,10 @@ class Clients:
     base_admin: BaseAdminPort | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
+    def deps(self) -> Deps:
+        """The ports a prong or a ``card`` command talks through, on the system clock."""
+        return Deps(self.airtable, self.shopify, self.email, self.certificates, SystemClock())
+
     def close(self) -> None:
         for close in reversed(self.closers):
             close()
@@ -195,9 +199,8 @@ def _secret(settings: Settings, name: str) -> str:
 
 def build_prong_jobs(settings: Settings, clients: Clients) -> list[ProngJob]:
     """One ProngJob per prong, store-transactions first, over these clients."""
-    clock = SystemClock()
-    deps = Deps(clients.airtable, clients.shopify, clients.email, clients.certificates, clock)
-    return prong_jobs(settings, deps, clock)
+    deps = clients.deps()
+    return prong_jobs(settings, deps, deps.clock)
 
 
 # --- checks and assembly -----------------------------------------------------------------

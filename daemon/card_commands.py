@@ -12,7 +12,6 @@ from cards.codes import mask_last4
 from clients.records import CardRow, ShopifyCard
 from config.settings import Settings
 from daemon import bootstrap
-from daemon.clock import SystemClock
 from daemon.metrics import default_metrics
 from daemon.wiring import card_config
 from prongs import card_view
@@ -25,14 +24,7 @@ def _deps(settings_loader: Callable[[], Settings]) -> Iterator[tuple[Deps, CardC
     try:
         clients = bootstrap.build_clients(settings, default_metrics())
         try:
-            deps = Deps(
-                clients.airtable,
-                clients.shopify,
-                clients.email,
-                clients.certificates,
-                SystemClock(),
-            )
-            yield deps, card_config(settings)
+            yield clients.deps(), card_config(settings)
         finally:
             clients.close()
     finally:

@@ -16,6 +16,7 @@ from cards.vocab import Kind, Theme
 from clients.errors import InvariantViolation
 from clients.records import CardRow, CardTransaction, CertificateData, ShopifyCard
 from prongs._recipe import CardConfig, Deps
+from prongs.lookup import matches_code
 
 _RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")
 
@@ -45,9 +46,7 @@ def find(deps: Deps, config: CardConfig, reference: str) -> tuple[CardView, Code
     row = deps.airtable.find_card(digest=digest(code, config.pepper))
     if row is not None:
         return _with_shopify(deps, row, None), code
-    hits = [
-        c for c in deps.shopify.find_cards_by_code(code) if c.last_characters.upper() == code.last4
-    ]
+    hits = [c for c in deps.shopify.find_cards_by_code(code) if matches_code(c, code)]
     if not hits:
         raise CardNotFound(f"no card has the code {code.masked}")
     known = deps.airtable.find_card(shopify_id=hits[0].id)

@@ -132,7 +132,8 @@ def _found(typed: str, code: Code, card: CardRow | None) -> Lookup:
     return Lookup(typed, code, card, format_incorrect=False)
 
 
-def _matches(card: ShopifyCard, code: Code) -> bool:
+def matches_code(card: ShopifyCard, code: Code) -> bool:
+    """Shopify's code search can be loose: keep a hit only if its last characters end the code."""
     last = card.last_characters.upper()
     return bool(last) and code.reveal().endswith(last)
 
@@ -141,7 +142,7 @@ def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
     hits = [
         c
         for c in again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
-        if _matches(c, code)
+        if matches_code(c, code)
     ]
     if not hits:
         return None
