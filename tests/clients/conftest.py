@@ -92,6 +92,15 @@ class AirtableRig:
         return admin
 
 
+@pytest.fixture
+def closers() -> Iterator[list[Any]]:
+    """Adapters a test built; closed after it."""
+    adapters: list[Any] = []
+    yield adapters
+    for adapter in adapters:
+        adapter.close()
+
+
 @pytest.fixture(scope="session")
 def layout_json() -> dict[str, Any]:
     return load_layout_json()

@@ -8,7 +8,6 @@ network, and nothing listens on the recorded ports anyway. Re-record with
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,14 +46,6 @@ def settings() -> Settings:
         klaviyo_api_url=KLAVIYO_URL,
         call_timeout_seconds=2,
     )
-
-
-@pytest.fixture
-def closers() -> Iterator[list[Any]]:
-    adapters: list[Any] = []
-    yield adapters
-    for adapter in adapters:
-        adapter.close()
 
 
 def test_an_airtable_listing_replays(settings: Settings, closers: list[Any]) -> None:

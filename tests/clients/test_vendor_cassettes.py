@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -107,14 +106,6 @@ def settings() -> Settings:
         klaviyo_api_url=KLAVIYO_URL,
         call_timeout_seconds=2,
     )
-
-
-@pytest.fixture
-def closers() -> Iterator[list[Any]]:
-    adapters: list[Any] = []
-    yield adapters
-    for adapter in adapters:
-        adapter.close()
 
 
 def _opened(closers: list[Any], adapter: Any) -> Any:
