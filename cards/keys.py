@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from cards.vocab import Audience, ReceiptAction
@@ -26,9 +27,28 @@ class KeyKind(StrEnum):
     ORDER = "order"
     NATIVE = "native"
     SHOPIFY_TXN = "shopify-txn"
+    EXPIRE = "expire"  # expire:<card record id>:<expires on>
+    REMIND = "remind"  # remind:<card record id>:<expires on>:<days>
+    DRIFT = "drift"  # drift:<card record id>:<field>:<Shopify updatedAt>
+    CARD_TXN = "card-txn"  # card-txn:<gift card transaction number id>
+    ALERT = "alert"  # alert:<cause>:<subject>
 
 
 _REQUEST_KINDS = {KeyKind.REDEEM, KeyKind.CREATE, KeyKind.BALANCE, KeyKind.ACTION}
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+_SUBJECT = re.compile(r"[^\s]+")
+# Part patterns of the keys that are not one request id or one Shopify number (parse splits the
+# last part no further: a drift's updatedAt and an alert's subject may hold colons).
+_SHAPES: dict[KeyKind, tuple[re.Pattern[str], ...]] = {
+    KeyKind.ORDER: (_NUMBER, _NUMBER, _NUMBER),
+    KeyKind.EXPIRE: (_RECORD_ID, _DATE),
+    KeyKind.REMIND: (_RECORD_ID, _DATE, _NUMBER),
+    KeyKind.DRIFT: (_RECORD_ID, _SLUG, _SUBJECT),
+    KeyKind.ALERT: (_SLUG, _SUBJECT),
+}
+# Drift receipts end ``:detected`` or ``:repaired`` (DESIGN.md, Audit), not the action's slug.
+_DRIFT_TAILS = {ReceiptAction.DRIFT_DETECTED: "detected", ReceiptAction.DRIFT_REPAIRED: "repaired"}
 
 
 class KeyError_(ValueError):
@@ -90,18 +110,50 @@ class ActionKey:
         return cls(KeyKind.SHOPIFY_TXN, (gid_number(transaction_gid),))
 
     @classmethod
+    def expire(cls, card_id: str, expires_on: date) -> ActionKey:
+        """Marking a card Expired for this Expires On (a later extension is a new key)."""
+        return cls._checked(KeyKind.EXPIRE, (card_id, expires_on.isoformat()))
+
+    @classmethod
+    def remind(cls, card_id: str, expires_on: date, days: int) -> ActionKey:
+        """The reminder for threshold ``days`` before this Expires On."""
+        return cls._checked(KeyKind.REMIND, (card_id, expires_on.isoformat(), str(days)))
+
+    @classmethod
+    def drift(cls, card_id: str, field_name: str, shopify_updated_at: str) -> ActionKey:
+        """One drift of one field, as Shopify's card stood at ``updatedAt``."""
+        slug = field_name.lower().replace(" ", "-")
+        return cls._checked(KeyKind.DRIFT, (card_id, slug, shopify_updated_at))
+
+    @classmethod
+    def card_txn(cls, transaction_gid: str) -> ActionKey:
+        """A Shopify gift card transaction that no other receipt accounts for."""
+        return cls(KeyKind.CARD_TXN, (gid_number(transaction_gid),))
+
+    @classmethod
+    def alert(cls, cause: str, subject: str) -> ActionKey:
+        """One alert per cause and subject (a record id, a prong or a card)."""
+        return cls._checked(KeyKind.ALERT, (cause, subject))
+
+    @classmethod
+    def _checked(cls, kind: KeyKind, parts: tuple[str, ...]) -> ActionKey:
+        key = cls(kind, parts)
+        cls.parse(str(key))  # one definition of well-formed: the parser's
+        return key
+
+    @classmethod
     def parse(cls, text: str) -> ActionKey:
         head, _, rest = text.partition(":")
         try:
             kind = KeyKind(head)
         except ValueError as exc:
             raise KeyError_(f"unknown action key kind in {text!r}") from exc
-        parts = tuple(rest.split(":")) if rest else ()
-        expected = 3 if kind == KeyKind.ORDER else 1
-        if len(parts) != expected:
-            raise KeyError_(f"{kind.value} keys have {expected} part(s): {text!r}")
-        pattern = _RECORD_ID if kind in _REQUEST_KINDS else _NUMBER
-        if not all(pattern.fullmatch(p) for p in parts):
+        default = _RECORD_ID if kind in _REQUEST_KINDS else _NUMBER
+        shape = _SHAPES.get(kind, (default,))
+        parts = tuple(rest.split(":", len(shape) - 1)) if rest else ()
+        if len(parts) != len(shape):
+            raise KeyError_(f"{kind.value} keys have {len(shape)} part(s): {text!r}")
+        if not all(p.fullmatch(part) for p, part in zip(shape, parts, strict=True)):
             raise KeyError_(f"malformed action key {text!r}")
         return cls(kind, parts)
 
@@ -122,7 +174,8 @@ class ActionKey:
                 f"{action.value} receipts {'need' if needs_audience else 'take no'} audience"
             )
         tail = f":{audience.value}" if audience is not None else ""
-        return f"{self}:{action.slug}{tail}"
+        slug = _DRIFT_TAILS.get(action, action.slug) if self.kind == KeyKind.DRIFT else action.slug
+        return f"{self}:{slug}{tail}"
 
     @property
     def record_id(self) -> str | None:

@@ -36,6 +36,7 @@ class CardSource(StrEnum):
     MANUAL = "Manual"
     PORTAL = "Portal"
     IMPORTED = "Imported"
+    BULK = "Bulk"
 
 
 class Channel(StrEnum):
@@ -43,6 +44,7 @@ class Channel(StrEnum):
     PHONE = "Phone"
     EMAIL = "Email"
     PORTAL = "Portal"
+    BULK = "Bulk"
 
 
 class RequestStatus(StrEnum):
@@ -64,6 +66,7 @@ class RedemptionOutcome(StrEnum):
     EXCEEDS_ORDER_TOTAL = "Exceeds Order Total"
     NOT_ACTIVE = "Not Active"
     INVALID_AMOUNT = "Invalid Amount"
+    NOT_ALLOWED = "Not Allowed"
     ERROR = "Error"
 
 
@@ -73,6 +76,7 @@ class CreationOutcome(StrEnum):
     INVALID_EMAIL = "Invalid Email"
     MISSING_INFORMATION = "Missing Information"
     PORTAL_DISABLED = "Portal Disabled"
+    NOT_ALLOWED = "Not Allowed"
     ERROR = "Error"
 
 
@@ -121,7 +125,10 @@ class ReceiptAction(StrEnum):
     EXPIRY_CHANGED = "Expiry Changed"
     REDEMPTION_REJECTED = "Redemption Rejected"
     DRIFT_DETECTED = "Drift Detected"
+    DRIFT_REPAIRED = "Drift Repaired"
     EMAIL_FAILED = "Email Failed"
+    REMINDER_SENT = "Reminder Sent"
+    ALERT_SENT = "Alert Sent"
 
     @property
     def slug(self) -> str:
@@ -135,6 +142,7 @@ class ReceiptSource(StrEnum):
     MANUAL = "Manual"
     PORTAL = "Portal"
     DAEMON = "Daemon"
+    SHOPIFY = "Shopify"
 
 
 class OrderKind(StrEnum):
@@ -162,6 +170,7 @@ class Audience(StrEnum):
     PURCHASER = "purchaser"
     STORE = "store"
     CUSTOMER = "customer"
+    OPERATOR = "operator"
 
 
 class Metric(StrEnum):
@@ -173,12 +182,15 @@ class Metric(StrEnum):
     BALANCE = "Gift Card Balance"
     EXPIRING_SOON = "Gift Card Expiring Soon"
     VOIDED = "Gift Card Voided"
+    ALERT = "Giftbridge Alert"
 
 
 class Prong(StrEnum):
     STORE_TRANSACTIONS = "store-transactions"
     SHOPIFY_PURCHASES = "shopify-purchases"
     SHOPIFY_REDEMPTIONS = "shopify-redemptions"
+    EXPIRY = "expiry"
+    AUDIT = "audit"
 
 
 _DONE_OUTCOMES = {"Success", "Created", "Sent", "Applied"}

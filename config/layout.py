@@ -85,6 +85,8 @@ class CreationRequests(Table):
     STORE: ClassVar[str] = "Store"
     THEME: ClassVar[str] = "Theme"
     CHANNEL: ClassVar[str] = "Channel"
+    BATCH: ClassVar[str] = "Batch"
+    IMPORT_KEY: ClassVar[str] = "Import Key"
     STATUS: ClassVar[str] = "Status"
     OUTCOME: ClassVar[str] = "Outcome"
     GIFT_CARD: ClassVar[str] = "Gift Card"

@@ -22,12 +22,31 @@ from cards.money import Money, MoneyError, check_currency
 from cards.policy import AmountLimits, ExpiryPolicy
 
 PREFIX = "GIFTBRIDGE_"
-CREDENTIALS = ("airtable_token", "shopify_access_token", "klaviyo_api_key")
+# The three credentials (Shopify's is either the client id and secret or the legacy static token).
+CREDENTIALS = ("airtable_token", "shopify", "klaviyo_api_key")
+SHOPIFY_CLIENT_FIELDS = ("shopify_client_id", "shopify_client_secret")
+_LOOPBACK = re.compile(r"https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/\S*)?")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class Mode(StrEnum):
     SANDBOX = "sandbox"
     LIVE = "live"
+
+
+class PushMode(StrEnum):
+    """How the daemon hears of new Airtable requests (DESIGN.md, Running, Push)."""
+
+    POLL = "poll"  # an Airtable webhook whose payloads are read every PUSH_POLL_SECONDS
+    NOTIFY = "notify"  # ... and Airtable's notification pings at PUBLIC_URL/airtable/notify
+    OFF = "off"  # polling every TICK_SECONDS alone
+
+
+class ShopifyAuth(StrEnum):
+    """Which of the two ways the Shopify credential was given."""
+
+    CLIENT_CREDENTIALS = "client credentials"  # a Dev Dashboard app: id + secret -> tokens
+    STATIC_TOKEN = "static token"  # noqa: S105 - a name, not a secret: a legacy custom app
 
 
 class SettingsError(ValueError):
@@ -49,6 +68,8 @@ class Settings(BaseSettings):
     )
 
     airtable_token: SecretStr | None = None
+    shopify_client_id: str | None = None
+    shopify_client_secret: SecretStr | None = None
     shopify_access_token: SecretStr | None = None
     klaviyo_api_key: SecretStr | None = None
     airtable_base_id: str | None = None
@@ -72,21 +93,62 @@ class Settings(BaseSettings):
     redeemed_tag: Annotated[str, Field(min_length=1, max_length=40)] = "giftbridge-redeemed"
     order_window_days: Annotated[int, Field(ge=1, le=365)] = 60
     balance_checks_per_hour: Annotated[int, Field(ge=1, le=1000)] = 5
-    tick_seconds: Annotated[float, Field(gt=0, le=3600)] = 15
-    call_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10
-    run_budget_seconds: Annotated[float, Field(gt=0, le=3600)] = 45
-    lease_seconds: Annotated[float, Field(gt=0, le=7200)] = 90
+    tick_seconds: Annotated[float, Field(ge=1, le=3600)] = 15
+    call_timeout_seconds: Annotated[float, Field(ge=0.1, le=300)] = 10
+    run_budget_seconds: Annotated[float, Field(ge=1, le=3600)] = 45
+    lease_seconds: Annotated[float, Field(ge=1, le=7200)] = 90
     state_dir: Path = Path("./state")
     http_host: str = "127.0.0.1"
     http_port: Annotated[int, Field(ge=0, le=65535)] = 8377
+    expiry_interval_seconds: Annotated[float, Field(ge=60, le=86400)] = 3600
+    expiry_reminder_days: str = "30,7"
+    audit_interval_seconds: Annotated[float, Field(ge=60, le=86400)] = 3600
+    alert_email: str | None = None
+    airtable_push: PushMode = PushMode.POLL
+    push_poll_seconds: Annotated[float, Field(ge=0.5, le=60)] = 2.5
+    public_url: str | None = None
 
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
         try:
-            return check_currency(value)
+            check_currency(value)
         except MoneyError as exc:
             raise ValueError("must be a 3-letter ISO 4217 code in capitals, e.g. USD") from exc
+        import pycountry  # here, not at import: the list is read only when settings are
+
+        if pycountry.currencies.get(alpha_3=value) is None:
+            raise ValueError(f"{value} is not an ISO 4217 currency code (e.g. USD, EUR, GBP)")
+        return value
+
+    @field_validator("expiry_reminder_days")
+    @classmethod
+    def _reminder_days(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not all(re.fullmatch(r"[0-9]{1,4}", p) and 1 <= int(p) <= 3650 for p in parts):
+            raise ValueError("must be a comma list of whole days from 1 to 3650, e.g. 30,7")
+        return value
+
+    @field_validator("alert_email")
+    @classmethod
+    def _alert_email(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError("must be an email address, e.g. ops@example.com")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        value = (value or "").strip().rstrip("/") or None
+        if value is None:
+            return None
+        if not (re.fullmatch(r"https://[^\s/]+(/\S*)?", value) or _LOOPBACK.fullmatch(value)):
+            raise ValueError(
+                "must be an https:// URL Airtable can reach (http:// only for 127.0.0.1 or "
+                "localhost), e.g. https://gifts.example.com"
+            )
+        return value
 
     @field_validator("airtable_base_id")
     @classmethod
@@ -173,14 +235,44 @@ class Settings(BaseSettings):
         return self
 
     def _mode_problems(self) -> None:
-        given = [c for c in CREDENTIALS if getattr(self, c) is not None]
-        if not given or len(given) == len(CREDENTIALS):
-            missing = [] if not given else self._live_requirements()
+        self._shopify_way_problems()
+        if self.airtable_push is PushMode.NOTIFY and self.public_url is None:
+            raise ValueError(
+                f"{env_name('airtable_push')}=notify needs {env_name('public_url')}: the https:// "
+                "URL at which Airtable reaches this daemon's /airtable/notify"
+            )
+        given = {
+            "airtable_token": self.airtable_token is not None,
+            "shopify": self._shopify_given,
+            "klaviyo_api_key": self.klaviyo_api_key is not None,
+        }
+        if not any(given.values()) or all(given.values()):
+            missing = [] if not any(given.values()) else self._live_requirements()
         else:
-            missing = [env_name(c) for c in CREDENTIALS if getattr(self, c) is None]
+            missing = [_credential_name(c) for c, ok in given.items() if not ok]
             missing.append("(set all three credentials to run live, or none for the sandbox)")
         if missing:
             raise ValueError("missing for live mode: " + ", ".join(missing))
+
+    @property
+    def _shopify_given(self) -> bool:
+        client = any(getattr(self, n) is not None for n in SHOPIFY_CLIENT_FIELDS)
+        return client or self.shopify_access_token is not None
+
+    def _shopify_way_problems(self) -> None:
+        client = [n for n in SHOPIFY_CLIENT_FIELDS if getattr(self, n) is not None]
+        if client and self.shopify_access_token is not None:
+            raise ValueError(
+                f"set either {env_name('shopify_client_id')} and "
+                f"{env_name('shopify_client_secret')} (a Dev Dashboard app) or "
+                f"{env_name('shopify_access_token')} (a legacy custom app), not both"
+            )
+        if len(client) == 1:
+            other = next(n for n in SHOPIFY_CLIENT_FIELDS if n not in client)
+            raise ValueError(
+                f"{env_name(client[0])} is set but {env_name(other)} is not: a Dev Dashboard "
+                "app needs both (Dev Dashboard > your app > Settings)"
+            )
 
     def _live_requirements(self) -> list[str]:
         missing = []
@@ -194,6 +286,21 @@ class Settings(BaseSettings):
     @property
     def mode(self) -> Mode:
         return Mode.LIVE if self.airtable_token is not None else Mode.SANDBOX
+
+    @property
+    def shopify_auth(self) -> ShopifyAuth | None:
+        """How Shopify tokens are had; None in sandbox mode before it is connected."""
+        if self.shopify_client_id is not None:
+            return ShopifyAuth.CLIENT_CREDENTIALS
+        if self.shopify_access_token is not None:
+            return ShopifyAuth.STATIC_TOKEN
+        return None
+
+    @property
+    def reminder_days(self) -> tuple[int, ...]:
+        """``EXPIRY_REMINDER_DAYS`` as distinct days, largest first (empty: no reminders)."""
+        days = {int(p) for p in self.expiry_reminder_days.split(",") if p.strip()}
+        return tuple(sorted(days, reverse=True))
 
     @property
     def gift_card_skus(self) -> frozenset[str]:
@@ -218,10 +325,44 @@ class Settings(BaseSettings):
         return None
 
 
+def _credential_name(credential: str) -> str:
+    if credential == "shopify":
+        return (
+            f"{env_name('shopify_client_id')} and {env_name('shopify_client_secret')} "
+            f"(or {env_name('shopify_access_token')})"
+        )
+    return env_name(credential)
+
+
+def allowed_range(name: str) -> str | None:
+    """``"1 to 3600"`` for a numeric setting with bounds, from the field's own constraints."""
+    field = Settings.model_fields.get(name)
+    if field is None:
+        return None
+    low = high = None
+    for meta in field.metadata:
+        low = getattr(meta, "ge", None) if getattr(meta, "ge", None) is not None else low
+        high = getattr(meta, "le", None) if getattr(meta, "le", None) is not None else high
+    if low is None or high is None:
+        return None
+    return f"{low:g} to {high:g}"
+
+
 def _describe(error: Any) -> str:
     loc = [str(part) for part in error.get("loc", ()) if part != "__root__"]
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-    return f"{env_name(loc[0])}: {message}" if loc else message
+    if not loc:
+        return message
+    bounds = allowed_range(loc[0])
+    if bounds is not None and error.get("type") in _RANGE_ERRORS:
+        given = error.get("input")
+        message = f"{given!r} is out of range; allowed: {bounds}"
+    elif bounds is not None:
+        message = f"{message} (allowed: {bounds})"
+    return f"{env_name(loc[0])}: {message}"
+
+
+_RANGE_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -229,5 +370,5 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = [_describe(e) for e in exc.errors(include_url=False, include_input=False)]
+        lines = [_describe(e) for e in exc.errors(include_url=False)]
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -20,7 +20,7 @@ from prongs.report import Budget, Gate, RunReport
 from tests.fakes import World
 
 PRONGS = [p.value for p in Prong]
-STORE, PURCHASES, REDEMPTIONS = PRONGS
+STORE, PURCHASES, REDEMPTIONS = PRONGS[:3]
 OWNER = "host-a:100:aaaaaa"
 
 

@@ -47,7 +47,7 @@ def main(out: Path) -> int:
         return report
 
     config = ServiceConfig(
-        tick_seconds=0.2,
+        tick_seconds=1,
         call_timeout_seconds=0.5,
         run_budget_seconds=20,
         lease_seconds=30,

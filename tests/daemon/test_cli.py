@@ -242,7 +242,7 @@ def test_run_serves_until_sigterm_and_exits_0(
     name = f"gb-cli-{os.getpid()}"
     monkeypatch.setenv("NOTIFY_SOCKET", "@" + name)
     monkeypatch.setenv("GIFTBRIDGE_HTTP_PORT", "0")
-    monkeypatch.setenv("GIFTBRIDGE_TICK_SECONDS", "0.2")
+    monkeypatch.setenv("GIFTBRIDGE_TICK_SECONDS", "1")
     services: list[Service] = []
     real_assemble = bootstrap.assemble
 

@@ -25,6 +25,7 @@ PROPERTIES = {
     Metric.BALANCE: "found masked_code balance currency expires_on",
     Metric.EXPIRING_SOON: "masked_code balance expires_on",
     Metric.VOIDED: "masked_code balance reason",
+    Metric.ALERT: "cause subject message link",
 }
 
 

@@ -19,6 +19,7 @@ from gql.transport.aiohttp import AIOHTTPTransport
 from klaviyo_api import KlaviyoAPI
 from pyairtable import Api
 
+from cards.vocab import Prong
 from config.layout import Status, Stores
 from tests.net import free_port_base
 
@@ -95,7 +96,7 @@ def test_export_lines_alone_drive_all_three_services(
     assert {t.name for t in base.schema().tables} >= {"Gift Cards", "Receipts", "Status"}
     assert len(base.table(Stores.TABLE).all()) >= 1
     prongs = {r["fields"][Status.PRONG] for r in base.table(Status.TABLE).all()}
-    assert prongs == {"store-transactions", "shopify-purchases", "shopify-redemptions"}
+    assert prongs == {p.value for p in Prong}
 
     transport = AIOHTTPTransport(
         url=env["GIFTBRIDGE_SHOPIFY_GRAPHQL_URL"],

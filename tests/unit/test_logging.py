@@ -108,3 +108,17 @@ def test_no_generated_code_survives_masking_at_any_length_or_in_any_form() -> No
             ):
                 masked = mask_codes(text)
                 assert code not in masked and code.lower() not in masked, (text, masked)
+
+
+def test_a_lowercase_code_starting_rec_is_masked_and_new_keys_stay_readable() -> None:
+    # A 17-character code typed in lower case that happens to start with "rec" looks like a
+    # record id; real record ids mix cases, so only those stay readable.
+    assert "reckc18m4ava8mzfe" not in mask_codes("typed=reckc18m4ava8mzfe x")
+    assert "recA1b2C3d4E5f6G7" in mask_codes("card recA1b2C3d4E5f6G7 done")
+    for key in (
+        "remind:recA1b2C3d4E5f6G7:2031-11-21:30",
+        "drift:recA1b2C3d4E5f6G7:balance:2026-12-06T10:00:00Z",
+        "alert:needs-attention:recA1b2C3d4E5f6G7",
+        "card-txn:1234567890",
+    ):
+        assert key in mask_codes(f"key={key} ok")

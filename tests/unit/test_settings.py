@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
-from config.settings import Mode, Settings, SettingsError, load_settings
+from config.settings import Mode, PushMode, Settings, SettingsError, ShopifyAuth, load_settings
 
 KEY = Fernet.generate_key().decode()
 LIVE: dict[str, Any] = {
@@ -130,3 +130,88 @@ def test_policies_derive_from_settings() -> None:
     assert s.expiry.days == 1825 and s.expiry.warning is None
     assert s.amount_limits.minimum.as_string() == "5.00"
     assert settings(expiry_days=30).expiry.warning is not None
+
+
+def test_new_defaults_match_the_contract() -> None:
+    s = settings()
+    assert (s.expiry_interval_seconds, s.audit_interval_seconds) == (3600, 3600)
+    assert s.reminder_days == (30, 7)
+    assert (s.alert_email, s.public_url, s.push_poll_seconds) == (None, None, 2.5)
+    assert s.airtable_push is PushMode.POLL
+    assert s.shopify_auth is None
+
+
+def test_dev_dashboard_credentials_run_live() -> None:
+    live = {k: v for k, v in LIVE.items() if k != "shopify_access_token"}
+    s = settings(**live, shopify_client_id="client-id", shopify_client_secret="shpss_secret")
+    assert s.mode == Mode.LIVE
+    assert s.shopify_auth is ShopifyAuth.CLIENT_CREDENTIALS
+    assert "shpss_secret" not in repr(s)
+    assert settings(**LIVE).shopify_auth is ShopifyAuth.STATIC_TOKEN
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"shopify_client_id": "id", "shopify_client_secret": "s"}, "not both"),
+        ({"shopify_client_secret": "s", "shopify_access_token": None}, "SHOPIFY_CLIENT_ID"),
+        ({"shopify_client_id": "id", "shopify_access_token": None}, "SHOPIFY_CLIENT_SECRET"),
+    ],
+)
+def test_shopify_credentials_are_one_way_whole(values: dict[str, Any], expected: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        settings(**{**LIVE, **values})
+    assert expected in str(err.value)
+    assert "shpat_secret" not in str(err.value)
+
+
+def test_no_shopify_credential_names_both_ways() -> None:
+    with pytest.raises(SettingsError) as err:
+        settings(**{k: v for k, v in LIVE.items() if k != "shopify_access_token"})
+    message = str(err.value)
+    assert "GIFTBRIDGE_SHOPIFY_CLIENT_ID" in message
+    assert "GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN" in message
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"tick_seconds": 0.01},
+            "GIFTBRIDGE_TICK_SECONDS: 0.01 is out of range; allowed: 1 to 3600",
+        ),
+        ({"push_poll_seconds": 0.1}, "allowed: 0.5 to 60"),
+        ({"expiry_interval_seconds": 1}, "GIFTBRIDGE_EXPIRY_INTERVAL_SECONDS"),
+        ({"audit_interval_seconds": 10**6}, "allowed: 60 to 86400"),
+        ({"currency": "XYZ"}, "XYZ is not an ISO 4217 currency code"),
+        ({"expiry_reminder_days": "30,0"}, "GIFTBRIDGE_EXPIRY_REMINDER_DAYS"),
+        ({"expiry_reminder_days": "soon"}, "GIFTBRIDGE_EXPIRY_REMINDER_DAYS"),
+        ({"alert_email": "ops"}, "GIFTBRIDGE_ALERT_EMAIL"),
+        ({"airtable_push": "sometimes"}, "GIFTBRIDGE_AIRTABLE_PUSH"),
+        ({"airtable_push": "notify"}, "GIFTBRIDGE_PUBLIC_URL"),
+        ({"public_url": "http://gifts.example.com"}, "GIFTBRIDGE_PUBLIC_URL"),
+    ],
+)
+def test_new_settings_are_bounded_and_named(values: dict[str, Any], expected: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        settings(**values)
+    assert expected in str(err.value)
+
+
+def test_public_url_is_https_or_loopback() -> None:
+    assert settings(public_url="https://gifts.example.com/").public_url == (
+        "https://gifts.example.com"
+    )
+    assert settings(public_url="http://127.0.0.1:9000").public_url == "http://127.0.0.1:9000"
+    notify = settings(airtable_push="notify", public_url="https://gifts.example.com")
+    assert notify.airtable_push is PushMode.NOTIFY
+
+
+def test_reminder_days_are_distinct_largest_first_and_may_be_empty() -> None:
+    assert settings(expiry_reminder_days="7, 30,7").reminder_days == (30, 7)
+    assert settings(expiry_reminder_days="").reminder_days == ()
+
+
+def test_real_currencies_pass() -> None:
+    for code in ("EUR", "JPY", "KWD", "PLN", "CHF"):
+        assert settings(currency=code, min_amount="5", max_amount="1000").currency == code

@@ -227,3 +227,44 @@ def test_expiry_policy() -> None:
     assert not is_expired(None, date(2999, 1, 1))
     with pytest.raises(ValueError):
         ExpiryPolicy(-1)
+
+
+REC2 = "recB1b2C3d4E5f6G7"
+
+
+def test_lifecycle_keys_and_their_references() -> None:
+    expire = ActionKey.expire(REC2, date(2031, 11, 21))
+    assert expire.reference(ReceiptAction.EXPIRED) == f"expire:{REC2}:2031-11-21:expired"
+    remind = ActionKey.remind(REC2, date(2031, 11, 21), 30)
+    assert str(remind) == f"remind:{REC2}:2031-11-21:30"
+    assert remind.unique_id(Audience.RECIPIENT) == f"remind:{REC2}:2031-11-21:30:recipient"
+    assert remind.reference(ReceiptAction.REMINDER_SENT).endswith(":30:reminder-sent")
+    alert = ActionKey.alert("needs-attention", REC2)
+    assert alert.unique_id(Audience.OPERATOR) == f"alert:needs-attention:{REC2}:operator"
+    assert alert.reference(ReceiptAction.ALERT_SENT) == f"alert:needs-attention:{REC2}:alert-sent"
+    txn = ActionKey.card_txn("gid://shopify/GiftCardDebitTransaction/77")
+    assert txn.reference(ReceiptAction.ADJUSTED) == "card-txn:77:adjusted"
+
+
+def test_drift_references_end_detected_or_repaired_and_parse_back() -> None:
+    drift = ActionKey.drift(REC2, "Balance", "2026-12-06T10:00:00Z")
+    assert str(drift) == f"drift:{REC2}:balance:2026-12-06T10:00:00Z"
+    assert drift.reference(ReceiptAction.DRIFT_DETECTED).endswith("10:00:00Z:detected")
+    assert drift.reference(ReceiptAction.DRIFT_REPAIRED).endswith("10:00:00Z:repaired")
+    assert ActionKey.parse(str(drift)) == drift
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "expire:recB1b2C3d4E5f6G7:2031-1-2",
+        "remind:recB1b2C3d4E5f6G7:2031-01-02",
+        "remind:recB1b2C3d4E5f6G7:2031-01-02:0",
+        "alert:Needs Attention:x",
+        "drift:recB1b2C3d4E5f6G7:balance",
+        "card-txn:abc",
+    ],
+)
+def test_malformed_lifecycle_keys_are_refused(text: str) -> None:
+    with pytest.raises(KeyError_):
+        ActionKey.parse(text)
