@@ -3,9 +3,17 @@
 The page itself is drawn by :mod:`clients.certificate` (layout, themes, artwork, fonts, QR code).
 This module only defers it: fpdf2, fontTools, HarfBuzz, segno and the fonts load on the first
 render, never when the daemon starts, so an idle daemon does not carry them.
+
+A render that needs the CJK or emoji font parses a few megabytes of font tables (about 70 MB at
+its peak); after it the collector runs and glibc is asked to give the freed heap back, so a
+daemon that printed one Japanese name does not keep that peak resident.
 """
 
 from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
 
 from clients.records import CertificateData
 
@@ -19,4 +27,19 @@ class FpdfCertificates:
     def render(self, data: CertificateData) -> bytes:
         from clients.certificate.page import render_certificate
 
-        return render_certificate(data, compress=self._compress)
+        try:
+            return render_certificate(data, compress=self._compress)
+        finally:
+            _give_memory_back()
+
+
+def _give_memory_back() -> None:
+    gc.collect()
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to ask
+        return
+    trim(0)

@@ -39,14 +39,31 @@ def paint_stub(pdf: FPDF, data: CertificateData, look: Look, stub: Area) -> None
         draw_qr(pdf, data.full_code, card.x + 4, card.y + 3, QR_SIZE)
     else:
         _record_copy_note(pdf, look, card)
-    pdf.set_text_color(*p.ink)
-    text.fit_line(
-        pdf, data.code_display, family=MONO, style="B", size=13, min_size=7.5, width=card.w - 5
-    )
-    put(pdf, card.x, card.bottom - 13, card.w, 9, data.code_display, align="C")
+    _code(pdf, look, card, data.code_display)
     pdf.set_text_color(*p.stub_ink)
     hint = "Scan or type the code to pay" if data.full_code else "Code masked"
     caps(pdf, hint, stub.x + 4, card.bottom + 5, stub.w - 8, 6.5, min_size=5.5, align="C")
+
+
+def _code(pdf: FPDF, look: Look, card: Area, code: str) -> None:
+    """The code under the QR code: on one line up to four groups of four, else on two lines
+    (a 20-character code would shrink below what a clerk reads at a glance)."""
+    groups = code.split("-")
+    lines = [code]
+    if len(code) > 19 and len(groups) > 1:
+        half = (len(groups) + 1) // 2
+        lines = ["-".join(groups[:half]), "-".join(groups[half:])]
+    pdf.set_text_color(*look.palette.ink)
+    size = min(
+        text.fit_line(pdf, line, family=MONO, style="B", size=13, min_size=7.5, width=card.w - 5)
+        for line in lines
+    )
+    pdf.set_font(MONO, "B", size)
+    height = size * 0.42
+    y = card.bottom - 8.5 - height * len(lines) / 2
+    for line in lines:
+        put(pdf, card.x, y, card.w, height, line, align="C")
+        y += height
 
 
 def _value(pdf: FPDF, data: CertificateData, look: Look, stub: Area) -> None:
