@@ -306,7 +306,9 @@ class EmailEvent:
 @dataclass(frozen=True, slots=True)
 class CertificateData:
     """What a PDF certificate shows. ``code_display`` is the masked code for the record copy in
-    Airtable and the full code only for the printable certificate."""
+    Airtable and the full code only for the printable certificate, which alone also sets
+    ``full_code`` (drawn as the QR code Shopify POS scans). ``balance`` (Shopify's, at
+    ``balance_on``) is set on a reprint and shown beside the initial ``amount``."""
 
     business_name: str
     code_display: str
@@ -317,6 +319,9 @@ class CertificateData:
     recipient_name: str | None = None
     sender_name: str | None = None
     message: str | None = None
+    balance: Money | None = None
+    balance_on: date | None = None
+    full_code: str | None = None
 
     def __repr__(self) -> str:
         return f"CertificateData({self.business_name}, {self.amount})"

@@ -81,7 +81,9 @@ def resend(act: Act) -> ActionResult:
 def regenerate_pdf(act: Act) -> ActionResult:
     if act.card.status == CardStatus.PENDING:
         return act.not_allowed("The card is not issued yet.")
-    attach_record_copy(act.ctx.deps, act.ctx.card, act.card)
+    shopify = act.ctx.deps.shopify.get_card(act.card.shopify_id) if act.card.shopify_id else None
+    balance = shopify.balance if shopify is not None else act.card.balance
+    attach_record_copy(act.ctx.deps, act.ctx.card, act.card, balance)
     receipt = act.base.make(ReceiptAction.CERTIFICATE_REGENERATED)
     return ActionResult(A.APPLIED, "The certificate was regenerated.", [receipt])
 

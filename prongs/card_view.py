@@ -88,7 +88,8 @@ def printable_certificate(
     if amount is None:
         raise InvariantViolation(f"card {row.id} has no value to print")
     plain = code.reveal()
-    grouped = " ".join(plain[i : i + 4] for i in range(0, len(plain), 4))
+    grouped = "-".join(plain[i : i + 4] for i in range(0, len(plain), 4))
+    balance = view.shopify.balance if view.shopify is not None else row.balance
     pdf = deps.certificates.render(
         CertificateData(
             business_name=config.business_name,
@@ -100,6 +101,9 @@ def printable_certificate(
             recipient_name=row.recipient_name,
             sender_name=row.purchaser_name,
             message=row.message,
+            balance=balance,
+            balance_on=deps.clock.now().date() if balance is not None else None,
+            full_code=plain,
         )
     )
     return pdf, f"certificate-{code.last4}.pdf"

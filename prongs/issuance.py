@@ -242,8 +242,11 @@ def _abandon(deps: Deps, row: CardRow, reason: str) -> NoReturn:
     raise IssuanceAbandoned(f"card {row.id}: {reason}")
 
 
-def attach_record_copy(deps: Deps, config: CardConfig, row: CardRow) -> None:
-    """The Certificate attachment: the record copy, which shows the masked code only."""
+def attach_record_copy(
+    deps: Deps, config: CardConfig, row: CardRow, balance: Money | None = None
+) -> None:
+    """The Certificate attachment: the record copy, which shows the masked code only (no QR
+    code); ``balance`` (Shopify's, on a regeneration) is printed beside the initial value."""
     amount = row.initial_value or row.balance
     if amount is None or row.masked_code is None:
         raise InvariantViolation(f"card {row.id} has no value or masked code to certify")
@@ -258,6 +261,8 @@ def attach_record_copy(deps: Deps, config: CardConfig, row: CardRow) -> None:
             recipient_name=row.recipient_name,
             sender_name=row.purchaser_name,
             message=row.message,
+            balance=balance,
+            balance_on=deps.clock.now().date() if balance is not None else None,
         )
     )
     name = f"certificate-{(row.last_characters or row.masked_code)[-4:]}.pdf"

@@ -14,6 +14,8 @@ from cards.money import Money
 from config.settings import Settings
 from daemon import bootstrap, cli
 from daemon.metrics import Metrics
+from tests.certificate_tools import pdf_text, qr_codes
+from tests.fakes.pdf import RenderingCertificates
 from tests.prongs.conftest import CODE_KEY, PEPPER, Harness
 
 
@@ -85,12 +87,30 @@ def test_pdf_prints_the_full_code_to_an_owner_only_file(
     assert out.read_bytes().startswith(b"%PDF")
     assert out.stat().st_mode & 0o077 == 0
     data = harness.world.certificates.rendered[rendered_before]
-    assert data.code_display.replace(" ", "") == code.reveal()
+    assert data.code_display.replace("-", "") == code.reveal() == data.full_code
     assert data.amount.as_string() == "75.00" and data.message == "Happy day"
     assert code.reveal() not in capsys.readouterr().out
     target = tmp_path / "gift.pdf"
     assert cli.main(["card", "pdf", code.reveal().lower(), "--out", str(target)]) == 0
     assert target.exists()
+
+
+def test_pdf_after_a_redemption_shows_the_balance_beside_the_initial_value_and_scans(
+    harness: Harness, tmp_path: Path
+) -> None:
+    store = harness.store()
+    card_id = harness.issue("75.00")
+    code = _code(harness, card_id)
+    harness.redemption(code.reveal(), "20.00", store=store)
+    harness.run()
+    harness.world.certificates = RenderingCertificates()
+    assert cli.main(["card", "pdf", card_id]) == 0
+    pdf = (tmp_path / f"certificate-{code.last4}.pdf").read_bytes()
+    text = pdf_text(pdf)
+    assert "55.00" in text and "Initial value 75.00 USD" in text, text
+    grouped = "-".join(code.reveal()[i : i + 4] for i in range(0, 12, 4))
+    assert grouped in text
+    assert qr_codes(pdf) == [code.reveal()]
 
 
 def test_unknown_cards_and_junk_are_one_clear_line(

@@ -1,0 +1,1 @@
+"""The printable certificate: page layout, themes and artwork, fonts, QR code (see page.py)."""
