@@ -95,7 +95,7 @@ def headline(
     today: date,
     shop_currency: str,
 ) -> dict[str, Headline]:
-    """Headline figures per currency (the shop's always present), in alphabetical order."""
+    """Headline figures per currency: the shop's first (always present), then any other."""
     issued, active = list(issued_this_month), list(active_cards)
     receipts = list(receipts_this_month)
     rehearsal = _rehearsal_ids([*issued, *active], receipts)
@@ -116,4 +116,5 @@ def headline(
         amount = _redeemed(receipt, currency, rehearsal)
         if amount is not None:
             of(currency).redeem(amount, day_of(receipt.at) == today)
-    return {cur: sums[cur].headline() for cur in sorted(sums)}
+    order = sorted(sums, key=lambda cur: (cur != shop_currency, cur))
+    return {cur: sums[cur].headline() for cur in order}

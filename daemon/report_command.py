@@ -81,24 +81,28 @@ class _PlainProgress:
 
 @contextmanager
 def progress_bar() -> Iterator[Progress]:
-    """A rich progress bar on a terminal, else a line every few pages."""
+    """A tqdm bar per table on a terminal (records read, and the rate), else a line every few
+    pages."""
     if not sys.stdout.isatty():
         plain = _PlainProgress()
         yield plain
         plain.flush()
         return
-    from rich.progress import Progress as Bar
-    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+    from tqdm import tqdm
 
-    with Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
-        tasks: dict[str, Any] = {}
+    bars: dict[str, tqdm[Any]] = {}
 
-        def tick(what: str, records: int) -> None:
-            if what not in tasks:
-                tasks[what] = bar.add_task(f"{what}: 0 records", total=None)
-            bar.update(tasks[what], description=f"{what}: {records} records")
+    def tick(what: str, records: int) -> None:
+        if what not in bars:
+            bars[what] = tqdm(desc=f"reading {what}", unit=" records", dynamic_ncols=True)
+        bar = bars[what]
+        bar.update(records - bar.n)
 
+    try:
         yield tick
+    finally:
+        for bar in bars.values():
+            bar.close()
 
 
 def _period(args: argparse.Namespace, data: ReportInput, today: date) -> Period:

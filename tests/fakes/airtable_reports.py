@@ -45,6 +45,13 @@ def _decimal(value: Any) -> Decimal | None:
     return value.amount if isinstance(value, Money) else Decimal(str(value))
 
 
+def _money(value: Any, currency: str) -> Money | None:
+    """A card's amount in the card's own currency (a test may store a Decimal for a card that
+    is not in the base's currency)."""
+    amount = _decimal(value)
+    return None if amount is None else Money.of(amount, currency)
+
+
 def _enum(kind: Any, value: Any) -> Any:
     return None if value is None else kind(value)
 
@@ -71,8 +78,8 @@ class FakeReports:
             id=rid,
             currency=currency,
             status=_enum(CardStatus, row.get(g.STATUS)),
-            initial_value=self.airtable._money(row.get(g.INITIAL_VALUE)),
-            balance=self.airtable._money(row.get(g.BALANCE)),
+            initial_value=_money(row.get(g.INITIAL_VALUE), currency),
+            balance=_money(row.get(g.BALANCE), currency),
             source=_enum(CardSource, row.get(g.SOURCE)),
             store_ids=tuple(row.get(g.STORE, ())),
             issued_at=row.get(g.ISSUED_AT),
