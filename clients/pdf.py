@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import unicodedata
 
-from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
-
 from cards.vocab import Kind
+from clients._without_numpy import numpy_hidden
 from clients.records import CertificateData
+
+with numpy_hidden():  # see clients._without_numpy: the daemon's memory
+    from fpdf import FPDF
+    from fpdf.enums import Align, XPos, YPos
 
 _PLAIN = {
     "\u2022": "*",  # bullet: the masked code

@@ -94,6 +94,7 @@ def _issued_and_redeemed(f: CurrencyFigures) -> Chart:
         color=COLOURS["online"],
     )
     axes.set_xticks(xs, _labels(months))
+    axes.set_xlim(-0.6, max(len(xs), 4) - 0.4)  # a month or two keep bars of a sane width
     axes.legend(frameon=False, fontsize=9)
     return Chart("Issued and redeemed by month", _svg(figure))
 

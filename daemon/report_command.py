@@ -61,22 +61,26 @@ def add_parser(add: Callable[..., Any], load: Callable[[argparse.Namespace], Set
 
 
 class _PlainProgress:
+    """A line every few pages, and one when a table is read to the end."""
+
     def __init__(self) -> None:
+        self.what: str | None = None
+        self.records = 0
         self.pages = 0
-        self.last: tuple[str, int] | None = None
 
     def __call__(self, what: str, records: int) -> None:
-        if records == 0 and self.last is not None:
+        if what != self.what:
             self.flush()
-        self.pages = 0 if records == 0 else self.pages + 1
-        self.last = (what, records)
+            self.what, self.pages = what, -1  # the first call comes before the first page
+        self.pages += 1
+        self.records = records
         if self.pages and self.pages % PLAIN_EVERY == 0:
             print(f"reading {what}: {records} records", flush=True)
 
     def flush(self) -> None:
-        if self.last is not None:
-            print(f"read {self.last[0]}: {self.last[1]} records", flush=True)
-            self.last = None
+        if self.what is not None:
+            print(f"read {self.what}: {self.records} records", flush=True)
+            self.what = None
 
 
 @contextmanager

@@ -121,3 +121,25 @@ def test_flagged_requests_and_table_ids_for_the_links(
     schema = {t["name"]: t["id"] for t in shop.base.schema()["tables"]}
     assert ids[StoreRedemptions.TABLE] == schema[StoreRedemptions.TABLE]
     assert ids[StoreRedemptions.TABLE].startswith("tbl")
+
+
+def test_an_expired_page_iterator_restarts_without_yielding_a_record_twice(
+    shop: Online, reports: AirtableReports
+) -> None:
+    start = datetime(2021, 1, 1, tzinfo=UTC)
+    rows = [
+        {
+            Receipts.REFERENCE: f"adjust:restart:{i}:adjusted",
+            Receipts.ACTION: ReceiptAction.ADJUSTED.value,
+            Receipts.AMOUNT: 1.0,
+            Receipts.AT: (start + timedelta(minutes=i)).isoformat(),
+        }
+        for i in range(250)
+    ]
+    shop.base.create(Receipts.TABLE, rows)
+    pages = reports.iter_receipts(start, start + timedelta(days=1))
+    seen = [r.reference for r in next(pages)]
+    shop.airtable_sandbox.expire_iterators()  # the next page's offset is no longer valid
+    for page in pages:
+        seen += [r.reference for r in page]
+    assert len(seen) == len(set(seen)) == 250
