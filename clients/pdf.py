@@ -15,6 +15,7 @@ import ctypes
 import ctypes.util
 import gc
 
+from clients._without_numpy import numpy_hidden
 from clients.records import CertificateData
 
 
@@ -25,12 +26,15 @@ class FpdfCertificates:
         self._compress = compress
 
     def render(self, data: CertificateData) -> bytes:
-        from clients.certificate.page import render_certificate
+        # fpdf2 and fontTools import numpy when they can (12 MB resident for work a
+        # certificate never needs): hidden for the whole render, see clients._without_numpy.
+        with numpy_hidden():
+            from clients.certificate.page import render_certificate
 
-        try:
-            return render_certificate(data, compress=self._compress)
-        finally:
-            _give_memory_back()
+            try:
+                return render_certificate(data, compress=self._compress)
+            finally:
+                _give_memory_back()
 
 
 def _give_memory_back() -> None:

@@ -22,6 +22,7 @@ from enum import IntEnum
 from typing import Protocol
 
 from cards.codes import Code
+from cards.ledger import CardFacts, ReceiptFacts
 from cards.money import Money
 from cards.vocab import OrderKind, OrderOutcome
 from clients.errors import Permanent
@@ -44,6 +45,7 @@ from clients.records import (
     Store,
     TransactionResult,
 )
+from clients.report_records import FlaggedRequest
 
 # --- priority: store redemptions overtake everything else at the shared rate limiters -----------
 
@@ -280,4 +282,40 @@ class EmailPort(Protocol):
 class CertificatePort(Protocol):
     def render(self, data: CertificateData) -> bytes:
         """A PDF. Pure computation: never raises a ClientError."""
+        ...
+
+
+# --- reports and the status page's summary (reads only) --------------------------------------
+
+
+class ReportSource(Protocol):
+    """What ``giftbridge report`` and the status page's summary read. The ``iter_*`` methods
+    yield one page (at most 100 records, Airtable's page) at a time, so a caller can show
+    progress and never holds more than its own figures; an expired page iterator restarts from
+    the first page without yielding a record twice. Call them at ``Priority.BULK``."""
+
+    def iter_receipts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[list[ReceiptFacts]]:
+        """Receipts of the actions the books use (``cards.ledger.BOOKED_ACTIONS``) whose At is
+        at or after ``since`` and before ``until`` (None: no bound)."""
+        ...
+
+    def iter_cards(
+        self, *, issued_since: datetime | None = None, active_only: bool = False
+    ) -> Iterator[list[CardFacts]]:
+        """Gift Cards rows: all, or those issued at or after ``issued_since``, or Active ones."""
+        ...
+
+    def store_names(self) -> dict[str, str]:
+        """Stores record id -> Name."""
+        ...
+
+    def flagged_requests(self, stuck_before: datetime) -> list[FlaggedRequest]:
+        """Every request in Needs Attention, and every one whose Status became Processing
+        before ``stuck_before``, from all four request tables."""
+        ...
+
+    def table_ids(self) -> dict[str, str]:
+        """Table name -> table id (Metadata API), for links to records."""
         ...

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from clients.errors import ClientError
-from clients.ports import AirtablePort, CertificatePort, EmailPort, ShopifyPort
+from clients.ports import AirtablePort, CertificatePort, EmailPort, ReportSource, ShopifyPort
 from config.settings import Mode, Settings, SettingsError, env_name, load_settings
 from daemon.clock import SystemClock
 from daemon.embedded_sandbox import EmbeddedSandbox
@@ -33,6 +33,7 @@ from daemon.logging import add_secrets
 from daemon.metrics import Metrics
 from daemon.runner import ProngJob
 from daemon.service import Service, ServiceConfig
+from daemon.summary import BusinessSummary
 from daemon.wiring import prong_jobs
 from prongs._recipe import Deps
 
@@ -70,6 +71,7 @@ class Clients:
     email: EmailPort
     certificates: CertificatePort
     base_admin: BaseAdminPort | None = None
+    reports: ReportSource | None = None  # the status page's summary reads through it
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def deps(self) -> Deps:
@@ -171,6 +173,7 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
     if settings.mode is Mode.SANDBOX:
         raise NotWired("no credentials: call bootstrap.connect() first to start the sandbox")
     from clients import factory  # here, not at import: `giftbridge --help` stays light
+    from clients.airtable_reports import build_reports
 
     limiters = factory.Limiters()
     for limiter in (limiters.airtable, limiters.shopify, limiters.klaviyo):
@@ -179,14 +182,16 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
     shopify = factory.build_shopify(settings, _secret(settings, "shopify_access_token"), limiters)
     email = factory.build_email(settings, _secret(settings, "klaviyo_api_key"), limiters)
     admin = factory.build_base_admin(settings, _secret(settings, "airtable_token"), limiters)
+    reports = build_reports(settings, _secret(settings, "airtable_token"), limiters)
     clients = Clients(
         airtable=cast(AirtablePort, Instrumented(airtable, "airtable", metrics)),
         shopify=cast(ShopifyPort, Instrumented(shopify, "shopify", metrics)),
         email=cast(EmailPort, Instrumented(email, "klaviyo", metrics)),
         certificates=factory.build_certificates(settings),
         base_admin=admin,
+        reports=reports,
     )
-    clients.closers += [airtable.close, shopify.close, email.close, admin.close]
+    clients.closers += [airtable.close, shopify.close, email.close, admin.close, reports.close]
     return clients
 
 
@@ -227,6 +232,22 @@ def preflight_problems(settings: Settings, clients: Clients) -> list[str]:
     return problems
 
 
+def business_summary(
+    settings: Settings, clients: Clients, metrics: Metrics
+) -> BusinessSummary | None:
+    """The status page's business figures, read every few minutes (see daemon.summary); None
+    when these clients have no ReportSource (the page then says so)."""
+    if clients.reports is None or not settings.airtable_base_id:
+        return None
+    return BusinessSummary(
+        clients.reports,
+        SystemClock(),
+        base_id=settings.airtable_base_id,
+        shop_currency=settings.currency,
+        metrics=metrics,
+    )
+
+
 @dataclass
 class Assembly:
     settings: Settings
@@ -261,7 +282,12 @@ def assemble(
             raise PreflightFailed(problems)
         jobs = build_prong_jobs(settings, clients)
         service = Service(
-            service_config(settings, http=http, mode=mode), clients.airtable, jobs, metrics=metrics
+            service_config(settings, http=http, mode=mode),
+            clients.airtable,
+            jobs,
+            metrics=metrics,
+            summary=business_summary(settings, clients, metrics) if http else None,
+            state_dir=settings.state_dir,
         )
     except BaseException:
         clients.close()

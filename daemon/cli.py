@@ -14,7 +14,7 @@ import structlog
 
 from cards.vocab import Prong
 from config.settings import Settings, SettingsError
-from daemon import bootstrap, card_commands
+from daemon import bootstrap, card_commands, report_command
 from daemon.health import RunResult
 from daemon.lockfile import AlreadyRunning, LockFile
 from daemon.logging import configure
@@ -47,6 +47,8 @@ commands:
                or status
   card pdf     the printable certificate with the full code, certificate-<last 4>.pdf
                (or --out FILE): for the card's holder only
+  report       sales and liability: report.html with charts and a CSV per table, per
+               currency (--from DATE --to DATE, --out DIR; default STATE_DIR/reports/)
 
 Settings come from GIFTBRIDGE_* environment variables and .env; with none of the three
 credentials set giftbridge runs against its sandbox (deploy/README.md connects a real shop).
@@ -266,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=cmd_base_init)
     card = add("card", _needs_card_action, "look at one card, or print its certificate")
     card_commands.add_actions(card, common, _card)
+    report_command.add_parser(add, _settings)
     return parser
 
 

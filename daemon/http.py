@@ -8,6 +8,8 @@ exposing it anywhere else (the page names prongs and errors, never codes or cust
   every run for 10 minutes (see :mod:`daemon.health`). Paused prongs do not count.
 - ``/metrics``: the Prometheus text format of :class:`daemon.metrics.Metrics`.
 - ``/``: :mod:`daemon.statuspage`.
+- ``/report``: the newest ``report.html`` under ``STATE_DIR/reports`` (``giftbridge report``
+  writes it; the daemon only serves the file).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -70,12 +73,16 @@ class HttpEndpoint:
         metrics: Metrics,
         status_rows: Callable[[], Mapping[str, StatusRow | None]],
         about: Callable[[], Mapping[str, str]],
+        business: Callable[[], str] | None = None,
+        latest_report: Callable[[], Path | None] | None = None,
     ) -> None:
         self._address = (host, port)
         self.health = health
         self.metrics = metrics
         self.status_rows = status_rows
         self.about = about
+        self.business = business  # the status page's business sections (daemon.summary)
+        self.latest_report = latest_report  # the newest report.html, served at /report
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -120,6 +127,7 @@ class HttpEndpoint:
             self.metrics.queue_depths(),
             self.about(),
             healthy,
+            self.business() if self.business else "",
         )
 
 
@@ -138,11 +146,22 @@ def _handler_for(endpoint: HttpEndpoint) -> type[BaseHTTPRequestHandler]:
                     self._send(200, CONTENT_TYPE_LATEST, endpoint.metrics.exposition())
                 elif path == "/":
                     self._send(200, "text/html; charset=utf-8", endpoint.page().encode())
+                elif path == "/report":
+                    self._send_report()
                 else:
                     self._send(404, "text/plain; charset=utf-8", b"not found\n")
             except Exception as exc:  # a broken page must not take the endpoint down
                 log.error("http.error", path=path, error=str(exc), exc_info=True)
                 self._send(500, "text/plain; charset=utf-8", b"internal error\n")
+
+        def _send_report(self) -> None:
+            """The newest report.html (written by ``giftbridge report``), read from disk."""
+            found = endpoint.latest_report() if endpoint.latest_report else None
+            if found is None:
+                text = b"no report yet: run `giftbridge report`\n"
+                self._send(404, "text/plain; charset=utf-8", text)
+                return
+            self._send(200, "text/html; charset=utf-8", found.read_bytes())
 
         def _send(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)

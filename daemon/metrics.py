@@ -95,6 +95,13 @@ class Metrics:
             _labels("operation"),
             registry=r,
         )
+        # Kept by daemon.summary's refresh (every few minutes), never by a per-tick poll.
+        self.stuck_requests = Gauge(
+            "giftbridge_stuck_requests",
+            "Requests left Processing for more than 10 minutes, by table.",
+            _labels("table"),
+            registry=r,
+        )
         self._depths: dict[str, int] = {}
         self._lock = threading.Lock()
 

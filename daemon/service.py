@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from types import FrameType
 
 import structlog
@@ -35,6 +36,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from cards.vocab import ProngState
 from clients.ports import AirtablePort, Clock
 from clients.records import StatusRow
+from daemon import statuspage_business
 from daemon.backoff import Backoff
 from daemon.clock import SystemClock
 from daemon.health import HealthBook
@@ -42,13 +44,16 @@ from daemon.http import HttpEndpoint
 from daemon.lease import StatusBoard, idle_request_rate
 from daemon.metrics import Metrics, default_metrics
 from daemon.notify import Notifier, check_timing, watchdog_seconds
+from daemon.report_files import latest_report
 from daemon.runner import ProngJob, ProngRunner, RunOutcome, StopSignal
 from daemon.scheduler import build_scheduler, quiet_scheduler_logs
+from daemon.summary import BusinessSummary
 
 log = structlog.get_logger(__name__)
 
 IDLE_BUDGET_PER_SECOND = 0.5
 BOARD_JOB = "status-board"
+SUMMARY_JOB = "business-summary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,8 @@ class Service:
         metrics: Metrics | None = None,
         owner: str | None = None,
         environ: Mapping[str, str] | None = None,
+        summary: BusinessSummary | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         if not jobs or len({j.name for j in jobs}) != len(jobs):
             raise ValueError("the service needs at least one prong job, each with its own name")
@@ -127,6 +134,8 @@ class Service:
             run_budget_seconds=config.run_budget_seconds,
             lease_seconds=config.lease_seconds,
         )
+        self.summary = summary  # the status page's business figures (a refresh every few min)
+        self.state_dir = state_dir  # where `giftbridge report` writes: /report serves the newest
         self.http: HttpEndpoint | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._watchdog_thread: threading.Thread | None = None
@@ -196,8 +205,12 @@ class Service:
                 metrics=self.metrics,
                 status_rows=self.status_rows,
                 about=self.about,
+                business=self.business_html,
+                latest_report=self.latest_report,
             ).start()
         jobs: list[tuple[str, Callable[[], object]]] = [(BOARD_JOB, self.board_tick)]
+        if self.summary is not None:  # due every few minutes; a tick before that does nothing
+            jobs.append((SUMMARY_JOB, self.summary.tick))
         jobs += [
             (name, functools.partial(self.runner.run_scheduled, job))
             for name, job in self.jobs.items()
@@ -293,6 +306,18 @@ class Service:
     # --- what the endpoint shows ------------------------------------------------------------
     def status_rows(self) -> dict[str, StatusRow | None]:
         return {name: self.board.cached(name) for name in self.jobs}
+
+    def business_html(self) -> str:
+        summary = self.summary
+        return statuspage_business.render(
+            summary.latest() if summary else None,
+            summary.last_error if summary else "no summary in this process",
+            latest_report(self.state_dir) if self.state_dir else None,
+        )
+
+    def latest_report(self) -> Path | None:
+        found = latest_report(self.state_dir) if self.state_dir else None
+        return found.path if found else None
 
     def about(self) -> dict[str, str]:
         info = dict(self.config.about or {})

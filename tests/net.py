@@ -25,5 +25,5 @@ def free_port_base() -> int:
         finally:
             for s in sockets:
                 s.close()
-        return base
+        return int(base)
     raise RuntimeError("no free ports")

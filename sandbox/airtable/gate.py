@@ -59,6 +59,10 @@ async def gate(
     request[OPERATION_KEY] = operation
     authenticate(request, sandbox)
     base_id = request.match_info["base_id"]
+    # Counted on arrival, before waiting for the store's lock (a long listing may hold it):
+    # Airtable counts a request when it comes, whatever else the base is doing.
+    if not sandbox.limiter.allow(base_id):
+        raise RateLimited()
     with sandbox.lock:
         base = sandbox.find_base(base_id)
         if base is None:
@@ -68,8 +72,6 @@ async def gate(
                 "your user and your token have the required permissions, and that the model "
                 "names and/or ids are correct.",
             )
-        if not sandbox.limiter.allow(base_id):
-            raise RateLimited()
         table = resolve(base) if resolve is not None else None
     if table is not None:
         request[TABLE_KEY] = table.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import Any
@@ -16,8 +17,8 @@ from sandbox.airtable.errors import (
     record_not_found,
     unknown_field,
 )
-from sandbox.airtable.gate import gate, json_body, respond, table_resolver
-from sandbox.airtable.listing import list_records, query_from_body, query_from_params
+from sandbox.airtable.gate import Gate, gate, json_body, respond, table_resolver
+from sandbox.airtable.listing import ListQuery, list_records, query_from_body, query_from_params
 from sandbox.airtable.records import Writer, check_record_owner, delete_records, write_cells
 from sandbox.airtable.render import render_cell, render_record
 from sandbox.airtable.store import Attachment, Base, Table, is_id, iso_millis, new_id, utc_now
@@ -30,24 +31,25 @@ def _table(request: web.Request) -> str:
     return request.match_info["table"]
 
 
+def _listing(g: Gate, query: ListQuery) -> dict[str, Any]:
+    with g.sandbox.lock:
+        return list_records(
+            g.base, g.need_table(), query, g.sandbox.iterators, g.origin, utc_now()
+        )
+
+
 async def list_get(request: web.Request) -> web.Response:
     g = await gate(request, "airtable.list", table_resolver(_table(request)))
     query = query_from_params(request.query)
-    with g.sandbox.lock:
-        data = list_records(
-            g.base, g.need_table(), query, g.sandbox.iterators, g.origin, utc_now()
-        )
-    return respond(request, data)
+    # In a worker thread: a formula over a big table must not stall the event loop, or other
+    # clients' requests would be counted by the rate limiter late and all at once.
+    return respond(request, await asyncio.to_thread(_listing, g, query))
 
 
 async def list_post(request: web.Request) -> web.Response:
     g = await gate(request, "airtable.list", table_resolver(_table(request)))
     query = query_from_body(await json_body(request))
-    with g.sandbox.lock:
-        data = list_records(
-            g.base, g.need_table(), query, g.sandbox.iterators, g.origin, utc_now()
-        )
-    return respond(request, data)
+    return respond(request, await asyncio.to_thread(_listing, g, query))
 
 
 async def get_one(request: web.Request) -> web.Response:
