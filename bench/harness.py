@@ -26,9 +26,9 @@ from prongs.store_transactions import CardConfig, Deps, StoreConfig
 from sandbox.airtable import AirtableSandbox, load_layout_json, make_airtable_app
 from sandbox.credentials import SandboxCredentials
 from sandbox.klaviyo import KlaviyoSandbox, make_klaviyo_app
-from sandbox.runner import Sandbox, seed_base
 from sandbox.server import ServiceThread
 from sandbox.shopify import ShopifySandbox, make_shopify_app
+from sandbox.stack import Sandbox, seed_base
 
 
 def settings_for(sandbox: Sandbox) -> Settings:

@@ -15,6 +15,7 @@ import structlog
 from cards.vocab import Prong
 from config.settings import Settings, SettingsError
 from daemon import bootstrap, card_commands
+from daemon.embedded_sandbox import SandboxNotInstalled, sandbox_command
 from daemon.health import RunResult
 from daemon.lockfile import AlreadyRunning, LockFile
 from daemon.logging import configure
@@ -152,11 +153,18 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from sandbox import runner  # only here: the daemon itself never loads the stand-ins
-
+    """Replaces this process with the sandbox's own (``python -m sandbox``): the daemon never
+    imports the stand-ins, and the sandbox's stdout, stderr, signals and exit code are the
+    command's own."""
     argv = ["--port-base", str(args.port_base)] if args.port_base is not None else []
     argv += ["--demo"] if args.demo else []
-    return runner.main(argv) or EXIT_OK
+    try:
+        command = sandbox_command(argv)
+    except SandboxNotInstalled as exc:
+        raise _Failed(str(exc)) from None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # noqa: S606 - our own interpreter and the sandbox's module
 
 
 def cmd_check(args: argparse.Namespace) -> int:
