@@ -6,7 +6,7 @@ Benchmarks are run on demand (``.venv/bin/python -m bench.<name>``), never as te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from clients.airtable import AirtableAdapter
@@ -21,6 +21,7 @@ from clients.factory import (
 from clients.klaviyo import KlaviyoEmail
 from clients.shopify import ShopifyAdapter
 from config.settings import PREFIX, Settings
+from daemon import bootstrap
 from daemon.clock import SystemClock
 from prongs.store_transactions import CardConfig, Deps, StoreConfig
 from sandbox.airtable import AirtableSandbox, load_layout_json, make_airtable_app
@@ -58,16 +59,17 @@ def build(
     """Adapters, ports and the store prong's configuration; ``store`` overrides StoreConfig's
     defaults (e.g. ``max_records_per_run``)."""
     c, limiters = sandbox.credentials, Limiters()
+    configs = bootstrap.adapter_configs(settings)  # as the daemon's, with the bench's penalty
     adapters = Adapters(
-        build_airtable(settings, c.airtable_token, limiters, penalty=penalty),
-        build_shopify(settings, c.shopify_access_token, limiters),
-        build_email(settings, c.klaviyo_api_key, limiters),
+        build_airtable(replace(configs.airtable, penalty=penalty), limiters),
+        build_shopify(configs.shopify, limiters),
+        build_email(configs.klaviyo, limiters),
     )
     deps = Deps(
         airtable=adapters.airtable,
         shopify=adapters.shopify,
         email=adapters.email,
-        certificates=build_certificates(settings),
+        certificates=build_certificates(),
         clock=SystemClock(),
     )
     card = CardConfig(

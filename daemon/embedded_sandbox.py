@@ -6,8 +6,9 @@ daemon never imports: it is reached only through its process entry point, ``pyth
 
 With none of the three credentials set, the daemon starts the stand-ins in their own process
 (so the daemon stays small and the stand-ins keep their real rate limits and wire formats),
-reads the ``export GIFTBRIDGE_...='...'`` lines it prints, and then runs exactly as it would
-against a real shop. The child runs in its own session: Ctrl-C in the terminal stops the daemon,
+reads the ``export GIFTBRIDGE_...='...'`` lines it prints (:attr:`EmbeddedSandbox.environment`;
+the composition root points the settings at them), and then runs exactly as it would against a
+real shop. The child runs in its own session: Ctrl-C in the terminal stops the daemon,
 which finishes its in-flight work against a still-running sandbox and then stops the child.
 """
 
@@ -26,19 +27,16 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from config.settings import Settings
+from clients.errors import GiftbridgeError
 
 _EXPORT = re.compile(r"^export (GIFTBRIDGE_[A-Z_]+)='([^']*)'$")
-_SECRETS = {"airtable_token", "shopify_access_token", "klaviyo_api_key", "code_pepper", "code_key"}
 EXPECTED_LINES = 11
 DEFAULT_PORT_BASE = 8701
 DEMO_SKU = "GC-DEMO"  # the SKU the demo traffic sells (sandbox.demo)
 SANDBOX_MODULE = "sandbox"  # its process entry point: python -m sandbox
 
 
-class SandboxStartFailed(RuntimeError):
+class SandboxStartFailed(GiftbridgeError):
     """The embedded sandbox did not come up; the message says why."""
 
 
@@ -135,18 +133,6 @@ class EmbeddedSandbox:
                 match = _EXPORT.match(line.decode("utf-8", "replace").strip())
                 if match:
                     self.environment[match.group(1)] = match.group(2)
-
-    def settings_for(self, settings: Settings) -> Settings:
-        """``settings`` pointed at this sandbox (URLs, credentials, base, shop, pepper, key).
-
-        The demo sells a gift-card SKU, so when no SKUs are configured the demo's is used."""
-        update: dict[str, object] = {}
-        for name, value in self.environment.items():
-            field = name.removeprefix("GIFTBRIDGE_").lower()
-            update[field] = SecretStr(value) if field in _SECRETS else value
-        if not settings.gift_card_skus:
-            update["shopify_gift_card_skus"] = DEMO_SKU
-        return settings.model_copy(update=update)
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is None:
