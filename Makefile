@@ -1,5 +1,7 @@
 # giftbridge: `make run` runs the daemon (against the local sandbox when no credentials are set),
-# `make test` runs the tests. Both create .venv and install what they need on first use.
+# `make test` runs the tests. Both create .venv and install what they need on first use: the
+# daemon (giftbridge, ./pyproject.toml) and, beside it, its sandbox (giftbridge-sandbox,
+# ./sandbox/pyproject.toml), a separate distribution the daemon starts as its own process.
 
 PYTHON ?= python3
 VENV := .venv
@@ -8,10 +10,10 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint format typecheck bench clean sandbox check
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./sandbox
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -43,4 +45,5 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache state build *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache state build *.egg-info \
+		sandbox/build sandbox/*.egg-info

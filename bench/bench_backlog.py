@@ -36,7 +36,7 @@ from daemon.clock import SystemClock
 from daemon.logging import configure as configure_logging
 from prongs.report import Budget, OpenGate, RunReport
 from prongs.store_transactions import Deps, StoreConfig, run_once
-from sandbox.runner import Sandbox
+from sandbox.stack import Sandbox
 
 VALUE, AMOUNT = Decimal("50.00"), Decimal("5.00")
 AIRTABLE_PER_SECOND = 5.0

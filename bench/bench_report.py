@@ -27,7 +27,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -36,16 +36,16 @@ from typing import Any
 from bench.harness import start_in_memory
 from cards.report_figures import Period
 from cards.vocab import CardSource, CardStatus, ReceiptAction
-from clients.airtable_reports import build_reports
 from clients.errors import ClientError
-from clients.factory import Limiters, build_airtable
+from clients.factory import Limiters, build_airtable, build_reports
 from clients.ports import Priority, priority
 from config.layout import GiftCards, Receipts, Stores
 from config.settings import PREFIX, Settings
+from daemon import bootstrap
 from daemon.logging import configure as configure_logging
 from daemon.report_command import REPORT_RETRY, write_report
 from prongs.books import ReportInput, read_for_report
-from sandbox.runner import Sandbox
+from sandbox.stack import Sandbox
 
 AIRTABLE_PER_SECOND = 5.0
 MIN_RATIO = 0.8
@@ -168,9 +168,9 @@ class Measured:
 def measure(settings: Settings, till_every: float) -> Measured:
     """Read (with a till polling beside it) and write the report; tracemalloc from the start."""
     limiters = Limiters()  # one per process, shared by the report and the till
-    token = settings.airtable_token.get_secret_value() if settings.airtable_token else ""
-    source = build_reports(settings, token, limiters, retry=REPORT_RETRY)
-    till_port = build_airtable(settings, token, limiters)
+    config = bootstrap.adapter_configs(settings).airtable
+    source = build_reports(replace(config, retry=REPORT_RETRY), limiters)
+    till_port = build_airtable(config, limiters)
     till = Till(till_port, till_every)
     tracemalloc.start()
     till.start()

@@ -32,7 +32,7 @@ from config.settings import Settings
 from daemon.clock import SystemClock
 from prongs.report import Budget, OpenGate, RunReport
 from prongs.store_transactions import Deps, StoreConfig, run_once
-from sandbox.runner import Sandbox, start
+from sandbox.stack import Sandbox, start
 
 FINAL = {"Done", "Rejected", "Needs Attention"}
 PENALTY = 2.0  # Airtable's 429 silence, short for a bench

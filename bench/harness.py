@@ -6,7 +6,7 @@ Benchmarks are run on demand (``.venv/bin/python -m bench.<name>``), never as te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from clients.airtable import AirtableAdapter
@@ -21,14 +21,15 @@ from clients.factory import (
 from clients.klaviyo import KlaviyoEmail
 from clients.shopify import ShopifyAdapter
 from config.settings import PREFIX, Settings
+from daemon import bootstrap
 from daemon.clock import SystemClock
 from prongs.store_transactions import CardConfig, Deps, StoreConfig
 from sandbox.airtable import AirtableSandbox, load_layout_json, make_airtable_app
 from sandbox.credentials import SandboxCredentials
 from sandbox.klaviyo import KlaviyoSandbox, make_klaviyo_app
-from sandbox.runner import Sandbox, seed_base
 from sandbox.server import ServiceThread
 from sandbox.shopify import ShopifySandbox, make_shopify_app
+from sandbox.stack import Sandbox, seed_base
 
 
 def settings_for(sandbox: Sandbox) -> Settings:
@@ -58,16 +59,17 @@ def build(
     """Adapters, ports and the store prong's configuration; ``store`` overrides StoreConfig's
     defaults (e.g. ``max_records_per_run``)."""
     c, limiters = sandbox.credentials, Limiters()
+    configs = bootstrap.adapter_configs(settings)  # as the daemon's, with the bench's penalty
     adapters = Adapters(
-        build_airtable(settings, c.airtable_token, limiters, penalty=penalty),
-        build_shopify(settings, c.shopify_access_token, limiters),
-        build_email(settings, c.klaviyo_api_key, limiters),
+        build_airtable(replace(configs.airtable, penalty=penalty), limiters),
+        build_shopify(configs.shopify, limiters),
+        build_email(configs.klaviyo, limiters),
     )
     deps = Deps(
         airtable=adapters.airtable,
         shopify=adapters.shopify,
         email=adapters.email,
-        certificates=build_certificates(settings),
+        certificates=build_certificates(),
         clock=SystemClock(),
     )
     card = CardConfig(

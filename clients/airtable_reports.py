@@ -33,9 +33,7 @@ from clients import airtable_codec as codec
 from clients.airtable_errors import ITERATOR_EXPIRED, SERVICE
 from clients.airtable_tables import PAGE_SIZE, AirtableTables, Record
 from clients.errors import Permanent
-from clients.factory import Limiters, airtable_tables
 from clients.report_records import FlaggedRequest
-from clients.retry import RetryPolicy
 from config.layout import (
     BalanceChecks,
     CardActions,
@@ -45,7 +43,6 @@ from config.layout import (
     StoreRedemptions,
     Stores,
 )
-from config.settings import Settings
 
 log = structlog.get_logger()
 LIST_RESTARTS = 3
@@ -301,10 +298,3 @@ class AirtableReports:
                 if isinstance(t, dict) and "name" in t and "id" in t
             }
         return dict(self._table_ids)
-
-
-def build_reports(
-    settings: Settings, token: str, limiters: Limiters, *, retry: RetryPolicy | None = None
-) -> AirtableReports:
-    """The ReportSource for the configured base, on the process's shared limiters."""
-    return AirtableReports(airtable_tables(settings, token, limiters, retry=retry))

@@ -1,21 +1,26 @@
-"""Building the real adapters from ``Settings`` and explicitly passed secrets.
+"""Building the real adapters from their configs (``clients/adapter_config.py``).
 
-Only the composition root (``daemon/``) calls these, once per process: build one
+Only the composition root (``daemon/bootstrap.py``) calls these, once per process: build one
 :class:`Limiters` and pass it to every builder, so that all threads share one limiter per
-service. Nothing here runs at import time; secrets are plain strings taken from the caller
-(``settings.airtable_token.get_secret_value()`` live, the sandbox's token otherwise).
-
-Timeouts: connect ``min(5, CALL_TIMEOUT_SECONDS)``, read ``CALL_TIMEOUT_SECONDS``; the retry
-deadline keeps every call, retries included, well inside ``RUN_BUDGET_SECONDS``.
+service. Nothing here reads settings or runs at import time; a secret becomes a plain string
+only here, where the library client that sends it is made.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from clients.adapter_config import (
+    AirtableConfig,
+    ClientCredentials,
+    KlaviyoConfig,
+    ShopifyConfig,
+    ShopifyCredential,
+    StaticToken,
+)
 from clients.airtable import AirtableAdapter
-from clients.airtable_errors import DEFAULT_PENALTY
 from clients.airtable_http import make_api
+from clients.airtable_reports import AirtableReports
 from clients.airtable_tables import AirtableTables
 from clients.base_admin import BaseAdmin
 from clients.klaviyo import KlaviyoEmail
@@ -27,10 +32,8 @@ from clients.ratelimit import (
     klaviyo_limiter,
     shopify_limiter,
 )
-from clients.retry import RetryPolicy, policy_for
 from clients.shopify import ShopifyAdapter
 from clients.shopify_transport import GraphQLRunner
-from config.settings import Settings
 
 
 @dataclass
@@ -42,92 +45,71 @@ class Limiters:
     klaviyo: WindowLimiter = field(default_factory=klaviyo_limiter)
 
 
-def timeouts(settings: Settings) -> tuple[float, float]:
-    call = settings.call_timeout_seconds
-    return (min(5.0, call), call)
-
-
-def retry_policy(settings: Settings) -> RetryPolicy:
-    return policy_for(settings.call_timeout_seconds, settings.run_budget_seconds)
-
-
-def _require(value: str | None, name: str) -> str:
-    if not value:
-        raise ValueError(f"{name} is required to build this adapter")
-    return value
-
-
-def airtable_tables(
-    settings: Settings,
-    token: str,
-    limiters: Limiters,
-    *,
-    retry: RetryPolicy | None = None,
-    penalty: float = DEFAULT_PENALTY,
-) -> AirtableTables:
-    policy = retry or retry_policy(settings)
+def airtable_tables(config: AirtableConfig, limiters: Limiters) -> AirtableTables:
     api = make_api(
-        token,
-        api_url=settings.airtable_api_url,
-        timeout=timeouts(settings),
+        config.token.get_secret_value(),
+        api_url=config.api_url,
+        timeout=config.timeouts.pair,
         limiter=limiters.airtable,
-        penalty=penalty,
-        max_wait=policy.deadline,
+        penalty=config.penalty,
+        max_wait=config.retry.deadline,
     )
-    base_id = _require(settings.airtable_base_id, "GIFTBRIDGE_AIRTABLE_BASE_ID")
-    return AirtableTables(api, base_id, currency=settings.currency, retry=policy, penalty=penalty)
+    return AirtableTables(
+        api, config.base_id, currency=config.currency, retry=config.retry, penalty=config.penalty
+    )
 
 
-def build_airtable(
-    settings: Settings,
-    token: str,
-    limiters: Limiters,
-    *,
-    retry: RetryPolicy | None = None,
-    penalty: float = DEFAULT_PENALTY,
-) -> AirtableAdapter:
-    """The AirtablePort. ``penalty`` is the silence after a 429 (30 s live; short in tests)."""
-    tables = airtable_tables(settings, token, limiters, retry=retry, penalty=penalty)
-    return AirtableAdapter(tables, content_url=settings.airtable_content_url)
+def build_airtable(config: AirtableConfig, limiters: Limiters) -> AirtableAdapter:
+    """The AirtablePort."""
+    return AirtableAdapter(airtable_tables(config, limiters), content_url=config.content_url)
 
 
-def build_base_admin(
-    settings: Settings, token: str, limiters: Limiters, *, retry: RetryPolicy | None = None
-) -> BaseAdmin:
+def build_reports(config: AirtableConfig, limiters: Limiters) -> AirtableReports:
+    """The ReportSource (reports and the status page's figures) on the shared limiters."""
+    return AirtableReports(airtable_tables(config, limiters))
+
+
+def build_base_admin(config: AirtableConfig, limiters: Limiters) -> BaseAdmin:
     """Layout check (``check()``) and ``base init`` (``init()``) for the configured base."""
-    return BaseAdmin(airtable_tables(settings, token, limiters, retry=retry))
+    return BaseAdmin(airtable_tables(config, limiters))
 
 
-def build_shopify(
-    settings: Settings, access_token: str, limiters: Limiters, *, retry: RetryPolicy | None = None
-) -> ShopifyAdapter:
-    policy = retry or retry_policy(settings)
-    connect, read = timeouts(settings)
+def build_shopify(config: ShopifyConfig, limiters: Limiters) -> ShopifyAdapter:
     runner = GraphQLRunner(
-        _require(settings.graphql_url, "GIFTBRIDGE_SHOPIFY_SHOP or GIFTBRIDGE_SHOPIFY_GRAPHQL_URL"),
-        access_token,
+        config.graphql_url,
+        _access_token(config.credential),
         limiter=limiters.shopify,
-        connect_timeout=connect,
-        read_timeout=read,
-        execute_timeout=settings.call_timeout_seconds,
-        max_wait=policy.deadline,
+        connect_timeout=config.timeouts.connect,
+        read_timeout=config.timeouts.read,
+        execute_timeout=config.timeouts.read,
+        max_wait=config.retry.deadline,
     )
-    return ShopifyAdapter(runner, retry=policy)
+    return ShopifyAdapter(runner, retry=config.retry)
 
 
-def build_email(
-    settings: Settings, api_key: str, limiters: Limiters, *, retry: RetryPolicy | None = None
-) -> KlaviyoEmail:
-    policy = retry or retry_policy(settings)
+def _access_token(credential: ShopifyCredential) -> str:
+    match credential:
+        case StaticToken(token):
+            return token.get_secret_value()
+        case ClientCredentials():
+            # The client credentials grant (DESIGN.md, Shopify credentials) comes next: a token
+            # source that fetches and renews tokens will be built here.
+            raise NotImplementedError(
+                "Shopify client credentials (a Dev Dashboard app) are not supported yet: "
+                "use a custom app's static access token"
+            )
+
+
+def build_email(config: KlaviyoConfig, limiters: Limiters) -> KlaviyoEmail:
     return KlaviyoEmail(
-        api_key,
-        api_url=settings.klaviyo_api_url,
-        timeout=timeouts(settings),
+        config.api_key.get_secret_value(),
+        api_url=config.api_url,
+        timeout=config.timeouts.pair,
         limiter=limiters.klaviyo,
-        retry=policy,
-        max_wait=policy.deadline,
+        retry=config.retry,
+        max_wait=config.retry.deadline,
     )
 
 
-def build_certificates(settings: Settings) -> FpdfCertificates:
+def build_certificates() -> FpdfCertificates:
     return FpdfCertificates()

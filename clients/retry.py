@@ -9,6 +9,12 @@
 
 Every loop stops after ``attempts`` tries AND before a wait would cross ``deadline`` seconds from
 the first try, so a 30 s Airtable silence surfaces as ``RateLimited`` instead of eating the run.
+
+Every outside call of every adapter passes through :meth:`RetryPolicy.call`, so the policy's
+``on_call`` hook sees each one once it is over: service, operation, seconds (retries included),
+and the class name of the error the caller gets, if any (``check``'s too: an answer that says
+no, such as Shopify's userErrors, is a failed call that is not retried). The composition root
+points the hook at ``/metrics``; the adapters know nothing of metrics.
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from clients.errors import AmbiguousOutcome, ClientError, Retryable
 
 T = TypeVar("T")
+CallHook = Callable[[str, str, float, str | None], None]
+"""``(service, operation, seconds, error class name or None)`` for each call."""
 log = structlog.get_logger()
 _jitter = random.Random()  # noqa: S311 - backoff jitter, not a secret
 
@@ -37,6 +45,7 @@ class RetryPolicy:
     max_delay: float = 4.0
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    on_call: CallHook | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.attempts < 1 or self.deadline <= 0:
@@ -57,8 +66,25 @@ class RetryPolicy:
         service: str,
         operation: str,
         idempotent: bool = False,
+        check: Callable[[T], None] | None = None,
     ) -> T:
-        """Run ``fn`` under this policy; the last error propagates unchanged."""
+        """Run ``fn`` under this policy; the last error propagates unchanged. ``check`` reads
+        the answer once it is in and may refuse it (its error is not retried)."""
+        started = time.monotonic()
+        error: str | None = None
+        try:
+            result = self._retrying(fn, service, operation, idempotent)
+            if check is not None:
+                check(result)
+            return result
+        except Exception as exc:
+            error = type(exc).__name__
+            raise
+        finally:
+            if self.on_call is not None:
+                self.on_call(service, operation, time.monotonic() - started, error)
+
+    def _retrying(self, fn: Callable[[], T], service: str, operation: str, idempotent: bool) -> T:
         start = self.clock()
         kinds: tuple[type[BaseException], ...] = (
             (Retryable, AmbiguousOutcome) if idempotent else (Retryable,)
@@ -98,8 +124,10 @@ class RetryPolicy:
         return retrying(fn)
 
 
-def policy_for(call_timeout: float, run_budget: float, attempts: int = 4) -> RetryPolicy:
+def policy_for(
+    call_timeout: float, run_budget: float, attempts: int = 4, *, on_call: CallHook | None = None
+) -> RetryPolicy:
     """The default policy: waits end by ``deadline`` and the last try (one call timeout more)
     still ends well inside the run budget."""
     deadline = max(0.5, min(run_budget / 2, run_budget - 2 * call_timeout))
-    return RetryPolicy(attempts=attempts, deadline=deadline)
+    return RetryPolicy(attempts=attempts, deadline=deadline, on_call=on_call)

@@ -59,17 +59,21 @@ class ShopifyAdapter:
     def _mutate(
         self,
         operation: str,
+        field: str,
         variables: dict[str, Any],
         *,
         idempotent: bool = False,
         sensitive: bool = False,
-    ) -> dict[str, Any]:
-        return self._retry.call(
+    ) -> Any:
+        """The mutation's payload (``data[field]``); its userErrors raise, and are not retried."""
+        data = self._retry.call(
             lambda: self._runner.execute(operation, variables, mutation=True, sensitive=sensitive),
             service=SERVICE,
             operation=operation,
             idempotent=idempotent,
+            check=lambda answer: self._user_errors(field, answer.get(field), sensitive=sensitive),
         )
+        return data.get(field)
 
     @staticmethod
     def _parsed(operation: str, build: Callable[..., T], *args: Any, mutation: bool = False) -> T:
@@ -121,9 +125,9 @@ class ShopifyAdapter:
         }
         if expires_on is not None:
             card_input["expiresOn"] = expires_on.isoformat()
-        data = self._mutate("GiftCardCreate", {"input": card_input}, sensitive=True)
-        payload: Any = data.get("giftCardCreate")
-        self._user_errors("giftCardCreate", payload, sensitive=True)
+        payload = self._mutate(
+            "GiftCardCreate", "giftCardCreate", {"input": card_input}, sensitive=True
+        )
         return self._parsed("GiftCardCreate", parse.card, payload["giftCard"], mutation=True)
 
     def _move(
@@ -137,9 +141,7 @@ class ShopifyAdapter:
                 "note": note,
             },
         }
-        data = self._mutate(operation, variables)
-        payload: Any = data.get(field)
-        self._user_errors(field, payload)
+        payload = self._mutate(operation, field, variables)
 
         def build() -> TransactionResult:
             node = payload[f"{field}Transaction"]
@@ -193,9 +195,9 @@ class ShopifyAdapter:
             "id": card_id,
             "input": {"expiresOn": expires_on.isoformat() if expires_on else None},
         }
-        data = self._mutate("GiftCardUpdateExpiry", variables, idempotent=True)
-        payload: Any = data.get("giftCardUpdate")
-        self._user_errors("giftCardUpdate", payload)
+        payload = self._mutate(
+            "GiftCardUpdateExpiry", "giftCardUpdate", variables, idempotent=True
+        )
         return self._parsed("GiftCardUpdateExpiry", parse.card, payload["giftCard"], mutation=True)
 
     # --- orders -------------------------------------------------------------------------
@@ -260,8 +262,8 @@ class ShopifyAdapter:
         return found
 
     def add_tags(self, order_id: str, tags: Sequence[str]) -> None:
-        data = self._mutate("TagsAdd", {"id": order_id, "tags": list(tags)}, idempotent=True)
-        self._user_errors("tagsAdd", data.get("tagsAdd"))
+        variables = {"id": order_id, "tags": list(tags)}
+        self._mutate("TagsAdd", "tagsAdd", variables, idempotent=True)
 
     def access_scopes(self) -> set[str]:
         data = self._query("AccessScopes", {})

@@ -1,67 +1,69 @@
 """The composition root: the ONLY module that reads Settings and builds real clients.
 
-Everything else takes plain values and ports:
+Settings become typed values once, here; everything else takes plain values and ports:
 
 - :func:`load`: Settings from the environment, ``.env`` and systemd credentials
-  (``LoadCredential=``, see :func:`credential_overrides`);
+  (``LoadCredential=``, :mod:`daemon.credentials`);
 - :func:`connect`: in sandbox mode (no credentials), start the stand-ins in their own process
   (:mod:`daemon.embedded_sandbox`) and point the settings at them;
 - :func:`service_config`, :func:`log_secrets`: Settings -> the lifecycle's knobs, the redactor's
   secret list;
+- :func:`adapter_configs` (:func:`airtable_config`, :func:`shopify_config`,
+  :func:`klaviyo_config`): Settings -> one typed config per adapter
+  (``clients/adapter_config.py``), each with a retry policy whose ``on_call`` hook counts every
+  outside call in ``/metrics``;
 - :func:`preflight_problems`: the start checks (base layout, Shopify scopes) over built clients;
-- :func:`build_clients`: the adapters of ``clients/factory.py``, one limiter per service shared
-  by all threads;
-- :func:`build_prong_jobs`: one job per prong (:mod:`daemon.wiring`);
+- :func:`build_clients`: the adapters of ``clients/factory.py`` from those configs, one limiter
+  per service shared by all threads;
+- :func:`build_prong_jobs`: one job per prong (:mod:`daemon.wiring`, the prongs' configs);
 - :func:`assemble`: all of it + :class:`~daemon.service.Service`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, TypeVar
 
-from clients.errors import ClientError
+from pydantic import SecretStr
+
+from clients.adapter_config import (
+    AdapterConfigs,
+    AirtableConfig,
+    ClientCredentials,
+    KlaviyoConfig,
+    ShopifyConfig,
+    ShopifyCredential,
+    StaticToken,
+    Timeouts,
+)
+from clients.errors import GiftbridgeError
 from clients.ports import AirtablePort, CertificatePort, EmailPort, ReportSource, ShopifyPort
-from config.settings import Mode, Settings, SettingsError, env_name, load_settings
+from config.settings import PREFIX, Mode, Settings, SettingsError, env_name, load_settings
 from daemon.clock import SystemClock
-from daemon.embedded_sandbox import EmbeddedSandbox
-from daemon.instrument import Instrumented
+from daemon.credentials import SECRET_FIELDS, systemd_credentials
+from daemon.embedded_sandbox import DEMO_SKU, EmbeddedSandbox
 from daemon.logging import add_secrets
 from daemon.metrics import Metrics
+from daemon.preflight import BaseAdminPort, start_problems
+from daemon.preflight import PreflightFailed as PreflightFailed  # assemble() raises it
 from daemon.runner import ProngJob
 from daemon.service import Service, ServiceConfig
 from daemon.summary import BusinessSummary
+from daemon.wiring import card_config as card_config  # the card commands' (via bootstrap)
 from daemon.wiring import prong_jobs
 from prongs._recipe import Deps
 
-# Shopify access scopes the prongs use (reference: shopify-admin-api.md section 8).
-SHOPIFY_SCOPES = (
-    "read_gift_cards",
-    "write_gift_cards",
-    "read_gift_card_transactions",
-    "write_gift_card_transactions",
-    "read_orders",
-    "write_orders",
-)
+if TYPE_CHECKING:
+    from clients.airtable_reports import AirtableReports
+    from clients.retry import CallHook, RetryPolicy
+
+T = TypeVar("T")
 
 
-class NotWired(RuntimeError):
+class NotWired(GiftbridgeError):
     """A composition seam that is not connected yet."""
-
-
-class BaseAdminPort(Protocol):
-    """What ``check`` and ``base init`` need from the Metadata API adapter."""
-
-    def check(self) -> list[str]:
-        """One line per missing or mistyped table, field or select option."""
-        ...
-
-    def init(self) -> object:
-        """Create missing tables and fields; the result's ``str()`` is shown to the operator."""
-        ...
 
 
 @dataclass
@@ -85,38 +87,11 @@ class Clients:
 
 # --- settings -> plain values -------------------------------------------------------------
 EXPIRY_WARNING_DAYS = 1825
-SECRET_FIELDS = (
-    "airtable_token",
-    "shopify_access_token",
-    "klaviyo_api_key",
-    "code_pepper",
-    "code_key",
-)
-
-
-def credential_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Secrets systemd passed with ``LoadCredential=`` (files in ``$CREDENTIALS_DIRECTORY``).
-
-    A file named after the field (``code_key``), the variable (``GIFTBRIDGE_CODE_KEY``) or, as a
-    directory credential ``LoadCredential=giftbridge:/etc/giftbridge/credentials`` names them,
-    ``giftbridge_code_key``. They win over the environment: the unit keeps secrets out of it."""
-    env = os.environ if environ is None else environ
-    directory = env.get("CREDENTIALS_DIRECTORY")
-    if not directory:
-        return {}
-    found: dict[str, str] = {}
-    for name in SECRET_FIELDS:
-        for candidate in (name, f"giftbridge_{name}", env_name(name)):
-            path = Path(directory) / candidate
-            if path.is_file():
-                found[name] = path.read_text("utf-8").strip()
-                break
-    return found
 
 
 def load(environ: Mapping[str, str] | None = None) -> Settings:
     """Settings from the environment, ``.env`` and systemd credentials (SettingsError if bad)."""
-    return load_settings(**credential_overrides(environ))
+    return load_settings(**systemd_credentials(environ))
 
 
 def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Callable[[], None]]:
@@ -125,9 +100,22 @@ def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Callab
     if settings.mode is Mode.LIVE:
         return settings, lambda: None
     sandbox = EmbeddedSandbox.start(settings.state_dir, demo=demo, currency=settings.currency)
-    connected = sandbox.settings_for(settings)
+    connected = _pointed_at(settings, sandbox.environment)
     add_secrets(log_secrets(connected))
     return connected, sandbox.stop
+
+
+def _pointed_at(settings: Settings, environment: Mapping[str, str]) -> Settings:
+    """``settings`` with the sandbox's ``GIFTBRIDGE_*`` values (URLs, credentials, base, shop,
+    pepper, key). The demo sells a gift-card SKU, so when no SKUs are configured the demo's is
+    used."""
+    update: dict[str, object] = {}
+    for name, value in environment.items():
+        field_name = name.removeprefix(PREFIX).lower()
+        update[field_name] = SecretStr(value) if field_name in SECRET_FIELDS else value
+    if not settings.gift_card_skus:
+        update["shopify_gift_card_skus"] = DEMO_SKU
+    return settings.model_copy(update=update)
 
 
 def start_warnings(settings: Settings) -> list[str]:
@@ -160,46 +148,141 @@ def service_config(
     )
 
 
+def state_dir(settings: Settings) -> Path:
+    """``STATE_DIR``: the lock file that keeps local processes apart, the sandbox's data."""
+    return settings.state_dir
+
+
+def run_mode(settings: Settings) -> Mode:
+    """Sandbox (no credentials) or live."""
+    return settings.mode
+
+
 def log_secrets(settings: Settings) -> list[str]:
     """Every secret value, for the log redactor (it replaces them with <SECRET>)."""
     values = [getattr(settings, name) for name in SECRET_FIELDS]
     return [v.get_secret_value() for v in values if v is not None]
 
 
+# --- settings -> adapter configs -----------------------------------------------------------
+def call_policy(settings: Settings, on_call: CallHook | None = None) -> RetryPolicy:
+    """Retries that end well inside ``RUN_BUDGET_SECONDS``; ``on_call`` sees every attempt."""
+    from clients.retry import policy_for  # here, not at import: `giftbridge --help` stays light
+
+    return policy_for(settings.call_timeout_seconds, settings.run_budget_seconds, on_call=on_call)
+
+
+def airtable_config(
+    settings: Settings, token: SecretStr, retry: RetryPolicy | None = None
+) -> AirtableConfig:
+    from clients.airtable_errors import DEFAULT_PENALTY  # (pyairtable: not at import)
+
+    return AirtableConfig(
+        api_url=settings.airtable_api_url,
+        content_url=settings.airtable_content_url,
+        base_id=_required(settings.airtable_base_id, env_name("airtable_base_id")),
+        token=token,
+        currency=settings.currency,
+        timeouts=Timeouts.for_call(settings.call_timeout_seconds),
+        retry=retry or call_policy(settings),
+        penalty=DEFAULT_PENALTY,
+    )
+
+
+def shopify_config(
+    settings: Settings, credential: ShopifyCredential, retry: RetryPolicy | None = None
+) -> ShopifyConfig:
+    endpoint = f"{env_name('shopify_shop')} or {env_name('shopify_graphql_url')}"
+    return ShopifyConfig(
+        graphql_url=_required(settings.graphql_url, endpoint),
+        credential=credential,
+        timeouts=Timeouts.for_call(settings.call_timeout_seconds),
+        retry=retry or call_policy(settings),
+    )
+
+
+def klaviyo_config(
+    settings: Settings, api_key: SecretStr, retry: RetryPolicy | None = None
+) -> KlaviyoConfig:
+    return KlaviyoConfig(
+        api_url=settings.klaviyo_api_url,
+        api_key=api_key,
+        timeouts=Timeouts.for_call(settings.call_timeout_seconds),
+        retry=retry or call_policy(settings),
+    )
+
+
+def shopify_credential(settings: Settings) -> ShopifyCredential:
+    """The way Shopify tokens are had: a Dev Dashboard app's client id and secret, or a legacy
+    custom app's static token (the settings allow exactly one)."""
+    if settings.shopify_client_id is not None and settings.shopify_client_secret is not None:
+        return ClientCredentials(settings.shopify_client_id, settings.shopify_client_secret)
+    return StaticToken(_secret(settings, "shopify_access_token"))
+
+
+def adapter_configs(settings: Settings, on_call: CallHook | None = None) -> AdapterConfigs:
+    """Every adapter's config from settings that name a shop (live ones, or ones
+    :func:`connect` pointed at the sandbox), sharing one retry policy."""
+    retry = call_policy(settings, on_call)
+    return AdapterConfigs(
+        airtable=airtable_config(settings, _secret(settings, "airtable_token"), retry),
+        shopify=shopify_config(settings, shopify_credential(settings), retry),
+        klaviyo=klaviyo_config(settings, _secret(settings, "klaviyo_api_key"), retry),
+    )
+
+
+def _secret(settings: Settings, name: str) -> SecretStr:
+    value: SecretStr | None = getattr(settings, name)
+    return _required(value, env_name(name))
+
+
+def _required(value: T | None, name: str) -> T:
+    if value is None or value == "":
+        raise SettingsError(f"{name} is required in live mode")
+    return value
+
+
 # --- clients -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportSetup:
+    """What ``giftbridge report`` needs: its ReportSource (with its own patient retry policy)
+    and the plain values it prints."""
+
+    source: AirtableReports
+    business_name: str
+    shop_currency: str
+    state_dir: Path
+
+
+def report_setup(settings: Settings, retry: RetryPolicy) -> ReportSetup:
+    from clients import factory  # here, not at import: `giftbridge --help` stays light
+
+    config = airtable_config(settings, _secret(settings, "airtable_token"), retry)
+    source = factory.build_reports(config, factory.Limiters())
+    return ReportSetup(source, settings.business_name, settings.currency, settings.state_dir)
+
+
 def build_clients(settings: Settings, metrics: Metrics) -> Clients:
-    """The adapters, sharing one rate limiter per service, for settings that name a shop:
-    live ones, or ones :func:`connect` pointed at the sandbox."""
+    """The adapters, sharing one rate limiter per service; every outside call, error and
+    rate-limit wait is counted in ``metrics``."""
     if settings.mode is Mode.SANDBOX:
         raise NotWired("no credentials: call bootstrap.connect() first to start the sandbox")
+    configs = adapter_configs(settings, on_call=metrics.outside_call)
     from clients import factory  # here, not at import: `giftbridge --help` stays light
-    from clients.airtable_reports import build_reports
 
     limiters = factory.Limiters()
     for limiter in (limiters.airtable, limiters.shopify, limiters.klaviyo):
         limiter.on_wait = metrics.rate_limit_wait
-    airtable = factory.build_airtable(settings, _secret(settings, "airtable_token"), limiters)
-    shopify = factory.build_shopify(settings, _secret(settings, "shopify_access_token"), limiters)
-    email = factory.build_email(settings, _secret(settings, "klaviyo_api_key"), limiters)
-    admin = factory.build_base_admin(settings, _secret(settings, "airtable_token"), limiters)
-    reports = build_reports(settings, _secret(settings, "airtable_token"), limiters)
+    airtable = factory.build_airtable(configs.airtable, limiters)
+    shopify = factory.build_shopify(configs.shopify, limiters)
+    email = factory.build_email(configs.klaviyo, limiters)
+    admin = factory.build_base_admin(configs.airtable, limiters)
+    reports = factory.build_reports(configs.airtable, limiters)
     clients = Clients(
-        airtable=cast(AirtablePort, Instrumented(airtable, "airtable", metrics)),
-        shopify=cast(ShopifyPort, Instrumented(shopify, "shopify", metrics)),
-        email=cast(EmailPort, Instrumented(email, "klaviyo", metrics)),
-        certificates=factory.build_certificates(settings),
-        base_admin=admin,
-        reports=reports,
+        airtable, shopify, email, factory.build_certificates(), base_admin=admin, reports=reports
     )
     clients.closers += [airtable.close, shopify.close, email.close, admin.close, reports.close]
     return clients
-
-
-def _secret(settings: Settings, name: str) -> str:
-    value = getattr(settings, name)
-    if value is None:
-        raise SettingsError(f"{env_name(name)} is required in live mode")
-    return str(value.get_secret_value())
 
 
 def build_prong_jobs(settings: Settings, clients: Clients) -> list[ProngJob]:
@@ -211,25 +294,7 @@ def build_prong_jobs(settings: Settings, clients: Clients) -> list[ProngJob]:
 # --- checks and assembly -----------------------------------------------------------------
 def preflight_problems(settings: Settings, clients: Clients) -> list[str]:
     """The checks before READY=1 and of ``giftbridge check``: one line per problem."""
-    problems: list[str] = []
-    if clients.base_admin is None:
-        problems.append("airtable: no Metadata API adapter to check the base layout")
-    else:
-        try:
-            problems += [f"airtable base: {p}" for p in clients.base_admin.check()]
-        except ClientError as exc:
-            problems.append(f"airtable: cannot read the base schema ({exc})")
-    try:
-        granted = clients.shopify.access_scopes()
-    except ClientError as exc:
-        problems.append(f"shopify: cannot read the token's access scopes ({exc})")
-    else:
-        problems += [
-            f"shopify: the access token lacks the scope {scope}"
-            for scope in SHOPIFY_SCOPES
-            if scope not in granted and scope.replace("read_", "write_", 1) not in granted
-        ]
-    return problems
+    return start_problems(clients.base_admin, clients.shopify)
 
 
 def business_summary(
@@ -293,9 +358,3 @@ def assemble(
         clients.close()
         raise
     return Assembly(settings, clients, service)
-
-
-class PreflightFailed(RuntimeError):
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(problems))

@@ -13,7 +13,6 @@ from clients.records import CardRow, ShopifyCard
 from config.settings import Settings
 from daemon import bootstrap
 from daemon.metrics import default_metrics
-from daemon.wiring import card_config
 from prongs import card_view
 from prongs._recipe import CardConfig, Deps
 
@@ -24,7 +23,7 @@ def _deps(settings_loader: Callable[[], Settings]) -> Iterator[tuple[Deps, CardC
     try:
         clients = bootstrap.build_clients(settings, default_metrics())
         try:
-            yield clients.deps(), card_config(settings)
+            yield clients.deps(), bootstrap.card_config(settings)
         finally:
             clients.close()
     finally:

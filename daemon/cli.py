@@ -8,13 +8,16 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import structlog
 
 from cards.vocab import Prong
+from clients.errors import GiftbridgeError
 from config.settings import Settings, SettingsError
 from daemon import bootstrap, card_commands, report_command
+from daemon.embedded_sandbox import SandboxNotInstalled, sandbox_command
 from daemon.health import RunResult
 from daemon.lockfile import AlreadyRunning, LockFile
 from daemon.logging import configure
@@ -63,7 +66,7 @@ exit codes:
 """
 
 
-class _Failed(Exception):
+class _Failed(GiftbridgeError):
     """A one-line error the command reports with its exit code."""
 
     def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
@@ -81,7 +84,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _lock(settings: Settings) -> LockFile:
     try:
-        return LockFile(settings.state_dir).acquire()
+        return LockFile(bootstrap.state_dir(settings)).acquire()
     except AlreadyRunning as exc:
         raise _Failed(str(exc), EXIT_LOCKED) from None
 
@@ -154,23 +157,31 @@ def cmd_once(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from sandbox import runner  # only here: the daemon itself never loads the stand-ins
-
+    """Replaces this process with the sandbox's own (``python -m sandbox``): the daemon never
+    imports the stand-ins, and the sandbox's stdout, stderr, signals and exit code are the
+    command's own."""
     argv = ["--port-base", str(args.port_base)] if args.port_base is not None else []
     argv += ["--demo"] if args.demo else []
-    return runner.main(argv) or EXIT_OK
+    try:
+        command = sandbox_command(argv)
+    except SandboxNotInstalled as exc:
+        raise _Failed(str(exc)) from None
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(command[0], command)  # noqa: S606 - our own interpreter and the sandbox's module
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    print(f"settings: valid ({settings.mode.value} mode)")
+    config = bootstrap.service_config(settings, http=False)
+    print(f"settings: valid ({bootstrap.run_mode(settings).value} mode)")
     check_timing(
-        call_timeout=settings.call_timeout_seconds,
-        run_budget=settings.run_budget_seconds,
-        lease=settings.lease_seconds,
+        call_timeout=config.call_timeout_seconds,
+        run_budget=config.run_budget_seconds,
+        lease=config.lease_seconds,
         watchdog=None,
     )
-    problems = _state_dir_problems(settings)
+    problems = _state_dir_problems(bootstrap.state_dir(settings))
     settings, stop_sandbox = bootstrap.connect(settings)
     try:
         clients = bootstrap.build_clients(settings, default_metrics())
@@ -188,8 +199,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _state_dir_problems(settings: Settings) -> list[str]:
-    state = settings.state_dir
+def _state_dir_problems(state: Path) -> list[str]:
     try:
         state.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:

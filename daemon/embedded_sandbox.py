@@ -1,9 +1,14 @@
-"""Sandbox mode: ``giftbridge sandbox`` in a child process, its export lines as our settings.
+"""Sandbox mode: the sandbox's process in a child, its export lines as our settings.
+
+The sandbox is a separate distribution (giftbridge-sandbox, ``sandbox/pyproject.toml``) that the
+daemon never imports: it is reached only through its process entry point, ``python -m sandbox``
+(:func:`sandbox_command`), here and in ``giftbridge sandbox``.
 
 With none of the three credentials set, the daemon starts the stand-ins in their own process
 (so the daemon stays small and the stand-ins keep their real rate limits and wire formats),
-reads the ``export GIFTBRIDGE_...='...'`` lines it prints, and then runs exactly as it would
-against a real shop. The child runs in its own session: Ctrl-C in the terminal stops the daemon,
+reads the ``export GIFTBRIDGE_...='...'`` lines it prints (:attr:`EmbeddedSandbox.environment`;
+the composition root points the settings at them), and then runs exactly as it would against a
+real shop. The child runs in its own session: Ctrl-C in the terminal stops the daemon,
 which finishes its in-flight work against a still-running sandbox and then stops the child.
 """
 
@@ -17,21 +22,21 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 
-from pydantic import SecretStr
-
-from config.settings import Settings
+from clients.errors import GiftbridgeError
 
 _EXPORT = re.compile(r"^export (GIFTBRIDGE_[A-Z_]+)='([^']*)'$")
-_SECRETS = {"airtable_token", "shopify_access_token", "klaviyo_api_key", "code_pepper", "code_key"}
 EXPECTED_LINES = 11
 DEFAULT_PORT_BASE = 8701
 DEMO_SKU = "GC-DEMO"  # the SKU the demo traffic sells (sandbox.demo)
+SANDBOX_MODULE = "sandbox"  # its process entry point: python -m sandbox
 
 
-class SandboxStartFailed(RuntimeError):
+class SandboxStartFailed(GiftbridgeError):
     """The embedded sandbox did not come up; the message says why."""
 
 
@@ -39,7 +44,23 @@ class PortsTaken(SandboxStartFailed):
     """The sandbox could not listen on the ports it was given."""
 
 
-PORTS_TAKEN_EXIT = 2  # sandbox.runner.main's exit code when it cannot listen
+class SandboxNotInstalled(SandboxStartFailed):
+    """The giftbridge-sandbox distribution is not installed beside the daemon."""
+
+
+PORTS_TAKEN_EXIT = 2  # the sandbox process's exit code when it cannot listen
+
+
+def sandbox_command(argv: Sequence[str]) -> list[str]:
+    """The command line that runs the sandbox's process with ``argv``.
+
+    Looks the package up without importing it (the daemon never loads the stand-ins)."""
+    if find_spec(SANDBOX_MODULE) is None:
+        raise SandboxNotInstalled(
+            "the sandbox is not installed: install giftbridge-sandbox beside giftbridge "
+            "(`make install` does; by hand `pip install ./sandbox` from a checkout)"
+        )
+    return [sys.executable, "-m", SANDBOX_MODULE, *argv]
 
 
 def _ports_free(base: int) -> bool:
@@ -74,8 +95,7 @@ class EmbeddedSandbox:
     def _start(
         cls, state_dir: Path, port_base: int, demo: bool, currency: str, timeout: float
     ) -> EmbeddedSandbox:
-        command = [sys.executable, "-m", "daemon", "sandbox", "--port-base", str(port_base)]
-        command += ["--demo"] if demo else []
+        command = sandbox_command(["--port-base", str(port_base), *(["--demo"] if demo else [])])
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIFTBRIDGE_")}
         env.update(GIFTBRIDGE_STATE_DIR=str(state_dir), GIFTBRIDGE_CURRENCY=currency)
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -113,18 +133,6 @@ class EmbeddedSandbox:
                 match = _EXPORT.match(line.decode("utf-8", "replace").strip())
                 if match:
                     self.environment[match.group(1)] = match.group(2)
-
-    def settings_for(self, settings: Settings) -> Settings:
-        """``settings`` pointed at this sandbox (URLs, credentials, base, shop, pepper, key).
-
-        The demo sells a gift-card SKU, so when no SKUs are configured the demo's is used."""
-        update: dict[str, object] = {}
-        for name, value in self.environment.items():
-            field = name.removeprefix("GIFTBRIDGE_").lower()
-            update[field] = SecretStr(value) if field in _SECRETS else value
-        if not settings.gift_card_skus:
-            update["shopify_gift_card_skus"] = DEMO_SKU
-        return settings.model_copy(update=update)
 
     def stop(self, timeout: float = 15.0) -> None:
         if self.process.poll() is None:

@@ -14,10 +14,12 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from clients.errors import GiftbridgeError
+
 LOCK_NAME = "giftbridge.lock"
 
 
-class AlreadyRunning(RuntimeError):
+class AlreadyRunning(GiftbridgeError):
     """Another process holds the lock on this state directory."""
 
 

@@ -147,18 +147,13 @@ def write_report(
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from clients.airtable_reports import build_reports
-    from clients.factory import Limiters
-
     if args.start and args.end and args.end < args.start:
         raise SettingsError(f"--to {args.end} is before --from {args.start}")
     now = datetime.now(UTC)
     settings, stop_sandbox = bootstrap.connect(settings)
     try:
-        token = settings.airtable_token
-        if token is None:
-            raise SettingsError("GIFTBRIDGE_AIRTABLE_TOKEN is required to read the base")
-        source = build_reports(settings, token.get_secret_value(), Limiters(), retry=REPORT_RETRY)
+        setup = bootstrap.report_setup(settings, REPORT_RETRY)
+        source = setup.source
         started = clock.monotonic()
         try:
             with progress_bar() as tick:
@@ -169,13 +164,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         stop_sandbox()
     seconds = clock.monotonic() - started
     period = _period(args, data, now.date())
-    out = Path(args.out) if args.out else default_out(settings.state_dir, now)
+    out = Path(args.out) if args.out else default_out(setup.state_dir, now)
     written = write_report(
         data,
         period,
         out,
-        business_name=settings.business_name,
-        shop_currency=settings.currency,
+        business_name=setup.business_name,
+        shop_currency=setup.shop_currency,
         now=now,
     )
     print(

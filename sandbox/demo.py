@@ -15,13 +15,10 @@ import logging
 import random
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from config.layout import BalanceChecks, CreationRequests, StoreRedemptions, Stores
 from sandbox.shopify import CustomerSpec, LineItemSpec, OrderSpec
-
-if TYPE_CHECKING:
-    from sandbox.runner import Sandbox
+from sandbox.stack import Sandbox
 
 log = logging.getLogger("giftbridge.sandbox.demo")
 DEMO_SKU = "GC-DEMO"

@@ -27,7 +27,7 @@ from graphql import (
 from sandbox.shopify.cost import LeakyBucket, actual_cost, requested_cost
 from sandbox.shopify.resolvers import Root, resolve_field, resolve_type
 from sandbox.shopify.schema import admin_schema
-from sandbox.shopify.views import Context
+from sandbox.shopify.view_context import Context
 
 RATE_LIMIT_DOCS = "https://shopify.dev/api/usage/rate-limits"
 

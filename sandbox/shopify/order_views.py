@@ -15,7 +15,7 @@ from sandbox.shopify.filters import gateway_names
 from sandbox.shopify.pagination import connection
 from sandbox.shopify.schema import format_datetime
 from sandbox.shopify.state import Fulfillment, LineItem, Order, OrderTransaction, gid
-from sandbox.shopify.views import Context, customer_view, money_bag
+from sandbox.shopify.view_context import Context, customer_view, money_bag
 
 
 class LineItemView:

@@ -32,13 +32,8 @@ from sandbox.shopify.order_views import OrderView
 from sandbox.shopify.pagination import connection, empty_connection
 from sandbox.shopify.search import Filter, SearchSyntaxError
 from sandbox.shopify.state import GiftCard, Order, parse_gid
-from sandbox.shopify.views import (
-    Context,
-    GiftCardView,
-    TransactionView,
-    customer_view,
-    require_scope,
-)
+from sandbox.shopify.view_context import Context, customer_view, require_scope
+from sandbox.shopify.views import GiftCardView, TransactionView
 
 Info: TypeAlias = "GraphQLResolveInfo[Any]"
 _MISSING = object()

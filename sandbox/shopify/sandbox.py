@@ -33,7 +33,7 @@ from sandbox.shopify.state import (
     parse_gid,
 )
 from sandbox.shopify.summaries import state_json
-from sandbox.shopify.views import Context
+from sandbox.shopify.view_context import Context
 
 DEFAULT_SCOPES = ("read_gift_cards", "write_gift_cards", "read_gift_card_transactions",
                   "write_gift_card_transactions", "read_orders", "write_orders")

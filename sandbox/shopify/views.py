@@ -3,92 +3,27 @@
 A field ``fooBar`` resolves to the view's attribute ``foo_bar`` (a property, or a method called
 with the field's arguments as snake_case keywords). Money goes out as ``{"amount", "currencyCode"}``
 with Shopify's decimal style, times as ``YYYY-MM-DDTHH:MM:SSZ``. Debit transactions report a
-**negative** amount (``"-12.5"``); credits a positive one.
+**negative** amount (``"-12.5"``); credits a positive one. What views share (the context,
+scopes, money, customers) is in ``view_context.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from graphql import GraphQLError
-
-from sandbox.shopify.giftcards import CardRules, masked
+from sandbox.shopify.giftcards import masked
+from sandbox.shopify.order_views import OrderView
 from sandbox.shopify.pagination import connection
-from sandbox.shopify.schema import format_datetime, format_decimal
-from sandbox.shopify.state import CardTransaction, Customer, GiftCard, ShopState, gid
-
-
-@dataclass
-class Context:
-    """What every resolver may read; one per request."""
-
-    state: ShopState
-    rules: CardRules
-    now: datetime
-    scopes: frozenset[str]
-    shop_name: str
-    shop_domain: str
-    receipt_as_string: bool = True
-    search_warnings: list[dict[str, Any]] = field(default_factory=list)
-    changed: bool = False  # set by mutations, so the sandbox knows to persist
-
-
-def require_scope(ctx: Context, scope: str, field_name: str) -> None:
-    """Shopify's ACCESS_DENIED for a field the app's scopes do not cover."""
-    # a write scope implies the read scope of the same resource
-    if scope in ctx.scopes or scope.replace("read_", "write_", 1) in ctx.scopes:
-        return
-    raise GraphQLError(
-        f"Access denied for {field_name} field. Required access: `{scope}` access scope.",
-        extensions={"code": "ACCESS_DENIED",
-                    "documentation": "https://shopify.dev/api/usage/access-scopes",
-                    "requiredAccess": f"`{scope}` access scope."})
-
-
-def money(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": format_decimal(amount), "currencyCode": currency}
-
-
-def money_bag(amount: Decimal, currency: str) -> dict[str, dict[str, str]]:
-    return {"shopMoney": money(amount, currency), "presentmentMoney": money(amount, currency)}
-
-
-def _time(value: datetime | None) -> str | None:
-    return format_datetime(value) if value is not None else None
-
-
-class CustomerView:
-    typename = "Customer"
-
-    def __init__(self, customer: Customer) -> None:
-        self.c = customer
-        self.id = gid("Customer", customer.number)
-        self.legacy_resource_id = str(customer.number)
-        self.email = customer.email
-        self.first_name = customer.first_name
-        self.last_name = customer.last_name
-        self.created_at = self.updated_at = format_datetime(customer.created_at)
-        self.tags: list[str] = []
-
-    @property
-    def default_email_address(self) -> dict[str, Any] | None:
-        if self.c.email is None:
-            return None
-        return {"emailAddress": self.c.email, "validFormat": True,
-                "marketingState": "NOT_SUBSCRIBED", "openTrackingLevel": "UNKNOWN"}
-
-    @property
-    def display_name(self) -> str:
-        name = " ".join(p for p in (self.c.first_name, self.c.last_name) if p)
-        return name or self.c.email or ""
-
-
-def customer_view(ctx: Context, number: int | None) -> CustomerView | None:
-    customer = ctx.state.customers.get(number) if number is not None else None
-    return CustomerView(customer) if customer is not None else None
+from sandbox.shopify.schema import format_datetime
+from sandbox.shopify.state import CardTransaction, GiftCard, gid
+from sandbox.shopify.view_context import (
+    Context,
+    CustomerView,
+    customer_view,
+    money,
+    optional_time,
+    require_scope,
+)
 
 
 class GiftCardView:
@@ -101,7 +36,7 @@ class GiftCardView:
         self.initial_value = money(card.initial_value, card.currency)
         self.created_at = format_datetime(card.created_at)
         self.updated_at = format_datetime(card.updated_at)
-        self.deactivated_at = _time(card.deactivated_at)
+        self.deactivated_at = optional_time(card.deactivated_at)
         self.disabled_at = self.deactivated_at
         self.enabled = card.enabled
         self.expires_on = card.expires_on.isoformat() if card.expires_on else None
@@ -117,9 +52,7 @@ class GiftCardView:
         return customer_view(self.ctx, self.card.customer_number)
 
     @property
-    def order(self) -> Any:
-        from sandbox.shopify.order_views import OrderView  # order views import this module
-
+    def order(self) -> OrderView | None:
         order = self.ctx.state.orders.get(self.card.order_number or 0)
         return OrderView(self.ctx, order) if order is not None else None
 

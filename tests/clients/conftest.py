@@ -25,6 +25,7 @@ from sandbox.airtable import AirtableSandbox, BaseHandle, load_layout_json, make
 from sandbox.klaviyo import KlaviyoSandbox, make_klaviyo_app
 from sandbox.server import ServiceThread
 from sandbox.shopify import ShopifySandbox, admin_schema, make_shopify_app
+from tests.configs import airtable_config, klaviyo_config, shopify_config
 
 AIRTABLE_TOKEN = "patClientsTest000.clients-tests"
 BASE_ID = "appClientsTest001"
@@ -75,18 +76,21 @@ class AirtableRig:
         **values: Any,
     ) -> AirtableAdapter:
         adapter = build_airtable(
-            self.settings(**values),
-            AIRTABLE_TOKEN,
+            airtable_config(
+                self.settings(**values),
+                AIRTABLE_TOKEN,
+                retry=retry or fast_policy(),
+                penalty=penalty,
+            ),
             limiters or open_limiters(),
-            retry=retry or fast_policy(),
-            penalty=penalty,
         )
         self.closers.append(adapter.close)
         return adapter
 
     def admin(self, **values: Any) -> BaseAdmin:
         admin = build_base_admin(
-            self.settings(**values), AIRTABLE_TOKEN, open_limiters(), retry=fast_policy()
+            airtable_config(self.settings(**values), AIRTABLE_TOKEN, retry=fast_policy()),
+            open_limiters(),
         )
         self.closers.append(admin.close)
         return admin
@@ -152,10 +156,12 @@ class ShopifyRig:
         **values: Any,
     ) -> ShopifyAdapter:
         adapter = build_shopify(
-            settings(shopify_graphql_url=self.graphql_url, **values),
-            SHOPIFY_TOKEN,
+            shopify_config(
+                settings(shopify_graphql_url=self.graphql_url, **values),
+                SHOPIFY_TOKEN,
+                retry=retry or fast_policy(),
+            ),
             limiters or open_limiters(),
-            retry=retry or fast_policy(),
         )
         self.closers.append(adapter.close)
         return adapter
@@ -199,10 +205,12 @@ class KlaviyoRig:
         **values: Any,
     ) -> KlaviyoEmail:
         adapter = build_email(
-            settings(klaviyo_api_url=self.url, **values),
-            KLAVIYO_KEY,
+            klaviyo_config(
+                settings(klaviyo_api_url=self.url, **values),
+                KLAVIYO_KEY,
+                retry=retry or fast_policy(),
+            ),
             limiters or open_limiters(),
-            retry=retry or fast_policy(),
         )
         self.closers.append(adapter.close)
         return adapter

@@ -23,6 +23,7 @@ from sandbox.klaviyo import KlaviyoSandbox, make_klaviyo_app
 from sandbox.server import ServiceThread
 from sandbox.shopify import ShopifySandbox, admin_schema, make_shopify_app
 from tests.clients.cassette_tools import recorder
+from tests.configs import airtable_config, klaviyo_config, shopify_config
 
 TOKEN, BASE_ID = "patRecording0000.recording", "appRecording00001"
 SHOP_TOKEN, KLAVIYO_KEY = "shpat_recording", "pk_recording_000000000000"
@@ -51,9 +52,9 @@ def record() -> None:
     s = StoreRedemptions
     airtable.base(BASE_ID).create(s.TABLE, [{s.CODE: CODE, s.AMOUNT: 12.5, s.STAFF_NAME: "Sam"}])
     card = shop.issue_card("50.00", CODE)
-    adapters = (build_airtable(settings, TOKEN, limiters),
-                build_shopify(settings, SHOP_TOKEN, limiters),
-                build_email(settings, KLAVIYO_KEY, limiters))
+    adapters = (build_airtable(airtable_config(settings, TOKEN), limiters),
+                build_shopify(shopify_config(settings, SHOP_TOKEN), limiters),
+                build_email(klaviyo_config(settings, KLAVIYO_KEY), limiters))
     cassettes = recorder("all")
     try:
         with cassettes.use_cassette("airtable_list.yaml"):

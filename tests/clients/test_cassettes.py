@@ -29,6 +29,7 @@ from tests.clients.cassette_tools import (
 )
 from tests.clients.conftest import fast_policy
 from tests.clients.record_cassettes import CODE, KLAVIYO_KEY, SHOP_TOKEN, TOKEN
+from tests.configs import airtable_config, klaviyo_config, shopify_config
 
 NAMES = ["airtable_list.yaml", "shopify_debit.yaml", "klaviyo_event.yaml"]
 # The hand-written cassettes of vendor examples (test_vendor_cassettes.py) get the same check.
@@ -49,7 +50,8 @@ def settings() -> Settings:
 
 
 def test_an_airtable_listing_replays(settings: Settings, closers: list[Any]) -> None:
-    adapter = build_airtable(settings, TOKEN, Limiters(), retry=fast_policy(attempts=1))
+    config = airtable_config(settings, TOKEN, retry=fast_policy(attempts=1))
+    adapter = build_airtable(config, Limiters())
     closers.append(adapter)
     with recorder("none").use_cassette("airtable_list.yaml") as cassette:
         (request,) = adapter.pending_redemptions(10)
@@ -59,7 +61,8 @@ def test_an_airtable_listing_replays(settings: Settings, closers: list[Any]) -> 
 
 
 def test_a_shopify_debit_replays(settings: Settings, closers: list[Any]) -> None:
-    adapter = build_shopify(settings, SHOP_TOKEN, Limiters(), retry=fast_policy(attempts=1))
+    config = shopify_config(settings, SHOP_TOKEN, retry=fast_policy(attempts=1))
+    adapter = build_shopify(config, Limiters())
     closers.append(adapter)
     with recorder("none").use_cassette("shopify_debit.yaml") as cassette:
         result = adapter.debit("gid://shopify/GiftCard/1000001", Money.of("12.50", "USD"),
@@ -71,7 +74,8 @@ def test_a_shopify_debit_replays(settings: Settings, closers: list[Any]) -> None
 
 
 def test_a_klaviyo_event_replays(settings: Settings, closers: list[Any]) -> None:
-    adapter = build_email(settings, KLAVIYO_KEY, Limiters(), retry=fast_policy(attempts=1))
+    config = klaviyo_config(settings, KLAVIYO_KEY, retry=fast_policy(attempts=1))
+    adapter = build_email(config, Limiters())
     closers.append(adapter)
     event = EmailEvent(Metric.ISSUED, "recipient@example.com",
                        "create:recA1b2C3d4E5f6G7h:recipient", {"amount": "50.00"},

@@ -5,20 +5,22 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import SecretStr
 
 from cards.money import Money
 from cards.vocab import Kind, Theme
+from clients.adapter_config import ClientCredentials
 from clients.factory import (
     Limiters,
     build_airtable,
     build_certificates,
     build_email,
     build_shopify,
-    retry_policy,
-    timeouts,
 )
 from clients.records import CertificateData
 from config.settings import load_settings
+from daemon import bootstrap
+from tests.configs import airtable_config, klaviyo_config, shopify_config
 
 
 def test_the_factory_builds_a_certificate_renderer_that_renders() -> None:
@@ -30,7 +32,7 @@ def test_the_factory_builds_a_certificate_renderer_that_renders() -> None:
         theme=Theme.BIRTHDAY,
         expires_on=date(2031, 11, 21),
     )
-    pdf = build_certificates(load_settings(_env_file=None)).render(data)
+    pdf = build_certificates().render(data)
     assert pdf.startswith(b"%PDF-") and b"7KQ2" not in pdf  # compressed streams, glyph ids
 
 
@@ -45,12 +47,14 @@ def test_the_factory_builds_every_adapter_from_settings_without_any_io() -> None
         run_budget_seconds=45,
     )
     limiters = Limiters()
-    airtable = build_airtable(settings, "pat", limiters)
-    shopify = build_shopify(settings, "shpat", limiters)
-    email = build_email(settings, "pk", limiters)
+    config = airtable_config(settings, "pat")
+    airtable = build_airtable(config, limiters)
+    shopify = build_shopify(shopify_config(settings, "shpat"), limiters)
+    email = build_email(klaviyo_config(settings, "pk"), limiters)
     try:
-        assert timeouts(settings) == (5.0, 10.0)
-        assert retry_policy(settings).deadline == pytest.approx(22.5)
+        assert config.timeouts.pair == (5.0, 10.0)
+        assert bootstrap.call_policy(settings).deadline == pytest.approx(22.5)
+        assert config.penalty == 30.0 and config.token.get_secret_value() == "pat"
         assert airtable.currency == "USD"
     finally:
         airtable.close()
@@ -61,6 +65,20 @@ def test_the_factory_builds_every_adapter_from_settings_without_any_io() -> None
 def test_the_factory_refuses_to_build_without_a_base_or_endpoint() -> None:
     settings = load_settings(_env_file=None)
     with pytest.raises(ValueError, match="AIRTABLE_BASE_ID"):
-        build_airtable(settings, "pat", Limiters())
+        build_airtable(airtable_config(settings, "pat"), Limiters())
     with pytest.raises(ValueError, match="SHOPIFY"):
-        build_shopify(settings, "shpat", Limiters())
+        build_shopify(shopify_config(settings, "shpat"), Limiters())
+
+
+def test_shopify_client_credentials_are_carried_and_refused_until_the_grant_exists() -> None:
+    settings = load_settings(
+        _env_file=None, shopify_graphql_url="http://127.0.0.1:9/admin/api/2025-10/graphql.json"
+    )
+    live = settings.model_copy(
+        update={"shopify_client_id": "client-id", "shopify_client_secret": SecretStr("shpss_s")}
+    )
+    credential = bootstrap.shopify_credential(live)
+    assert credential == ClientCredentials("client-id", SecretStr("shpss_s"))
+    assert "shpss_s" not in repr(credential)
+    with pytest.raises(NotImplementedError, match="client credentials"):
+        build_shopify(bootstrap.shopify_config(live, credential), Limiters())

@@ -101,3 +101,37 @@ def test_the_default_deadline_leaves_room_for_the_last_call_inside_the_run_budge
         assert 0 < chosen.deadline < budget
         assert chosen.deadline + timeout <= budget or chosen.deadline == 0.5
     assert policy_for(10, 45).deadline == pytest.approx(22.5)
+
+
+def test_on_call_sees_each_call_once_with_the_error_its_caller_gets() -> None:
+    t, seen = FakeTime(), []
+    hooked = RetryPolicy(
+        attempts=3, base_delay=0.5, sleep=t.sleep, clock=t.clock,
+        on_call=lambda *call: seen.append(call),
+    )
+    fn, calls = failing([Retryable("s", "op")])  # retried within the call: one call, no error
+    assert hooked.call(fn, service="shopify", operation="GiftCardById") == "ok"
+    fn, _ = failing([Permanent("shopify", "debit", code="INSUFFICIENT_FUNDS")])
+    with pytest.raises(Permanent):
+        hooked.call(fn, service="shopify", operation="GiftCardDebit")
+    assert [(s, o, e) for s, o, _, e in seen] == [
+        ("shopify", "GiftCardById", None),
+        ("shopify", "GiftCardDebit", "Permanent"),
+    ]
+    assert calls[0] == 2 and all(seconds >= 0 for _, _, seconds, _ in seen)
+
+
+def test_a_refused_answer_fails_the_call_and_is_not_resent() -> None:
+    t, seen = FakeTime(), []
+    hooked = RetryPolicy(sleep=t.sleep, clock=t.clock, on_call=lambda *call: seen.append(call))
+
+    def refuse(answer: str) -> None:
+        raise AmbiguousOutcome("shopify", "TagsAdd", f"userErrors in {answer}")
+
+    fn, calls = failing([])
+    with pytest.raises(AmbiguousOutcome, match="userErrors in ok"):
+        hooked.call(fn, service="shopify", operation="TagsAdd", idempotent=True, check=refuse)
+    assert calls[0] == 1 and t.sleeps == []  # the check's error is the answer, not retried
+    assert [e for *_, e in seen] == ["AmbiguousOutcome"]
+    unhooked, _ = failing([])
+    assert policy(t).call(unhooked, service="s", operation="op", check=lambda a: None) == "ok"

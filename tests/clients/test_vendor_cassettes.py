@@ -23,15 +23,19 @@ import vcr
 from cards.codes import Code
 from cards.money import Money
 from cards.vocab import Metric, RequestStatus
+from clients.airtable import AirtableAdapter
 from clients.errors import CodeTaken, Permanent, RateLimited
 from clients.factory import Limiters, build_airtable, build_email, build_shopify
+from clients.klaviyo import KlaviyoEmail
 from clients.ratelimit import CostBucket, Window, WindowLimiter
 from clients.records import EmailEvent, TransactionKind
 from clients.retry import RetryPolicy
+from clients.shopify import ShopifyAdapter
 from config.layout import StoreRedemptions
 from config.settings import Settings, load_settings
 from tests.clients.cassette_tools import AIRTABLE_URL, CASSETTES, KLAVIYO_URL, SHOPIFY_URL
 from tests.clients.conftest import fast_policy
+from tests.configs import airtable_config, klaviyo_config, shopify_config
 
 CARD = "gid://shopify/GiftCard/123"
 DEBIT_NOTE = "giftbridge redeem:recA1b2C3d4E5f6G7h"
@@ -113,11 +117,23 @@ def _opened(closers: list[Any], adapter: Any) -> Any:
     return adapter
 
 
+def _airtable(settings: Settings, limiters: Limiters, **config: Any) -> AirtableAdapter:
+    return build_airtable(airtable_config(settings, "pat", **config), limiters)
+
+
+def _shopify(settings: Settings, limiters: Limiters, **config: Any) -> ShopifyAdapter:
+    return build_shopify(shopify_config(settings, "shpat", **config), limiters)
+
+
+def _klaviyo(settings: Settings, limiters: Limiters, **config: Any) -> KlaviyoEmail:
+    return build_email(klaviyo_config(settings, "pk", **config), limiters)
+
+
 # --- Airtable ------------------------------------------------------------------------------------
 
 
 def test_airtable_reads_every_page_until_no_offset(settings: Settings, closers: list[Any]) -> None:
-    airtable = _opened(closers, build_airtable(settings, "pat", Limiters(), retry=fast_policy(1)))
+    airtable = _opened(closers, _airtable(settings, Limiters(), retry=fast_policy(1)))
     with replay("airtable_list_pages.yaml") as cassette:
         found = airtable.pending_redemptions(10)
     assert cassette.play_count == 2  # the second request carried the first page's offset
@@ -131,7 +147,7 @@ def test_airtable_reads_every_page_until_no_offset(settings: Settings, closers: 
 def test_airtable_restarts_a_listing_whose_iterator_expired(
     settings: Settings, closers: list[Any]
 ) -> None:
-    airtable = _opened(closers, build_airtable(settings, "pat", Limiters(), retry=fast_policy(1)))
+    airtable = _opened(closers, _airtable(settings, Limiters(), retry=fast_policy(1)))
     with replay("airtable_iterator_expired.yaml") as cassette:
         found = airtable.pending_redemptions(10)
     assert cassette.play_count == 4  # page 1, expired page 2, page 1 again, page 2
@@ -143,7 +159,7 @@ def test_airtable_429_is_rate_limited_for_the_whole_base(
 ) -> None:
     limiters = Limiters()
     airtable = _opened(
-        closers, build_airtable(settings, "pat", limiters, retry=fast_policy(1), penalty=30.0)
+        closers, _airtable(settings, limiters, retry=fast_policy(1), penalty=30.0)
     )
     with replay("airtable_rate_limited.yaml") as cassette, pytest.raises(RateLimited) as caught:
         airtable.pending_redemptions(10)
@@ -157,9 +173,9 @@ def test_airtable_429_then_200_waits_out_the_silence(
     settings: Settings, closers: list[Any]
 ) -> None:
     fake = FakeTime()
-    airtable = _opened(closers, build_airtable(
-        settings, "pat", fake.limiters(), retry=fake.policy(attempts=2), penalty=0.5
-    ))
+    airtable = _opened(
+        closers, _airtable(settings, fake.limiters(), retry=fake.policy(attempts=2), penalty=0.5)
+    )
     with replay("airtable_rate_limited.yaml") as cassette:
         (request,) = airtable.pending_redemptions(10)
     assert cassette.play_count == 2
@@ -168,7 +184,7 @@ def test_airtable_429_then_200_waits_out_the_silence(
 
 
 def test_airtable_error_bodies_of_either_shape(settings: Settings, closers: list[Any]) -> None:
-    airtable = _opened(closers, build_airtable(settings, "pat", Limiters(), retry=fast_policy(3)))
+    airtable = _opened(closers, _airtable(settings, Limiters(), retry=fast_policy(3)))
     with replay("airtable_error_shapes.yaml") as cassette:
         assert airtable.get_card("recNoSuchCard0001") is None  # error{} MODEL_ID_NOT_FOUND
         with pytest.raises(Permanent) as bare:
@@ -195,7 +211,7 @@ def test_shopify_throttled_waits_for_the_requested_cost(
     name: str, settings: Settings, closers: list[Any]
 ) -> None:
     limiters = Limiters()
-    shopify = _opened(closers, build_shopify(settings, "shpat", limiters, retry=fast_policy(1)))
+    shopify = _opened(closers, _shopify(settings, limiters, retry=fast_policy(1)))
     with replay(name) as cassette, pytest.raises(RateLimited) as caught:
         _debit(shopify)
     assert cassette.play_count == 1
@@ -209,7 +225,7 @@ def test_shopify_throttled_debit_is_sent_again_after_the_wait(
 ) -> None:
     fake = FakeTime()
     limiters = fake.limiters()
-    shopify = _opened(closers, build_shopify(settings, "shpat", limiters, retry=fake.policy()))
+    shopify = _opened(closers, _shopify(settings, limiters, retry=fake.policy()))
     with replay("shopify_throttled.yaml") as cassette:
         result = _debit(shopify)
     assert cassette.play_count == 2  # a throttled mutation did not run: re-sending is safe
@@ -222,7 +238,7 @@ def test_shopify_throttled_debit_is_sent_again_after_the_wait(
 
 
 def test_shopify_insufficient_funds_is_permanent(settings: Settings, closers: list[Any]) -> None:
-    shopify = _opened(closers, build_shopify(settings, "shpat", Limiters(), retry=fast_policy(3)))
+    shopify = _opened(closers, _shopify(settings, Limiters(), retry=fast_policy(3)))
     with replay("shopify_debit_insufficient.yaml") as cassette, pytest.raises(Permanent) as caught:
         _debit(shopify)
     assert cassette.play_count == 1
@@ -230,7 +246,7 @@ def test_shopify_insufficient_funds_is_permanent(settings: Settings, closers: li
 
 
 def test_shopify_taken_code_is_code_taken(settings: Settings, closers: list[Any]) -> None:
-    shopify = _opened(closers, build_shopify(settings, "shpat", Limiters(), retry=fast_policy(3)))
+    shopify = _opened(closers, _shopify(settings, Limiters(), retry=fast_policy(3)))
     code = Code.parse("7KQ2M9XH4TPC")
     with replay("shopify_create_taken.yaml") as cassette, pytest.raises(CodeTaken) as caught:
         shopify.create_card(code, Money.of("50.00", "USD"), "giftbridge create:recA1b2C3d4E5f6G7h",
@@ -253,7 +269,7 @@ def _notice() -> EmailEvent:
 
 
 def test_klaviyo_202_with_an_empty_body_is_sent(settings: Settings, closers: list[Any]) -> None:
-    klaviyo = _opened(closers, build_email(settings, "pk", Limiters(), retry=fast_policy(1)))
+    klaviyo = _opened(closers, _klaviyo(settings, Limiters(), retry=fast_policy(1)))
     with replay("klaviyo_accepted.yaml") as cassette:
         klaviyo.send(_notice())
     assert cassette.play_count == 1
@@ -263,7 +279,7 @@ def test_klaviyo_429_is_rate_limited_for_retry_after(
     settings: Settings, closers: list[Any]
 ) -> None:
     limiters = Limiters()
-    klaviyo = _opened(closers, build_email(settings, "pk", limiters, retry=fast_policy(1)))
+    klaviyo = _opened(closers, _klaviyo(settings, limiters, retry=fast_policy(1)))
     with replay("klaviyo_rate_limited.yaml") as cassette, pytest.raises(RateLimited) as caught:
         klaviyo.send(_notice())
     assert cassette.play_count == 1
@@ -273,7 +289,7 @@ def test_klaviyo_429_is_rate_limited_for_retry_after(
 
 def test_klaviyo_429_then_202_honours_retry_after(settings: Settings, closers: list[Any]) -> None:
     fake = FakeTime()
-    klaviyo = _opened(closers, build_email(settings, "pk", fake.limiters(), retry=fake.policy()))
+    klaviyo = _opened(closers, _klaviyo(settings, fake.limiters(), retry=fake.policy()))
     with replay("klaviyo_rate_limited.yaml") as cassette:
         klaviyo.send(_notice())
     assert cassette.play_count == 2  # both carried the same metric and unique_id
@@ -281,7 +297,7 @@ def test_klaviyo_429_then_202_honours_retry_after(settings: Settings, closers: l
 
 
 def test_klaviyo_400_is_permanent_and_not_resent(settings: Settings, closers: list[Any]) -> None:
-    klaviyo = _opened(closers, build_email(settings, "pk", Limiters(), retry=fast_policy(3)))
+    klaviyo = _opened(closers, _klaviyo(settings, Limiters(), retry=fast_policy(3)))
     with replay("klaviyo_bad_request.yaml") as cassette, pytest.raises(Permanent) as caught:
         klaviyo.send(_notice())
     assert cassette.play_count == 1
@@ -291,7 +307,7 @@ def test_klaviyo_400_is_permanent_and_not_resent(settings: Settings, closers: li
 def test_klaviyo_503_is_resent_with_the_same_unique_id(
     settings: Settings, closers: list[Any]
 ) -> None:
-    klaviyo = _opened(closers, build_email(settings, "pk", Limiters(), retry=fast_policy(2)))
+    klaviyo = _opened(closers, _klaviyo(settings, Limiters(), retry=fast_policy(2)))
     with replay("klaviyo_server_error.yaml") as cassette:
         klaviyo.send(_notice())
     assert cassette.play_count == 2

@@ -7,9 +7,13 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
+from clients.adapter_config import ClientCredentials, StaticToken, Timeouts
+from clients.errors import GiftbridgeError
 from config.settings import Mode, Settings, load_settings
 from daemon import bootstrap
+from daemon.credentials import systemd_credentials
 from daemon.metrics import Metrics
 from tests.fakes import World
 
@@ -116,9 +120,9 @@ def test_systemd_credentials_win_over_the_environment(tmp_path: Path) -> None:
     (creds / "giftbridge_airtable_token").write_text("patFROMCREDENTIAL\n")
     (creds / "GIFTBRIDGE_CODE_PEPPER").write_text("q" * 40)
     (creds / "unrelated").write_text("ignored")
-    found = bootstrap.credential_overrides({"CREDENTIALS_DIRECTORY": str(creds)})
+    found = systemd_credentials({"CREDENTIALS_DIRECTORY": str(creds)})
     assert found == {"airtable_token": "patFROMCREDENTIAL", "code_pepper": "q" * 40}
-    assert bootstrap.credential_overrides({}) == {}
+    assert systemd_credentials({}) == {}
 
 
 def test_live_settings_build_the_real_adapters_and_close_them(tmp_path: Path) -> None:
@@ -160,3 +164,45 @@ def test_the_embedded_sandbox_moves_to_free_ports_when_8701_is_taken(
             sandbox.stop()
     finally:
         holder.close()
+
+
+def test_settings_become_one_typed_config_per_adapter_once(tmp_path: Path) -> None:
+    calls: list[tuple[str, str, float, str | None]] = []
+    settings = _settings(tmp_path, **LIVE, call_timeout_seconds=3, currency="EUR")
+    configs = bootstrap.adapter_configs(settings, on_call=lambda *call: calls.append(call))
+    airtable, shopify, klaviyo = configs.airtable, configs.shopify, configs.klaviyo
+    assert (airtable.base_id, airtable.currency) == (LIVE["airtable_base_id"], "EUR")
+    assert airtable.token.get_secret_value() == LIVE["airtable_token"]
+    assert airtable.api_url == "https://api.airtable.com" and airtable.penalty == 30.0
+    assert shopify.credential == StaticToken(SecretStr(LIVE["shopify_access_token"]))
+    assert shopify.graphql_url == "https://my-shop.myshopify.com/admin/api/2025-10/graphql.json"
+    assert klaviyo.api_key.get_secret_value() == LIVE["klaviyo_api_key"]
+    assert airtable.timeouts == shopify.timeouts == klaviyo.timeouts == Timeouts(3.0, 3.0)
+    assert airtable.retry is shopify.retry is klaviyo.retry  # one policy, one metrics hook
+    assert airtable.retry.call(lambda: 1, service="airtable", operation="get Stores") == 1
+    assert [(s, o, e) for s, o, _, e in calls] == [("airtable", "get Stores", None)]
+    assert LIVE["airtable_token"] not in repr(configs)  # secrets stay SecretStr
+
+
+def test_a_dev_dashboard_app_is_carried_as_client_credentials(tmp_path: Path) -> None:
+    live = {k: v for k, v in LIVE.items() if k != "shopify_access_token"}
+    settings = _settings(
+        tmp_path, **live, shopify_client_id="client-id", shopify_client_secret="shpss_secret"
+    )
+    credential = bootstrap.adapter_configs(settings).shopify.credential
+    assert credential == ClientCredentials("client-id", SecretStr("shpss_secret"))
+    assert "shpss_secret" in bootstrap.log_secrets(settings)  # the redactor knows it
+
+
+def test_the_daemons_own_errors_are_in_the_one_tree() -> None:
+    from daemon.embedded_sandbox import SandboxNotInstalled, SandboxStartFailed
+    from daemon.lockfile import AlreadyRunning
+
+    for error in (
+        bootstrap.NotWired,
+        bootstrap.PreflightFailed,
+        SandboxStartFailed,
+        SandboxNotInstalled,
+        AlreadyRunning,
+    ):
+        assert issubclass(error, GiftbridgeError), error

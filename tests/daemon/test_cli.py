@@ -9,7 +9,6 @@ import socket
 import sys
 import threading
 import time
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -214,21 +213,33 @@ def test_base_init_creates_through_the_admin_adapter(
     assert admin.inits == 1 and "created 9 tables" in capsys.readouterr().out
 
 
-def test_sandbox_delegates_to_the_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sandbox_replaces_itself_with_the_sandbox_process_and_the_same_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The daemon never imports the stand-ins: it execs their entry point, ``python -m
+    sandbox``, so stdout (export lines only), stderr, signals and the exit code are theirs."""
     seen: list[list[str]] = []
 
-    def fake_main(argv: list[str]) -> int:
-        seen.append(argv)
-        return 0
+    def fake_execv(path: str, argv: list[str]) -> None:
+        seen.append([path, *argv[1:]])
+        raise SystemExit(0)  # execv never returns
 
-    fake = types.ModuleType("sandbox.runner")
-    fake.main = fake_main  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sandbox.runner", fake)
-    import sandbox
+    monkeypatch.setattr(os, "execv", fake_execv)
+    with pytest.raises(SystemExit):
+        cli.main(["sandbox", "--port-base", "9000", "--demo"])
+    assert seen == [[sys.executable, "-m", "sandbox", "--port-base", "9000", "--demo"]]
 
-    monkeypatch.setattr(sandbox, "runner", fake, raising=False)
-    assert cli.main(["sandbox", "--port-base", "9000", "--demo"]) == 0
-    assert seen == [["--port-base", "9000", "--demo"]]
+
+def test_sandbox_says_in_one_line_when_the_sandbox_is_not_installed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from daemon import embedded_sandbox
+
+    monkeypatch.setattr(embedded_sandbox, "find_spec", lambda name: None)
+    monkeypatch.setattr(os, "execv", lambda *a: pytest.fail("nothing to exec"))
+    assert cli.main(["sandbox"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sandbox is not installed" in err and "pip install" in err
 
 
 def test_run_serves_until_sigterm_and_exits_0(

@@ -34,6 +34,7 @@ from prongs.report import Budget, OpenGate, RunReport
 from prongs.store_transactions import run_once
 from sandbox.klaviyo.service import AcceptedEvent
 from sandbox.shopify.state import CardTransaction
+from tests.configs import klaviyo_config, shopify_config
 from tests.prongs_shopify.online_sandbox import KLAVIYO_KEY, SHOPIFY_TOKEN, Online, online
 
 STORE_EMAIL = "store@example.com"  # the Stores row online() creates
@@ -229,8 +230,12 @@ class StoreWorld:
 def store_online() -> Iterator[StoreWorld]:
     with online() as running:
         limiters = Limiters()
-        shopify = build_shopify(running.settings, SHOPIFY_TOKEN, limiters, retry=FAST_RETRY)
-        email = build_email(running.settings, KLAVIYO_KEY, limiters, retry=FAST_RETRY)
+        shopify = build_shopify(
+            shopify_config(running.settings, SHOPIFY_TOKEN, retry=FAST_RETRY), limiters
+        )
+        email = build_email(
+            klaviyo_config(running.settings, KLAVIYO_KEY, retry=FAST_RETRY), limiters
+        )
         try:
             yield StoreWorld(running, replace(running.deps, shopify=shopify, email=email))
         finally:

@@ -17,11 +17,12 @@ from pathlib import Path
 import pytest
 
 from cards.vocab import ReceiptAction, RequestStatus
-from clients.airtable_reports import AirtableReports, build_reports
-from clients.factory import Limiters
+from clients.airtable_reports import AirtableReports
+from clients.factory import Limiters, build_reports
 from clients.ratelimit import airtable_limiter
 from config.layout import CreationRequests, Receipts, StoreRedemptions
 from daemon.report_command import cmd_report
+from tests.configs import airtable_config
 from tests.prongs_shopify.online_sandbox import AIRTABLE_TOKEN, Online, online
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,7 @@ def shop() -> Iterator[Online]:
 @pytest.fixture(scope="module")
 def reports(shop: Online) -> Iterator[AirtableReports]:
     limiters = Limiters(airtable=airtable_limiter(200))
-    source = build_reports(shop.settings, AIRTABLE_TOKEN, limiters)
+    source = build_reports(airtable_config(shop.settings, AIRTABLE_TOKEN), limiters)
     yield source
     source.close()
 

@@ -40,6 +40,7 @@ from sandbox.airtable import AirtableSandbox, BaseHandle, load_layout_json, make
 from sandbox.klaviyo import KlaviyoSandbox, make_klaviyo_app
 from sandbox.server import ServiceThread
 from sandbox.shopify import ShopifySandbox, make_shopify_app
+from tests.configs import airtable_config, klaviyo_config, shopify_config
 
 AIRTABLE_TOKEN = "patE2eOnline00000.sandbox"
 BASE_ID = "appE2eOnline00001"
@@ -185,14 +186,14 @@ def online() -> Iterator[Online]:
             urls.append(service.url)
         settings = _settings(*urls)
         limiters = Limiters(airtable=airtable_limiter(200))  # the stand-in's limit is off too
-        airtable_port = build_airtable(settings, AIRTABLE_TOKEN, limiters, penalty=0.1)
-        shopify_port = build_shopify(settings, SHOPIFY_TOKEN, limiters)
-        stack.callback(shopify_port.close)
-        email_port = build_email(settings, KLAVIYO_KEY, limiters)
-        _close_later(stack, airtable_port, email_port)
-        deps = Deps(
-            airtable_port, shopify_port, email_port, build_certificates(settings), SystemClock()
+        airtable_port = build_airtable(
+            airtable_config(settings, AIRTABLE_TOKEN, penalty=0.1), limiters
         )
+        shopify_port = build_shopify(shopify_config(settings, SHOPIFY_TOKEN), limiters)
+        stack.callback(shopify_port.close)
+        email_port = build_email(klaviyo_config(settings, KLAVIYO_KEY), limiters)
+        _close_later(stack, airtable_port, email_port)
+        deps = Deps(airtable_port, shopify_port, email_port, build_certificates(), SystemClock())
         base = airtable.base(BASE_ID)
         (store,) = base.create(
             Stores.TABLE,
