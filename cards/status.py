@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cards.errors import DomainError
 from cards.vocab import CardStatus
 
 S = CardStatus
@@ -19,7 +20,7 @@ TRANSITIONS: dict[tuple[CardStatus, CardStatus], str] = {
 }
 
 
-class TransitionNotAllowed(ValueError):
+class TransitionNotAllowed(DomainError):
     def __init__(self, current: CardStatus, target: CardStatus) -> None:
         super().__init__(f"a {current.value} card cannot become {target.value}")
         self.current = current
