@@ -11,7 +11,7 @@ def free_port_base() -> int:
 
     The search starts at a random place, so test runs side by side (two checkouts, two CI jobs)
     rarely race for the same ports between this check and the sandbox binding them."""
-    start = random.randrange(21000, 29000, 7)
+    start: int = random.randrange(21000, 29000, 7)
     for base in [*range(start, 29000, 7), *range(21000, start, 7)]:
         sockets: list[socket.socket] = []
         try:
