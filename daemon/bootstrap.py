@@ -34,7 +34,8 @@ from daemon.metrics import Metrics
 from daemon.runner import ProngJob
 from daemon.service import Service, ServiceConfig
 from daemon.wiring import prong_jobs
-from prongs._recipe import Deps
+from prongs.card_locks import CardLocks
+from prongs.deps import Deps
 
 # Shopify access scopes the prongs use (reference: shopify-admin-api.md section 8).
 SHOPIFY_SCOPES = (
@@ -73,8 +74,11 @@ class Clients:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def deps(self) -> Deps:
-        """The ports a prong or a ``card`` command talks through, on the system clock."""
-        return Deps(self.airtable, self.shopify, self.email, self.certificates, SystemClock())
+        """The ports a prong or a ``card`` command talks through, on the system clock, with the
+        process's card locks (call once per process: every prong shares what it returns)."""
+        return Deps(
+            self.airtable, self.shopify, self.email, self.certificates, SystemClock(), CardLocks()
+        )
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -199,8 +203,7 @@ def _secret(settings: Settings, name: str) -> str:
 
 def build_prong_jobs(settings: Settings, clients: Clients) -> list[ProngJob]:
     """One ProngJob per prong, store-transactions first, over these clients."""
-    deps = clients.deps()
-    return prong_jobs(settings, deps, deps.clock)
+    return prong_jobs(settings, clients.deps())
 
 
 # --- checks and assembly -----------------------------------------------------------------

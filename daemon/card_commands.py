@@ -15,7 +15,7 @@ from daemon import bootstrap
 from daemon.metrics import default_metrics
 from daemon.wiring import card_config
 from prongs import card_view
-from prongs._recipe import CardConfig, Deps
+from prongs.deps import CardConfig, Deps
 
 
 @contextmanager

@@ -1,14 +1,20 @@
-"""Settings -> each prong's deps and config -> one ProngJob per prong, in priority order."""
+"""Settings -> each prong's config -> one ProngJob per prong, in priority order.
+
+The only place prong configs are built from Settings. Every prong gets the process's one
+:class:`~prongs.deps.Deps` (so they share its card locks); state a prong keeps between runs (the
+late-refund sweep's mark) is built here once and closed over by that prong's job.
+"""
 
 from __future__ import annotations
 
 from cards.vocab import Prong
-from clients.ports import Clock
 from config.settings import Settings
 from daemon.runner import ProngJob
 from prongs import shopify_purchases, shopify_redemptions, store_transactions
-from prongs._recipe import CardConfig, Deps, StoreConfig
+from prongs.deps import CardConfig, Deps
+from prongs.orders_sweep import RefundSweep
 from prongs.report import Budget, Gate, RunReport
+from prongs.store_context import StoreConfig
 
 # Airtable requests an idle run makes: the store prong polls its four queues; the Shopify
 # prongs touch Airtable only when Shopify shows them an order.
@@ -29,9 +35,9 @@ def card_config(settings: Settings) -> CardConfig:
     )
 
 
-def prong_jobs(settings: Settings, deps: Deps, clock: Clock) -> list[ProngJob]:
-    """The three prongs; deps and configs are built once and reused by every run (the
-    redemptions prong keeps its late-refund sweep mark in its deps between runs)."""
+def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
+    """The three prongs over the process's one ``deps``; configs and the redemptions prong's
+    late-refund sweep are built once and reused by every run."""
     card = card_config(settings)
     store = StoreConfig(
         card=card,
@@ -49,7 +55,7 @@ def prong_jobs(settings: Settings, deps: Deps, clock: Clock) -> list[ProngJob]:
         redeemed_tag=settings.redeemed_tag,
         order_window_days=settings.order_window_days,
     )
-    redemption_deps = shopify_redemptions.RedemptionsDeps(deps.airtable, deps.shopify, clock)
+    sweep = RefundSweep()  # in memory: a restarted process sweeps the window again
 
     def run_store(budget: Budget, gate: Gate) -> RunReport:
         return store_transactions.run_once(deps, store, budget, gate)
@@ -58,7 +64,7 @@ def prong_jobs(settings: Settings, deps: Deps, clock: Clock) -> list[ProngJob]:
         return shopify_purchases.run_once(deps, purchases, budget, gate)
 
     def run_redemptions(budget: Budget, gate: Gate) -> RunReport:
-        return shopify_redemptions.run_once(redemption_deps, redemptions, budget, gate)
+        return shopify_redemptions.run_once(deps, redemptions, budget, gate, sweep=sweep)
 
     return [
         ProngJob(Prong.STORE_TRANSACTIONS.value, run_store, airtable_polls_per_tick=STORE_QUEUES),

@@ -41,16 +41,9 @@ from clients.records import (
 )
 from config.layout import CardActions, GiftCards
 from prongs import emails
-from prongs._recipe import (
-    Context,
-    EmailJob,
-    ReceiptBase,
-    again_if_ambiguous,
-    move_money,
-    read_back,
-    send_emails,
-    write_request,
-)
+from prongs.exactly_once import again_if_ambiguous, move_money, read_back, write_request
+from prongs.notices import EmailJob, ReceiptBase, send_emails
+from prongs.store_context import Context
 
 A = CardActionOutcome
 _TRAILER = re.compile(r"giftbridge voided (\d+(?:\.\d+)?) [A-Z]{3} \((action:rec[A-Za-z0-9]{14})\)")

@@ -12,6 +12,8 @@ import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
+import structlog
+
 from cards.keys import ActionKey
 from cards.money import Money, MoneyError
 from cards.policy import is_expired
@@ -28,17 +30,12 @@ from clients.errors import AmbiguousOutcome, InvariantViolation, Permanent, Retr
 from clients.records import CardRow, Changes, Receipt, RedemptionRequest, TransactionResult
 from config.layout import StoreRedemptions
 from prongs import emails
-from prongs._recipe import (
-    Context,
-    EmailJob,
-    Handled,
-    ReceiptBase,
-    again_if_ambiguous,
-    failure_line,
-    log,
-    send_emails,
-)
+from prongs.exactly_once import again_if_ambiguous
 from prongs.lookup import Lookup
+from prongs.notices import EmailJob, ReceiptBase, send_emails
+from prongs.store_context import Context, Handled, failure_line
+
+log = structlog.get_logger("giftbridge.prongs")
 
 R = RedemptionOutcome
 

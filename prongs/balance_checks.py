@@ -26,6 +26,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import structlog
+
+from cards.addresses import is_email
 from cards.codes import normalize
 from cards.keys import ActionKey
 from cards.money import Money
@@ -43,21 +46,12 @@ from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Re
 from clients.records import BalanceCheckRequest, CardRow, ShopifyCard
 from config.layout import BalanceChecks, GiftCards
 from prongs import emails
-from prongs._recipe import (
-    CARD_LOCKS,
-    Context,
-    EmailJob,
-    Handled,
-    ReceiptBase,
-    again_if_ambiguous,
-    failure_line,
-    is_email,
-    log,
-    send_emails,
-    upsert_receipts,
-    write_request,
-)
+from prongs.exactly_once import again_if_ambiguous, write_request
 from prongs.lookup import Lookup, find_by_code, parse_code
+from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
+from prongs.store_context import Context, Handled, failure_line
+
+log = structlog.get_logger("giftbridge.prongs")
 
 B = BalanceOutcome
 WINDOW = timedelta(hours=1)
@@ -136,7 +130,7 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     )
     found_text = "found" if shopify_card else "not found"
     receipt = base.make(ReceiptAction.BALANCE_CHECKED, details=f"card {found_text}")
-    upsert_receipts(ctx.deps, [receipt, *mailing.receipts])
+    write_receipts(ctx.deps, [receipt, *mailing.receipts])
     outcome = B.SENT if shopify_card else B.NOT_FOUND
     if mailing.failed:
         outcome = B.ERROR
@@ -149,7 +143,7 @@ def _shopify_card(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
     if card is None or card.shopify_id is None or card.status == CardStatus.PENDING:
         return None
     shopify_id = card.shopify_id
-    with CARD_LOCKS.hold_all([card.id, shopify_id]):  # the GID: the online prongs' lock
+    with ctx.deps.card_locks.hold_cards([card]):  # by the GID too: the online prongs' lock
         live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(shopify_id))
         if live is not None and card.balance != live.balance:
             _refresh(ctx, card, live.balance)

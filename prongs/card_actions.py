@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
+
 from cards.codes import unseal
 from cards.keys import ActionKey
 from cards.vocab import (
@@ -38,19 +40,12 @@ from clients.records import CardActionRequest
 from config.layout import CardActions, GiftCards
 from prongs import emails
 from prongs._card_money import A, Act, ActionResult, adjust, reactivate, void
-from prongs._recipe import (
-    CARD_LOCKS,
-    Context,
-    EmailJob,
-    Handled,
-    again_if_ambiguous,
-    failure_line,
-    log,
-    send_emails,
-    upsert_receipts,
-    write_request,
-)
+from prongs.exactly_once import again_if_ambiguous, write_request
 from prongs.issuance import attach_record_copy
+from prongs.notices import EmailJob, send_emails, write_receipts
+from prongs.store_context import Context, Handled, failure_line
+
+log = structlog.get_logger("giftbridge.prongs")
 
 
 def resend(act: Act) -> ActionResult:
@@ -128,9 +123,9 @@ def handle(ctx: Context, req: CardActionRequest) -> Handled:
             return _close(ctx, req, ActionResult(A.CARD_NOT_FOUND, "The linked card is gone."))
         # By record id and by Shopify GID, as redemptions do: the online prongs' balance
         # refresh locks the GID, and must not write its read between a move and its mirror.
-        with CARD_LOCKS.hold_all([card.id, *([card.shopify_id] if card.shopify_id else [])]):
+        with ctx.deps.card_locks.hold_cards([card]):
             result = ACTIONS[req.action](Act(ctx, req, key, card, resuming))
-            upsert_receipts(ctx.deps, result.receipts)
+            write_receipts(ctx.deps, result.receipts)
     except (ClientError, InvariantViolation) as exc:
         line = failure_line(f"card action {req.id}", exc)
         if isinstance(exc, AmbiguousOutcome | Retryable):

@@ -15,7 +15,7 @@ from cards.codes import Code, CodeError, digest, unseal
 from cards.vocab import Kind, Theme
 from clients.errors import InvariantViolation
 from clients.records import CardRow, CardTransaction, CertificateData, ShopifyCard
-from prongs._recipe import CardConfig, Deps
+from prongs.deps import CardConfig, Deps
 from prongs.lookup import matches_code
 
 _RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")

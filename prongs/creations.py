@@ -21,6 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
+
+from cards.addresses import is_email
 from cards.keys import ActionKey
 from cards.money import Money, MoneyError
 from cards.vocab import (
@@ -39,19 +42,12 @@ from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Re
 from clients.records import CardRow, CreationRequest, Store
 from config.layout import CreationRequests
 from prongs import emails
-from prongs._recipe import (
-    Context,
-    EmailJob,
-    Handled,
-    ReceiptBase,
-    failure_line,
-    is_email,
-    log,
-    send_emails,
-    upsert_receipts,
-    write_request,
-)
+from prongs.exactly_once import write_request
 from prongs.issuance import Issued, IssueOrder, issue_card
+from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
+from prongs.store_context import Context, Handled, failure_line
+
+log = structlog.get_logger("giftbridge.prongs")
 
 _SOURCES = {
     Channel.STORE: (CardSource.STORE, ReceiptSource.STORE),
@@ -228,7 +224,7 @@ def _finish_refused(ctx: Context, req: CreationRequest, refusal: Refusal) -> Han
         mailing = send_emails(
             ctx.deps, ctx.card, [EmailJob(Audience.STORE, event, sent_receipt=False)], base
         )
-        upsert_receipts(ctx.deps, mailing.receipts)
+        write_receipts(ctx.deps, mailing.receipts)
         email_failed = bool(mailing.failed)
     status = request_status_for(refusal.outcome, email_failed=email_failed)
     if refusal.outcome == CreationOutcome.ERROR:

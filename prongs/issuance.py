@@ -38,6 +38,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
+import structlog
+
 from cards.codes import Code, digest, generate, seal, unseal
 from cards.keys import ActionKey
 from cards.money import Money
@@ -47,19 +49,13 @@ from clients.errors import AmbiguousOutcome, CodeTaken, InvariantViolation, Perm
 from clients.records import CardRow, CertificateData, Changes, ShopifyCard
 from config.layout import GiftCards
 from prongs import emails
-from prongs._recipe import (
-    CardConfig,
-    Deps,
-    EmailJob,
-    ReceiptBase,
-    Unresolved,
-    again_if_ambiguous,
-    log,
-    send_emails,
-    upsert_receipts,
-)
+from prongs.deps import CardConfig, Deps
+from prongs.exactly_once import Unresolved, again_if_ambiguous, create_card_once
+from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
 
-CREATE_ATTEMPTS = 3
+log = structlog.get_logger("giftbridge.prongs")
+
+CREATE_ATTEMPTS = 3  # giftCardCreate attempts, each followed by a code search when ambiguous
 
 
 class IssuanceAbandoned(InvariantViolation):
@@ -138,7 +134,7 @@ def issue_card(
         ),
         *mailing.receipts,
     ]
-    upsert_receipts(deps, receipts)
+    write_receipts(deps, receipts)
     log.info("card issued", key=str(order.key), card=row.id, masked=row.masked_code)
     return Issued(row, tuple(mailing.sent), tuple(mailing.failed))
 
@@ -171,14 +167,7 @@ def _pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
         GiftCards.THEME: order.theme,
         GiftCards.SHOPIFY_ORDER: order.shopify_order,
     }
-    for _ in range(CREATE_ATTEMPTS):
-        try:
-            return deps.airtable.create_card(changes)
-        except AmbiguousOutcome:
-            found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
-            if found is not None:
-                return found
-    raise Unresolved("airtable", "create card", f"{origin} still unknown")
+    return create_card_once(deps, origin, changes)
 
 
 def _activate(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> CardRow:

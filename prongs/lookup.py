@@ -16,14 +16,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import structlog
+
 from cards.codes import Code, CodeError, digest, mask_last4, normalize
 from cards.keys import ActionKey
 from cards.policy import is_expired
 from cards.vocab import CardSource, CardStatus, Kind
-from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation
+from clients.errors import ClientError, InvariantViolation
 from clients.records import CardRow, Changes, ShopifyCard
 from config.layout import GiftCards
-from prongs._recipe import CARD_LOCKS, CardConfig, Deps, again_if_ambiguous, log
+from prongs.deps import CardConfig, Deps
+from prongs.exactly_once import again_if_ambiguous, create_card_once
+
+log = structlog.get_logger("giftbridge.prongs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +154,7 @@ def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
     if len(hits) > 1:
         raise InvariantViolation(f"Shopify's code search returned {len(hits)} cards for {code!r}")
     native = hits[0]
-    with CARD_LOCKS.hold(native.id):  # two requests for one new card import it once
+    with deps.card_locks.hold(native.id):  # two requests for one new card import it once
         row = again_if_ambiguous(lambda: deps.airtable.find_card(shopify_id=native.id))
         if row is None:
             return _import(deps, code, code_digest, native)
@@ -194,11 +199,4 @@ def _import(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> Ca
         GiftCards.LAST_SYNCED_AT: now,
     }
     log.info("importing a card Shopify issued", key=str(key), shopify=native.id)
-    for _ in range(2):
-        try:
-            return deps.airtable.create_card(changes)
-        except AmbiguousOutcome:
-            found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=str(key)))
-            if found is not None:
-                return found
-    return deps.airtable.create_card(changes)
+    return create_card_once(deps, str(key), changes)

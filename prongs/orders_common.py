@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from cards.vocab import OrderKind, OrderOutcome
 from clients.errors import ClientError, InvariantViolation
-from clients.ports import AirtablePort, ShopifyPort
+from clients.ports import ShopifyPort
 from clients.records import OrderPage, OrderRow, ShopifyOrder
+from prongs.deps import Deps
 from prongs.report import Budget, Gate, RunReport
 
 GIFT_CARD_GATEWAY = "gift_card"
@@ -125,8 +126,7 @@ def recorded(rows: Sequence[OrderRow], kind: OrderKind) -> OrderRow | None:
 
 
 def record_then_tag(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
+    deps: Deps,
     order: ShopifyOrder,
     *,
     kind: OrderKind,
@@ -136,7 +136,7 @@ def record_then_tag(
     now: datetime,
 ) -> None:
     """Record the order, then tag it: a tag never exists without its Shopify Orders row."""
-    airtable.record_order(
+    deps.airtable.record_order(
         order_id=order.id,
         order_name=order.name,
         kind=kind,
@@ -144,7 +144,7 @@ def record_then_tag(
         card_ids=tuple(dict.fromkeys(card_ids)),
         processed_at=now,
     )
-    shopify.add_tags(order.id, [tag])
+    deps.shopify.add_tags(order.id, [tag])
 
 
 def is_tagged(order: ShopifyOrder, tag: str) -> bool:

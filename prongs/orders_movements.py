@@ -20,7 +20,6 @@ from cards.keys import ActionKey
 from cards.money import Money
 from cards.status import require_transition, status_for_balance
 from cards.vocab import CardStatus, ReceiptAction, ReceiptSource
-from clients.ports import AirtablePort, ShopifyPort
 from clients.records import (
     CardRow,
     CellValue,
@@ -30,7 +29,7 @@ from clients.records import (
     ShopifyOrder,
 )
 from config.layout import GiftCards
-from prongs._recipe import CARD_LOCKS
+from prongs.deps import Deps
 from prongs.orders_common import GIFT_CARD_GATEWAY
 
 _SPEND_KINDS = frozenset({"SALE", "CAPTURE"})
@@ -88,8 +87,7 @@ class Settlement:
 
 
 def settle(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
+    deps: Deps,
     movements: Sequence[Movement],
     cards: dict[str, CardRow],
     *,
@@ -109,7 +107,7 @@ def settle(
         if row is None:
             continue
         mine = [m for m in movements if m.card_gid == gid]
-        balance, details = _refresh(airtable, shopify, row, mine, currency=currency, now=now)
+        balance, details = _refresh(deps, row, mine, currency=currency, now=now)
         if details:
             result.problems.append(f"{row.masked_code or gid}: {details}")
         result.card_ids.append(row.id)
@@ -120,13 +118,12 @@ def settle(
             receipts.append(_receipt(movement, row, balance, details, now))
             result.written.append(movement)
     if receipts:
-        airtable.upsert_receipts(receipts)
+        deps.airtable.upsert_receipts(receipts)
     return result
 
 
 def _refresh(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
+    deps: Deps,
     row: CardRow,
     movements: Sequence[Movement],
     *,
@@ -137,13 +134,12 @@ def _refresh(
     gid = row.shopify_id or movements[0].card_gid
     # Shared with the store prong: a till's debit and its balance write never interleave with
     # this read-and-mirror, which would otherwise write back a balance from before the debit.
-    with CARD_LOCKS.hold(gid):
-        return _mirror(airtable, shopify, row, gid, movements, currency=currency, now=now)
+    with deps.card_locks.hold(gid):
+        return _mirror(deps, row, gid, movements, currency=currency, now=now)
 
 
 def _mirror(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
+    deps: Deps,
     row: CardRow,
     gid: str,
     movements: Sequence[Movement],
@@ -151,7 +147,7 @@ def _mirror(
     currency: str,
     now: datetime,
 ) -> tuple[Money | None, str | None]:
-    card = shopify.get_card(gid)
+    card = deps.shopify.get_card(gid)
     if card is None:
         return None, "Shopify no longer has this card; balance not refreshed"
     if card.balance.currency != currency:
@@ -166,7 +162,7 @@ def _mirror(
     if target != current:
         require_transition(current, target)
         changes[GiftCards.STATUS] = target
-    airtable.update_card(row.id, changes)
+    deps.airtable.update_card(row.id, changes)
     return card.balance, _deactivated_note(card)
 
 

@@ -16,17 +16,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cards.addresses import is_email
 from cards.codes import mask_last4
 from cards.keys import ActionKey
 from cards.policy import is_expired
 from cards.vocab import CardSource, CardStatus, Kind
-from clients.errors import AmbiguousOutcome
-from clients.records import CardRow, Changes, ShopifyCard, ShopifyOrder
+from clients.records import Changes, ShopifyCard, ShopifyOrder
 from config.layout import GiftCards
-from prongs._recipe import CARD_LOCKS, Deps, Unresolved, again_if_ambiguous, is_email
+from prongs.deps import Deps
+from prongs.exactly_once import again_if_ambiguous, create_card_once
 from prongs.orders_lines import MESSAGE, RECIPIENT_EMAIL, RECIPIENT_NAME, shared_native_holder
-
-CREATE_ATTEMPTS = 3
 
 
 @dataclass
@@ -44,24 +43,13 @@ def record_natives(
         if card.balance.currency != currency:
             result.problems.append(f"{card.id} is in {card.balance.currency}")
             continue
-        with CARD_LOCKS.hold(card.id):
+        with deps.card_locks.hold(card.id):
             row = again_if_ambiguous(lambda: deps.airtable.find_card(shopify_id=card.id))  # noqa: B023
             if row is None:
-                row = _create(deps, _changes(deps, order, card, holder))
+                origin = str(ActionKey.native(card.id))
+                row = create_card_once(deps, origin, _changes(deps, order, card, holder))
         result.card_ids.append(row.id)
     return result
-
-
-def _create(deps: Deps, changes: Changes) -> CardRow:
-    origin = str(changes[GiftCards.ORIGIN_KEY])
-    for _ in range(CREATE_ATTEMPTS):
-        try:
-            return deps.airtable.create_card(changes)
-        except AmbiguousOutcome:
-            found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
-            if found is not None:
-                return found
-    raise Unresolved("airtable", "create card", f"{origin} still unknown")
 
 
 def native_status(card: ShopifyCard, deps: Deps) -> CardStatus:

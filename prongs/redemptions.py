@@ -46,6 +46,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import structlog
+
 from cards.status import status_for_balance
 from cards.vocab import CardStatus, RedemptionOutcome, RequestStatus
 from clients.errors import ClientError, InvariantViolation, Permanent
@@ -55,19 +57,6 @@ from clients.records import (
     TransactionKind,
 )
 from config.layout import GiftCards, StoreRedemptions
-from prongs._recipe import (
-    CARD_LOCKS,
-    Context,
-    Handled,
-    failure_line,
-    log,
-    move_money,
-    read_back,
-    upsert_receipts,
-    write_cards,
-    write_request,
-    write_requests,
-)
 from prongs._redeem_rules import (
     Closing,
     Item,
@@ -79,7 +68,12 @@ from prongs._redeem_rules import (
     success,
     typed_amount,
 )
+from prongs.exactly_once import move_money, read_back, write_cards, write_request, write_requests
 from prongs.lookup import Known, Lookup, digests_of, find_by_codes, read_digests
+from prongs.notices import write_receipts
+from prongs.store_context import Context, Handled, failure_line
+
+log = structlog.get_logger("giftbridge.prongs")
 
 R = RedemptionOutcome
 S = StoreRedemptions
@@ -116,7 +110,7 @@ def handle_group(
     ``known``: card rows by digest read beforehand (see :class:`Page`)."""
     items = [Item(r, intent=r.status == RequestStatus.PROCESSING) for r in requests]
     _look_up(ctx, items, known)
-    with CARD_LOCKS.hold_all(_lock_keys(items)):
+    with ctx.deps.card_locks.hold_cards([i.card for i in items if i.card is not None]):
         for item in items:
             if item.open:
                 _decide(ctx, item)
@@ -128,13 +122,6 @@ def handle_group(
         _mirror(ctx, [i for i in items if i.open and i.money is not None])
         _finish(ctx, [i for i in items if i.result is None and i.verdict is not None])
     return [i.result or Handled(None, i.error) for i in items]
-
-
-def _lock_keys(items: list[Item]) -> list[str]:
-    """Each card by its record id (the store prong's other flows) and its Shopify GID (the
-    online prongs' balance refresh), so no other writer of these balances interleaves."""
-    cards = [i.card for i in items if i.card is not None]
-    return [c.id for c in cards] + [c.shopify_id for c in cards if c.shopify_id]
 
 
 def _look_up(ctx: Context, items: list[Item], known: Known | None) -> None:
@@ -272,7 +259,7 @@ def _finish(ctx: Context, items: list[Item]) -> None:
         for item in items:
             if item.verdict is not None:
                 closings[item.req.id] = closing(ctx, item.req, _lookup_of(item), item.verdict)
-        upsert_receipts(ctx.deps, [r for c in closings.values() for r in c.receipts])
+        write_receipts(ctx.deps, [r for c in closings.values() for r in c.receipts])
         refused = write_requests(ctx.deps, S.TABLE, [(k, c.changes) for k, c in closings.items()])
     except ClientError as exc:
         for item in items:  # left as it is: the next run does it again, safely

@@ -36,6 +36,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import structlog
+
+from cards.addresses import is_email
 from cards.keys import ActionKey
 from cards.vocab import (
     CardSource,
@@ -47,7 +50,8 @@ from cards.vocab import (
     ReceiptSource,
 )
 from clients.records import CardRow, LineItem, ShopifyCard, ShopifyOrder
-from prongs._recipe import CardConfig, Deps, again_if_ambiguous, is_email, log
+from prongs.deps import CardConfig, Deps
+from prongs.exactly_once import again_if_ambiguous
 from prongs.issuance import IssuanceAbandoned, IssueOrder, issue_card
 from prongs.orders_common import (
     OrderErrors,
@@ -60,6 +64,8 @@ from prongs.orders_common import (
 from prongs.orders_lines import holder_for, native_units, sku_lines, units
 from prongs.orders_natives import record_natives
 from prongs.report import Budget, Gate, RunReport
+
+log = structlog.get_logger("giftbridge.prongs")
 
 PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED"})
 DEAD_STATUSES = frozenset({"REFUNDED", "VOIDED", "EXPIRED"})
@@ -245,8 +251,7 @@ class _OrderWork:
                 "order needs attention", order=self.order.id, name=self.order.name, why=line
             )
         record_then_tag(
-            self.deps.airtable,
-            self.deps.shopify,
+            self.deps,
             self.order,
             kind=OrderKind.PURCHASE,
             outcome=outcome,

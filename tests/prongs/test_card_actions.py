@@ -10,7 +10,7 @@ import pytest
 from cards.policy import ExpiryPolicy
 from cards.vocab import CardActionOutcome, CardActionType, CardStatus, Metric, RequestStatus
 from config.layout import CardActions, CreationRequests, GiftCards, Receipts
-from prongs.store_transactions import StoreConfig
+from prongs.store_context import StoreConfig
 from tests.fakes import SimulatedCrash
 from tests.prongs.conftest import Harness, card_config, usd
 

@@ -28,7 +28,6 @@ from config.layout import (
     Receipts,
     StoreRedemptions,
 )
-from prongs._recipe import CARD_LOCKS
 from tests.fakes import SimulatedCrash
 from tests.prongs.conftest import Harness, usd
 
@@ -176,7 +175,7 @@ def invariants(h: Harness) -> None:
         if gid:
             assert row[GiftCards.BALANCE] == h.shop.balance(gid)
             assert isinstance(row[GiftCards.BALANCE].amount, type(usd("1").amount))
-    assert len(CARD_LOCKS) == 0
+    assert len(h.deps.card_locks) == 0
 
 
 def prepared(flow: Flow) -> tuple[Harness, int]:

@@ -9,7 +9,7 @@ from cards.codes import digest, generate
 from cards.keys import ActionKey
 from cards.vocab import CardStatus, Kind, RedemptionOutcome, RequestStatus
 from config.layout import GiftCards, StoreRedemptions
-from prongs._recipe import CARD_LOCKS, StoreConfig
+from prongs.store_context import StoreConfig
 from tests.prongs.conftest import PEPPER, Harness, card_config, usd
 
 S = StoreRedemptions
@@ -113,7 +113,7 @@ def test_a_request_airtable_refuses_costs_only_itself(h: Harness) -> None:
     assert h.shop.notes(h.shopify_id(seeded[1][0])) == []
     assert h.event(f"redeem:{recs[1]}:store").properties["outcome"] == "Error"
     assert len(report.errors) == 1 and recs[1] in report.errors[0]
-    assert len(CARD_LOCKS) == 0
+    assert len(h.deps.card_locks) == 0
 
 
 def test_a_closing_write_refused_after_the_debit_keeps_success_for_a_person(h: Harness) -> None:

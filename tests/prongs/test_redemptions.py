@@ -23,8 +23,8 @@ from cards.vocab import (
 )
 from clients.ports import Priority, current_priority
 from config.layout import GiftCards, Receipts, StoreRedemptions
-from prongs._recipe import CARD_LOCKS, Context
 from prongs.redemptions import handle
+from prongs.store_context import Context
 from tests.prongs.conftest import PEPPER, Harness, card_config, usd
 
 S = StoreRedemptions
@@ -330,4 +330,4 @@ def test_two_threads_redeeming_one_card_never_interleave(h: Harness) -> None:
     gid = h.shopify_id(card)
     assert h.shop.balance(gid) == usd("25.00") == h.card(card)[GiftCards.BALANCE]
     assert {redeemed(h, r)[S.OUTCOME] for r in recs} == {RedemptionOutcome.SUCCESS}
-    assert len(CARD_LOCKS) == 0
+    assert len(h.deps.card_locks) == 0
