@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from cards.errors import DomainError
+from cards.policy import is_expired
 from cards.vocab import CardStatus
 
 S = CardStatus
@@ -47,3 +50,15 @@ def status_for_balance(current: CardStatus, balance_is_zero: bool) -> CardStatus
     if current == S.REDEEMED and not balance_is_zero:
         return S.ACTIVE
     return current
+
+
+def status_from_shopify(
+    *, enabled: bool, expires_on: date | None, balance_is_zero: bool, today: date
+) -> CardStatus:
+    """The status of a card Shopify issued, as giftbridge first records it: a card Shopify
+    switched off cannot be spent (Voided), one past its date is Expired, an empty one Redeemed."""
+    if not enabled:
+        return S.VOIDED
+    if is_expired(expires_on, today):
+        return S.EXPIRED
+    return S.REDEEMED if balance_is_zero else S.ACTIVE

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 
 import structlog
 
+from clients.airtable_columns import CellValue
 from clients.airtable_errors import SERVICE
 from clients.airtable_tables import AirtableTables
 from clients.errors import Permanent
-from clients.records import CellValue
 
 log = structlog.get_logger()
 BATCH = 10  # records per write request (Airtable's limit)

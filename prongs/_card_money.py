@@ -28,20 +28,31 @@ from cards.vocab import (
     CardStatus,
     ReceiptAction,
     ReceiptSource,
-    RequestStatus,
+)
+from clients.commands import (
+    CardUpdate,
+    MirrorBalance,
+    Queue,
+    ReactivateCard,
+    RecordIntent,
+    VoidCard,
 )
 from clients.errors import InvariantViolation, Permanent
 from clients.records import (
     CardActionRequest,
     CardRow,
-    Changes,
     Receipt,
     TransactionKind,
     TransactionResult,
 )
-from config.layout import CardActions, GiftCards
 from prongs import emails
-from prongs.exactly_once import again_if_ambiguous, move_money, read_back, write_request
+from prongs.exactly_once import (
+    again_if_ambiguous,
+    move_money,
+    read_back,
+    update_card,
+    write_request,
+)
 from prongs.notices import EmailJob, ReceiptBase, send_emails
 from prongs.store_context import Context
 
@@ -78,12 +89,7 @@ class Act:
 
     def intent(self) -> None:
         if not self.resuming:
-            write_request(
-                self.ctx.deps,
-                CardActions.TABLE,
-                self.req.id,
-                {CardActions.STATUS: RequestStatus.PROCESSING},
-            )
+            write_request(self.ctx.deps, RecordIntent(Queue.CARD_ACTIONS, self.req.id))
 
     def move(self, kind: TransactionKind, amount: Money, shopify_id: str) -> TransactionResult:
         self.intent()
@@ -108,10 +114,8 @@ class Act:
             raise InvariantViolation(f"card {self.card.id}: Shopify has no card {shopify_id}")
         return live.balance
 
-    def update_card(self, changes: Changes) -> None:
-        now = self.ctx.now()
-        full: Changes = {**changes, GiftCards.LAST_ACTIVITY_AT: now, GiftCards.LAST_SYNCED_AT: now}
-        again_if_ambiguous(lambda: self.ctx.deps.airtable.update_card(self.card.id, full))
+    def update_card(self, update: CardUpdate) -> None:
+        update_card(self.ctx.deps, update)
 
 
 def _pending_shopify_id(act: Act) -> str | None:
@@ -149,14 +153,8 @@ def void(act: Act) -> ActionResult:
     voided = money.transaction.amount if money else Money.zero(currency)
     after = money.balance_after if money else Money.zero(currency)
     trailer = f"giftbridge voided {voided} ({act.key})"
-    act.update_card(
-        {
-            GiftCards.STATUS: CardStatus.VOIDED,
-            GiftCards.VOID_REASON: f"{reason}\n{trailer}" if reason else trailer,
-            GiftCards.BALANCE: after,
-            GiftCards.SHOPIFY_GIFT_CARD_ID: shopify_id,
-        }
-    )
+    void_reason = f"{reason}\n{trailer}" if reason else trailer
+    act.update_card(VoidCard(card.id, void_reason, after, shopify_id, at=act.ctx.now()))
     receipt = act.base.make(
         ReceiptAction.VOIDED,
         amount=voided,
@@ -220,9 +218,7 @@ def reactivate(act: Act) -> ActionResult:
             money = act.move(TransactionKind.CREDIT, amount, card.shopify_id)
     credited = money.transaction.amount if money else Money.zero(act.ctx.card.currency)
     after = money.balance_after if money else act.live_balance(card.shopify_id)
-    act.update_card(
-        {GiftCards.STATUS: CardStatus.ACTIVE, GiftCards.VOID_REASON: None, GiftCards.BALANCE: after}
-    )
+    act.update_card(ReactivateCard(card.id, after, at=act.ctx.now()))
     receipt = act.base.make(
         ReceiptAction.REACTIVATED,
         amount=credited,
@@ -271,7 +267,8 @@ def adjust(act: Act) -> ActionResult:
     signed = moved if money.transaction.kind == TransactionKind.CREDIT else -moved
     after = money.balance_after
     status = status_for_balance(card.status or CardStatus.ACTIVE, after.is_zero)
-    act.update_card({GiftCards.BALANCE: after, GiftCards.STATUS: status})
+    now = act.ctx.now()
+    act.update_card(MirrorBalance(card.id, after, synced_at=now, status=status, activity_at=now))
     receipt = act.base.make(
         ReceiptAction.ADJUSTED,
         amount=signed,

@@ -26,9 +26,9 @@ from cards.vocab import (
     RedemptionOutcome,
     request_status_for,
 )
+from clients.commands import CloseRedemption
 from clients.errors import AmbiguousOutcome, InvariantViolation, Permanent, Retryable
-from clients.records import CardRow, Changes, Receipt, RedemptionRequest, TransactionResult
-from config.layout import StoreRedemptions
+from clients.records import CardRow, Receipt, RedemptionRequest, TransactionResult
 from prongs import emails
 from prongs.exactly_once import again_if_ambiguous
 from prongs.lookup import Lookup
@@ -129,13 +129,13 @@ def refusal(ctx: Context, card: CardRow, exc: Permanent, amount: Money) -> Verdi
 
 @dataclass(frozen=True, slots=True)
 class Closing:
-    """Finishing one request: its receipts (its store notice already sent) and the changes that
-    close its row."""
+    """Finishing one request: its receipts (its store notice already sent) and the write that
+    closes its row."""
 
     verdict: Verdict
     card_id: str | None
     receipts: list[Receipt]
-    changes: Changes
+    write: CloseRedemption
 
 
 def closing(ctx: Context, req: RedemptionRequest, found: Lookup, verdict: Verdict) -> Closing:
@@ -186,18 +186,18 @@ def closing(ctx: Context, req: RedemptionRequest, found: Lookup, verdict: Verdic
     message = verdict.message
     if mailing.failed:  # say why the request needs attention, as creations and voids do
         message += " The email to the store kept failing; see the Email Failed receipt."
-    s = StoreRedemptions
-    changes: Changes = {
-        s.STATUS: status,
-        s.OUTCOME: verdict.outcome,
-        s.RESULT_MESSAGE: message,
-        s.GIFT_CARD: (card_id,) if card_id else None,
-        s.BALANCE_AFTER: after,
-        s.SHOPIFY_TRANSACTION_ID: money.transaction.id if money else None,
-        s.PROCESSED_AT: ctx.now(),
-        s.CODE: found.masked or None,
-    }
-    return Closing(verdict, card_id, [receipt, *mailing.receipts], changes)
+    write = CloseRedemption(
+        req.id,
+        status=status,
+        outcome=verdict.outcome,
+        message=message,
+        processed_at=ctx.now(),
+        masked_code=found.masked or None,
+        card_id=card_id,
+        balance_after=after,
+        transaction_id=money.transaction.id if money else None,
+    )
+    return Closing(verdict, card_id, [receipt, *mailing.receipts], write)
 
 
 # --- one request of a group, and what a failure comes to -----------------------------------

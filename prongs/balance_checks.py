@@ -42,11 +42,11 @@ from cards.vocab import (
     RequestStatus,
     request_status_for,
 )
+from clients.commands import CloseBalanceCheck, MirrorBalance
 from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
 from clients.records import BalanceCheckRequest, CardRow, ShopifyCard
-from config.layout import BalanceChecks, GiftCards
 from prongs import emails
-from prongs.exactly_once import again_if_ambiguous, write_request
+from prongs.exactly_once import again_if_ambiguous, update_card, write_request
 from prongs.lookup import Lookup, find_by_code, parse_code
 from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
 from prongs.store_context import Context, Handled, failure_line
@@ -153,12 +153,7 @@ def _shopify_card(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
 def _refresh(ctx: Context, card: CardRow, balance: Money) -> None:
     status = status_for_balance(card.status or CardStatus.ACTIVE, balance.is_zero)
     now = ctx.now()
-    again_if_ambiguous(
-        lambda: ctx.deps.airtable.update_card(
-            card.id,
-            {GiftCards.BALANCE: balance, GiftCards.STATUS: status, GiftCards.LAST_SYNCED_AT: now},
-        )
-    )
+    update_card(ctx.deps, MirrorBalance(card.id, balance, synced_at=now, status=status))
 
 
 def _failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception) -> Handled:
@@ -171,16 +166,13 @@ def _failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception)
 
 
 def _close(ctx: Context, req: BalanceCheckRequest, outcome: BalanceOutcome, masked: str) -> Handled:
-    write_request(
-        ctx.deps,
-        BalanceChecks.TABLE,
+    closing = CloseBalanceCheck(
         req.id,
-        {
-            BalanceChecks.STATUS: request_status_for(outcome, balance_check=True),
-            BalanceChecks.OUTCOME: outcome,
-            BalanceChecks.PROCESSED_AT: ctx.now(),
-            BalanceChecks.CODE: masked or None,
-        },
+        status=request_status_for(outcome, balance_check=True),
+        outcome=outcome,
+        processed_at=ctx.now(),
+        masked_code=masked or None,
     )
+    write_request(ctx.deps, closing)
     log.info("balance check closed", key=f"balance:{req.id}", outcome=outcome.value)
     return Handled(outcome.value)

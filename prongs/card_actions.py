@@ -35,9 +35,9 @@ from cards.vocab import (
     RequestStatus,
     request_status_for,
 )
+from clients.commands import ChangeExpiry, CloseCardAction
 from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
 from clients.records import CardActionRequest
-from config.layout import CardActions, GiftCards
 from prongs import emails
 from prongs._card_money import A, Act, ActionResult, adjust, reactivate, void
 from prongs.exactly_once import again_if_ambiguous, write_request
@@ -91,7 +91,7 @@ def extend_expiry(act: Act) -> ActionResult:
     shopify_id = card.shopify_id
     again_if_ambiguous(lambda: act.ctx.deps.shopify.set_expiry(shopify_id, new))
     status = CardStatus.ACTIVE if card.status == CardStatus.EXPIRED else card.status
-    act.update_card({GiftCards.EXPIRES_ON: new, GiftCards.STATUS: status})
+    act.update_card(ChangeExpiry(card.id, new, status, at=act.ctx.now()))
     change = f"{card.expires_on or 'never'} -> {new or 'never'}"
     receipt = act.base.make(ReceiptAction.EXPIRY_CHANGED, details=change)
     return ActionResult(A.APPLIED, f"Expiry changed: {change}.", [receipt])
@@ -140,18 +140,13 @@ def handle(ctx: Context, req: CardActionRequest) -> Handled:
 
 
 def _close(ctx: Context, req: CardActionRequest, result: ActionResult) -> Handled:
-    write_request(
-        ctx.deps,
-        CardActions.TABLE,
+    closing = CloseCardAction(
         req.id,
-        {
-            CardActions.STATUS: request_status_for(
-                result.outcome, email_failed=result.email_failed
-            ),
-            CardActions.OUTCOME: result.outcome,
-            CardActions.RESULT_MESSAGE: result.message,
-            CardActions.PROCESSED_AT: ctx.now(),
-        },
+        status=request_status_for(result.outcome, email_failed=result.email_failed),
+        outcome=result.outcome,
+        message=result.message,
+        processed_at=ctx.now(),
     )
+    write_request(ctx.deps, closing)
     log.info("card action closed", key=f"action:{req.id}", outcome=result.outcome.value)
     return Handled(result.outcome.value)

@@ -38,9 +38,9 @@ from cards.vocab import (
     Theme,
     request_status_for,
 )
+from clients.commands import CloseCreation
 from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
 from clients.records import CardRow, CreationRequest, Store
-from config.layout import CreationRequests
 from prongs import emails
 from prongs.exactly_once import write_request
 from prongs.issuance import Issued, IssueOrder, issue_card
@@ -186,18 +186,15 @@ def _notice(
 def _finish_created(ctx: Context, req: CreationRequest, issued: Issued) -> Handled:
     outcome = CreationOutcome.CREATED
     status = request_status_for(outcome, email_failed=issued.email_failed)
-    write_request(
-        ctx.deps,
-        CreationRequests.TABLE,
+    closing = CloseCreation(
         req.id,
-        {
-            CreationRequests.STATUS: status,
-            CreationRequests.OUTCOME: outcome,
-            CreationRequests.GIFT_CARD: (issued.card.id,),
-            CreationRequests.RESULT_MESSAGE: _created_message(issued.card, issued),
-            CreationRequests.PROCESSED_AT: ctx.now(),
-        },
+        status=status,
+        outcome=outcome,
+        message=_created_message(issued.card, issued),
+        processed_at=ctx.now(),
+        card_id=issued.card.id,
     )
+    write_request(ctx.deps, closing)
     return Handled(outcome.value)
 
 
@@ -229,16 +226,13 @@ def _finish_refused(ctx: Context, req: CreationRequest, refusal: Refusal) -> Han
     status = request_status_for(refusal.outcome, email_failed=email_failed)
     if refusal.outcome == CreationOutcome.ERROR:
         status = RequestStatus.NEEDS_ATTENTION
-    write_request(
-        ctx.deps,
-        CreationRequests.TABLE,
+    closing = CloseCreation(
         req.id,
-        {
-            CreationRequests.STATUS: status,
-            CreationRequests.OUTCOME: refusal.outcome,
-            CreationRequests.RESULT_MESSAGE: refusal.message,
-            CreationRequests.PROCESSED_AT: ctx.now(),
-        },
+        status=status,
+        outcome=refusal.outcome,
+        message=refusal.message,
+        processed_at=ctx.now(),
     )
+    write_request(ctx.deps, closing)
     log.info("creation refused", key=str(key), outcome=refusal.outcome.value)
     return Handled(refusal.outcome.value)

@@ -29,8 +29,9 @@ import structlog
 from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.money import Money
+from clients.commands import CardUpdate, NewCardRow, RequestWrite
 from clients.errors import AmbiguousOutcome, Permanent
-from clients.records import CardRow, Changes, TransactionKind, TransactionResult
+from clients.records import CardRow, TransactionKind, TransactionResult
 from prongs.deps import Deps
 
 T = TypeVar("T")
@@ -108,12 +109,15 @@ def move_money(
 # --- Airtable rows --------------------------------------------------------------------------
 
 
-def create_card_once(deps: Deps, origin_key: str, changes: Changes) -> CardRow:
-    """Create the Gift Cards row whose Origin Key is ``origin_key``; after a lost response, look
-    it up by that key before trying again (a create is never re-sent blind)."""
+def create_card_once(deps: Deps, card: NewCardRow) -> CardRow:
+    """Create the Gift Cards row keyed by ``card.origin_key``; after a lost response, look it up
+    by that key before trying again (a create is never re-sent blind)."""
+    origin_key = card.origin_key
+    if origin_key is None:
+        raise ValueError("a row giftbridge creates carries its Origin Key")
     for _ in range(CREATE_ATTEMPTS):
         try:
-            return deps.airtable.create_card(changes)
+            return deps.airtable.create_card(card)
         except AmbiguousOutcome:
             found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin_key))
             if found is not None:
@@ -121,20 +125,25 @@ def create_card_once(deps: Deps, origin_key: str, changes: Changes) -> CardRow:
     raise Unresolved("airtable", "create card", f"{origin_key} still unknown")
 
 
-def write_request(deps: Deps, table: str, record_id: str, changes: Changes) -> None:
-    again_if_ambiguous(lambda: deps.airtable.update_request(table, record_id, changes))
+def update_card(deps: Deps, update: CardUpdate) -> CardRow:
+    """PATCH one Gift Cards row by record id (safe to re-send)."""
+    return again_if_ambiguous(lambda: deps.airtable.update_card(update))
 
 
-def write_requests(
-    deps: Deps, table: str, updates: Sequence[tuple[str, Changes]]
-) -> dict[str, Permanent]:
-    """Batched PATCHes of request rows; returns the records Airtable refused (see the port)."""
-    if not updates:
-        return {}
-    return again_if_ambiguous(lambda: deps.airtable.update_requests(table, updates))
-
-
-def write_cards(deps: Deps, updates: Sequence[tuple[str, Changes]]) -> dict[str, Permanent]:
+def write_cards(deps: Deps, updates: Sequence[CardUpdate]) -> dict[str, Permanent]:
+    """Batched PATCHes of Gift Cards rows; returns the records Airtable refused."""
     if not updates:
         return {}
     return again_if_ambiguous(lambda: deps.airtable.update_cards(updates))
+
+
+def write_request(deps: Deps, write: RequestWrite) -> None:
+    """One request row's intent, refusal or closing (a PATCH by record id: safe to re-send)."""
+    again_if_ambiguous(lambda: deps.airtable.update_request(write))
+
+
+def write_requests(deps: Deps, writes: Sequence[RequestWrite]) -> dict[str, Permanent]:
+    """Batched request writes; returns the records Airtable refused (see the port)."""
+    if not writes:
+        return {}
+    return again_if_ambiguous(lambda: deps.airtable.update_requests(writes))

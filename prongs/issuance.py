@@ -45,12 +45,12 @@ from cards.keys import ActionKey
 from cards.money import Money
 from cards.status import require_transition
 from cards.vocab import Audience, CardSource, CardStatus, Kind, ReceiptAction, ReceiptSource, Theme
+from clients.commands import AbandonPendingCard, ActivateCard, NewCardRow
 from clients.errors import AmbiguousOutcome, CodeTaken, InvariantViolation, Permanent
-from clients.records import CardRow, CertificateData, Changes, ShopifyCard
-from config.layout import GiftCards
+from clients.records import CardRow, CertificateData, ShopifyCard
 from prongs import emails
 from prongs.deps import CardConfig, Deps
-from prongs.exactly_once import Unresolved, again_if_ambiguous, create_card_once
+from prongs.exactly_once import Unresolved, again_if_ambiguous, create_card_once, update_card
 from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
 
 log = structlog.get_logger("giftbridge.prongs")
@@ -147,27 +147,27 @@ def _pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
         return found
     code = generate(config.code_length)
     holder_name, holder_email = order.holder
-    changes: Changes = {
-        GiftCards.ORIGIN_KEY: origin,
-        GiftCards.CODE_DIGEST: digest(code, config.pepper),
-        GiftCards.CODE_SEALED: seal(code, config.code_key),
-        GiftCards.MASKED_CODE: code.masked,
-        GiftCards.LAST_CHARACTERS: code.last4,
-        GiftCards.STATUS: CardStatus.PENDING,
-        GiftCards.KIND: order.kind,
-        GiftCards.CURRENCY: order.amount.currency,
-        GiftCards.INITIAL_VALUE: order.amount,
-        GiftCards.SOURCE: order.source,
-        GiftCards.STORE: (order.store_id,) if order.store_id else None,
-        GiftCards.PURCHASER_NAME: order.purchaser_name,
-        GiftCards.PURCHASER_EMAIL: order.purchaser_email,
-        GiftCards.RECIPIENT_NAME: holder_name,
-        GiftCards.RECIPIENT_EMAIL: holder_email,
-        GiftCards.MESSAGE: order.message,
-        GiftCards.THEME: order.theme,
-        GiftCards.SHOPIFY_ORDER: order.shopify_order,
-    }
-    return create_card_once(deps, origin, changes)
+    pending = NewCardRow(
+        origin_key=origin,
+        code_digest=digest(code, config.pepper),
+        code_sealed=seal(code, config.code_key),
+        masked_code=code.masked,
+        last_characters=code.last4,
+        status=CardStatus.PENDING,
+        kind=order.kind,
+        currency=order.amount.currency,
+        initial_value=order.amount,
+        source=order.source,
+        store_id=order.store_id,
+        purchaser_name=order.purchaser_name,
+        purchaser_email=order.purchaser_email,
+        recipient_name=holder_name,
+        recipient_email=holder_email,
+        message=order.message,
+        theme=order.theme,
+        shopify_order=order.shopify_order,
+    )
+    return create_card_once(deps, pending)
 
 
 def _activate(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> CardRow:
@@ -177,16 +177,8 @@ def _activate(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -
     now = deps.clock.now()
     card = _create_in_shopify(deps, config, order, row, code)
     require_transition(row.status or CardStatus.PENDING, CardStatus.ACTIVE)
-    changes: Changes = {
-        GiftCards.SHOPIFY_GIFT_CARD_ID: card.id,
-        GiftCards.STATUS: CardStatus.ACTIVE,
-        GiftCards.ISSUED_AT: now,
-        GiftCards.EXPIRES_ON: card.expires_on,
-        GiftCards.BALANCE: card.balance,
-        GiftCards.LAST_ACTIVITY_AT: now,
-        GiftCards.LAST_SYNCED_AT: now,
-    }
-    return again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
+    activate = ActivateCard(row.id, card.id, card.expires_on, card.balance, at=now)
+    return update_card(deps, activate)
 
 
 def _create_in_shopify(
@@ -221,13 +213,7 @@ def _our_card(deps: Deps, code: Code, key: ActionKey) -> ShopifyCard | None:
 def _abandon(deps: Deps, row: CardRow, reason: str) -> NoReturn:
     """Pending -> Voided, without the digest: the code belongs to someone else's card."""
     require_transition(row.status or CardStatus.PENDING, CardStatus.VOIDED)
-    changes: Changes = {
-        GiftCards.STATUS: CardStatus.VOIDED,
-        GiftCards.VOID_REASON: reason,
-        GiftCards.CODE_DIGEST: None,
-        GiftCards.CODE_SEALED: None,
-    }
-    again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
+    update_card(deps, AbandonPendingCard(row.id, reason))
     raise IssuanceAbandoned(f"card {row.id}: {reason}")
 
 

@@ -20,13 +20,13 @@ import structlog
 
 from cards.codes import Code, CodeError, digest, mask_last4, normalize
 from cards.keys import ActionKey
-from cards.policy import is_expired
-from cards.vocab import CardSource, CardStatus, Kind
+from cards.status import status_from_shopify
+from cards.vocab import CardSource, Kind
+from clients.commands import FillCodeDigest, NewCardRow
 from clients.errors import ClientError, InvariantViolation
-from clients.records import CardRow, Changes, ShopifyCard
-from config.layout import GiftCards
+from clients.records import CardRow, ShopifyCard
 from prongs.deps import CardConfig, Deps
-from prongs.exactly_once import again_if_ambiguous, create_card_once
+from prongs.exactly_once import again_if_ambiguous, create_card_once, update_card
 
 log = structlog.get_logger("giftbridge.prongs")
 
@@ -161,42 +161,40 @@ def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
         if row.code_digest not in (None, code_digest):
             raise InvariantViolation(f"card {row.id} holds another digest for {native.id}")
         log.info("filling in a card's digest", card=row.id, shopify=native.id)
-        changes: Changes = {
-            GiftCards.CODE_DIGEST: code_digest,
-            GiftCards.MASKED_CODE: row.masked_code or code.masked,
-            GiftCards.LAST_CHARACTERS: row.last_characters or code.last4,
-        }
-        return again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
-
-
-def _native_status(card: ShopifyCard, deps: Deps) -> CardStatus:
-    if not card.enabled:
-        return CardStatus.VOIDED
-    if is_expired(card.expires_on, deps.clock.now().date()):
-        return CardStatus.EXPIRED
-    return CardStatus.REDEEMED if card.balance.is_zero else CardStatus.ACTIVE
+        fill = FillCodeDigest(
+            row.id,
+            code_digest,
+            masked_code=row.masked_code or code.masked,
+            last_characters=row.last_characters or code.last4,
+        )
+        return update_card(deps, fill)
 
 
 def _import(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> CardRow:
     """An Imported row for a card Shopify issued; looked up by Origin Key after a lost reply."""
     key = ActionKey.native(native.id)
     now = deps.clock.now()
-    changes: Changes = {
-        GiftCards.ORIGIN_KEY: str(key),
-        GiftCards.SHOPIFY_GIFT_CARD_ID: native.id,
-        GiftCards.CODE_DIGEST: code_digest,
-        GiftCards.MASKED_CODE: code.masked,
-        GiftCards.LAST_CHARACTERS: code.last4,
-        GiftCards.STATUS: _native_status(native, deps),
-        GiftCards.KIND: Kind.GIFT_CARD,
-        GiftCards.CURRENCY: native.balance.currency,
-        GiftCards.INITIAL_VALUE: native.initial_value,
-        GiftCards.BALANCE: native.balance,
-        GiftCards.SOURCE: CardSource.IMPORTED,
-        GiftCards.ISSUED_AT: native.created_at,
-        GiftCards.EXPIRES_ON: native.expires_on,
-        GiftCards.SHOPIFY_ORDER: native.order_name,
-        GiftCards.LAST_SYNCED_AT: now,
-    }
+    imported = NewCardRow(
+        origin_key=str(key),
+        shopify_id=native.id,
+        code_digest=code_digest,
+        masked_code=code.masked,
+        last_characters=code.last4,
+        status=status_from_shopify(
+            enabled=native.enabled,
+            expires_on=native.expires_on,
+            balance_is_zero=native.balance.is_zero,
+            today=now.date(),
+        ),
+        kind=Kind.GIFT_CARD,
+        currency=native.balance.currency,
+        initial_value=native.initial_value,
+        balance=native.balance,
+        source=CardSource.IMPORTED,
+        issued_at=native.created_at,
+        expires_on=native.expires_on,
+        shopify_order=native.order_name,
+        last_synced_at=now,
+    )
     log.info("importing a card Shopify issued", key=str(key), shopify=native.id)
-    return create_card_once(deps, str(key), changes)
+    return create_card_once(deps, imported)

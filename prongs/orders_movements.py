@@ -20,15 +20,14 @@ from cards.keys import ActionKey
 from cards.money import Money
 from cards.status import require_transition, status_for_balance
 from cards.vocab import CardStatus, ReceiptAction, ReceiptSource
+from clients.commands import MirrorBalance
 from clients.records import (
     CardRow,
-    CellValue,
     OrderTransaction,
     Receipt,
     ShopifyCard,
     ShopifyOrder,
 )
-from config.layout import GiftCards
 from prongs.deps import Deps
 from prongs.orders_common import GIFT_CARD_GATEWAY
 
@@ -152,17 +151,18 @@ def _mirror(
         return None, "Shopify no longer has this card; balance not refreshed"
     if card.balance.currency != currency:
         return None, f"the card is in {card.balance.currency}; balance not refreshed"
-    changes: dict[str, CellValue] = {
-        GiftCards.BALANCE: card.balance,
-        GiftCards.LAST_SYNCED_AT: now,
-        GiftCards.LAST_ACTIVITY_AT: _last_activity(row, movements, now),
-    }
     current = row.status or CardStatus.ACTIVE
     target = status_for_balance(current, card.balance.is_zero)
     if target != current:
         require_transition(current, target)
-        changes[GiftCards.STATUS] = target
-    deps.airtable.update_card(row.id, changes)
+    mirror = MirrorBalance(
+        row.id,
+        card.balance,
+        synced_at=now,
+        status=target if target != current else None,
+        activity_at=_last_activity(row, movements, now),
+    )
+    deps.airtable.update_card(mirror)
     return card.balance, _deactivated_note(card)
 
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from cards.addresses import is_email
 from cards.codes import mask_last4
 from cards.keys import ActionKey
-from cards.policy import is_expired
-from cards.vocab import CardSource, CardStatus, Kind
-from clients.records import Changes, ShopifyCard, ShopifyOrder
-from config.layout import GiftCards
+from cards.status import status_from_shopify
+from cards.vocab import CardSource, Kind
+from clients.commands import NewCardRow
+from clients.records import ShopifyCard, ShopifyOrder
 from prongs.deps import Deps
 from prongs.exactly_once import again_if_ambiguous, create_card_once
 from prongs.orders_lines import MESSAGE, RECIPIENT_EMAIL, RECIPIENT_NAME, shared_native_holder
@@ -46,46 +46,42 @@ def record_natives(
         with deps.card_locks.hold(card.id):
             row = again_if_ambiguous(lambda: deps.airtable.find_card(shopify_id=card.id))  # noqa: B023
             if row is None:
-                origin = str(ActionKey.native(card.id))
-                row = create_card_once(deps, origin, _changes(deps, order, card, holder))
+                row = create_card_once(deps, _native_row(deps, order, card, holder))
         result.card_ids.append(row.id)
     return result
 
 
-def native_status(card: ShopifyCard, deps: Deps) -> CardStatus:
-    """As the store prong's import decides it: a card Shopify switched off cannot be spent."""
-    if not card.enabled:
-        return CardStatus.VOIDED
-    if is_expired(card.expires_on, deps.clock.now().date()):
-        return CardStatus.EXPIRED
-    return CardStatus.REDEEMED if card.balance.is_zero else CardStatus.ACTIVE
-
-
-def _changes(
+def _native_row(
     deps: Deps, order: ShopifyOrder, card: ShopifyCard, holder: Mapping[str, str]
-) -> Changes:
+) -> NewCardRow:
     last = card.last_characters.upper()
     recipient_email = holder.get(RECIPIENT_EMAIL)
     if recipient_email is not None and not is_email(recipient_email):
         recipient_email = None
-    return {
-        GiftCards.ORIGIN_KEY: str(ActionKey.native(card.id)),
-        GiftCards.SHOPIFY_GIFT_CARD_ID: card.id,
-        GiftCards.MASKED_CODE: mask_last4(last),
-        GiftCards.LAST_CHARACTERS: last,
-        GiftCards.STATUS: native_status(card, deps),
-        GiftCards.KIND: Kind.GIFT_CARD,
-        GiftCards.CURRENCY: card.balance.currency,
-        GiftCards.INITIAL_VALUE: card.initial_value,
-        GiftCards.BALANCE: card.balance,
-        GiftCards.SOURCE: CardSource.ONLINE,
-        GiftCards.ISSUED_AT: card.created_at,
-        GiftCards.EXPIRES_ON: card.expires_on,
-        GiftCards.PURCHASER_NAME: order.customer_name,
-        GiftCards.PURCHASER_EMAIL: order.customer_email,
-        GiftCards.RECIPIENT_NAME: holder.get(RECIPIENT_NAME) if recipient_email else None,
-        GiftCards.RECIPIENT_EMAIL: recipient_email,
-        GiftCards.MESSAGE: holder.get(MESSAGE),
-        GiftCards.SHOPIFY_ORDER: order.name,
-        GiftCards.LAST_SYNCED_AT: deps.clock.now(),
-    }
+    now = deps.clock.now()
+    return NewCardRow(
+        origin_key=str(ActionKey.native(card.id)),
+        shopify_id=card.id,
+        masked_code=mask_last4(last),
+        last_characters=last,
+        status=status_from_shopify(
+            enabled=card.enabled,
+            expires_on=card.expires_on,
+            balance_is_zero=card.balance.is_zero,
+            today=now.date(),
+        ),
+        kind=Kind.GIFT_CARD,
+        currency=card.balance.currency,
+        initial_value=card.initial_value,
+        balance=card.balance,
+        source=CardSource.ONLINE,
+        issued_at=card.created_at,
+        expires_on=card.expires_on,
+        purchaser_name=order.customer_name,
+        purchaser_email=order.customer_email,
+        recipient_name=holder.get(RECIPIENT_NAME) if recipient_email else None,
+        recipient_email=recipient_email,
+        message=holder.get(MESSAGE),
+        shopify_order=order.name,
+        last_synced_at=now,
+    )

@@ -50,13 +50,16 @@ import structlog
 
 from cards.status import status_for_balance
 from cards.vocab import CardStatus, RedemptionOutcome, RequestStatus
-from clients.errors import ClientError, InvariantViolation, Permanent
-from clients.records import (
-    Changes,
-    RedemptionRequest,
-    TransactionKind,
+from clients.commands import (
+    CardUpdate,
+    CloseRedemptionMinimally,
+    MirrorBalance,
+    Queue,
+    RecordIntent,
+    RecordRedemptionRefusal,
 )
-from config.layout import GiftCards, StoreRedemptions
+from clients.errors import ClientError, InvariantViolation, Permanent
+from clients.records import RedemptionRequest, TransactionKind
 from prongs._redeem_rules import (
     Closing,
     Item,
@@ -76,7 +79,6 @@ from prongs.store_context import Context, Handled, failure_line
 log = structlog.get_logger("giftbridge.prongs")
 
 R = RedemptionOutcome
-S = StoreRedemptions
 
 
 def handle(ctx: Context, req: RedemptionRequest) -> Handled:
@@ -174,12 +176,12 @@ def _decide(ctx: Context, item: Item) -> None:
 
 def _record_intents(ctx: Context, items: list[Item]) -> None:
     """Status Processing for every request about to be debited, before the first debit."""
-    updates: list[tuple[str, Changes]] = [
-        (i.req.id, {S.STATUS: RequestStatus.PROCESSING, S.GIFT_CARD: (i.card.id,)})
+    intents = [
+        RecordIntent(Queue.REDEMPTIONS, i.req.id, card_id=i.card.id)
         for i in items
         if i.card is not None
     ]
-    refused = _write(ctx, items, lambda: write_requests(ctx.deps, S.TABLE, updates))
+    refused = _write(ctx, items, lambda: write_requests(ctx.deps, intents))
     for item in items:
         if item.result is None and item.verdict is None:
             if item.req.id in refused:
@@ -214,12 +216,12 @@ def _debit(ctx: Context, item: Item) -> None:
 
 def _record_refusals(ctx: Context, items: list[Item]) -> None:
     """Shopify's refusals as Outcomes (still Processing) before receipts and notices."""
-    updates: list[tuple[str, Changes]] = [
-        (i.req.id, {S.OUTCOME: i.verdict.outcome, S.RESULT_MESSAGE: i.verdict.message})
+    refusals = [
+        RecordRedemptionRefusal(i.req.id, i.verdict.outcome, i.verdict.message)
         for i in items
         if i.verdict is not None
     ]
-    refused = _write(ctx, items, lambda: write_requests(ctx.deps, S.TABLE, updates))
+    refused = _write(ctx, items, lambda: write_requests(ctx.deps, refusals))
     for item in items:
         item.refused = False
         if item.req.id in refused and item.result is None:
@@ -230,19 +232,16 @@ def _mirror(ctx: Context, items: list[Item]) -> None:
     """Shopify's balances into the card rows: the mirror, never computed here. Written in the
     order Shopify answered, so a card debited twice keeps the latest balance."""
     now = ctx.now()
-    updates: list[tuple[str, Changes]] = []
+    mirrors: list[CardUpdate] = []
     for item in sorted(items, key=lambda i: i.observed):
         if item.card is None or item.money is None:
             continue
-        zero = item.money.balance_after.is_zero
-        changes: Changes = {
-            GiftCards.BALANCE: item.money.balance_after,
-            GiftCards.STATUS: status_for_balance(item.card.status or CardStatus.ACTIVE, zero),
-            GiftCards.LAST_ACTIVITY_AT: now,
-            GiftCards.LAST_SYNCED_AT: now,
-        }
-        updates.append((item.card.id, changes))
-    refused = _write(ctx, items, lambda: write_cards(ctx.deps, updates))
+        after = item.money.balance_after
+        status = status_for_balance(item.card.status or CardStatus.ACTIVE, after.is_zero)
+        mirrors.append(
+            MirrorBalance(item.card.id, after, synced_at=now, status=status, activity_at=now)
+        )
+    refused = _write(ctx, items, lambda: write_cards(ctx.deps, mirrors))
     for item in items:
         if item.result is not None or item.verdict is not None or item.card is None:
             continue
@@ -260,7 +259,7 @@ def _finish(ctx: Context, items: list[Item]) -> None:
             if item.verdict is not None:
                 closings[item.req.id] = closing(ctx, item.req, _lookup_of(item), item.verdict)
         write_receipts(ctx.deps, [r for c in closings.values() for r in c.receipts])
-        refused = write_requests(ctx.deps, S.TABLE, [(k, c.changes) for k, c in closings.items()])
+        refused = write_requests(ctx.deps, [c.write for c in closings.values()])
     except ClientError as exc:
         for item in items:  # left as it is: the next run does it again, safely
             _leave(item, exc)
@@ -284,15 +283,15 @@ def _close_plainly(ctx: Context, item: Item, done: Closing, exc: Permanent) -> H
     fields that cannot be refused, for a person to look at."""
     item.error = failure_line(f"redemption {item.req.id}", exc)
     outcome = done.verdict.outcome if done.verdict.money is not None else R.ERROR
-    changes: Changes = {
-        S.STATUS: RequestStatus.NEEDS_ATTENTION,
-        S.OUTCOME: outcome,
-        S.RESULT_MESSAGE: f"{done.verdict.message} (Airtable refused the full result: {exc})",
-        S.PROCESSED_AT: ctx.now(),
-        S.CODE: done.changes.get(S.CODE),
-    }
+    minimal = CloseRedemptionMinimally(
+        item.req.id,
+        outcome=outcome,
+        message=f"{done.verdict.message} (Airtable refused the full result: {exc})",
+        processed_at=ctx.now(),
+        masked_code=done.write.masked_code,
+    )
     try:
-        write_request(ctx.deps, S.TABLE, item.req.id, changes)
+        write_request(ctx.deps, minimal)
     except ClientError as again:
         return Handled(None, failure_line(f"redemption {item.req.id}", again))
     return Handled(outcome.value, item.error)

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from cards.vocab import CardActionType, Kind, RequestStatus
+from clients.commands import Queue, RecordIntent
 from config.layout import (
     BalanceChecks,
     CardActions,
@@ -74,7 +75,7 @@ def _redeem_batch(h: Harness) -> None:
     h.shop.issue_native("NATIVE7KQ2XY", usd("30.00"))
     code = h.code_of(card).reveal()
     resumed = h.redemption(code, "1.00", store=store)
-    h.at.update_request(StoreRedemptions.TABLE, resumed, {StoreRedemptions.STATUS: "Processing"})
+    h.at.update_request(RecordIntent(Queue.REDEMPTIONS, resumed))  # an earlier run's intent
     h.redemption(code, "12.50", store=store)
     h.redemption(h.code_of(small).reveal(), "12.50", store=store)
     h.redemption("QQQQQQQQQQQQ", "3.00", store=store)

@@ -80,7 +80,7 @@ def test_a_resumed_void_of_a_pending_card_emails_nobody(h: Harness) -> None:
         h.run()
     (card,) = h.at.rows(GiftCards.TABLE)
     assert card[GiftCards.STATUS] == CardStatus.PENDING
-    h.at.update_request(
+    h.at.edit(
         CreationRequests.TABLE,
         request,
         {CreationRequests.STATUS: RequestStatus.NEEDS_ATTENTION},
