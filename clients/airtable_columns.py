@@ -90,7 +90,6 @@ def request_columns(write: RequestWrite) -> tuple[str, str, Changes]:
 
 
 def _request_cells(write: RequestWrite) -> Changes:
-    s, c, b, a = StoreRedemptions, CreationRequests, BalanceChecks, CardActions
     match write:
         case RecordIntent():
             cells: dict[str, CellValue] = {_STATUS[write.queue]: RequestStatus.PROCESSING}
@@ -98,44 +97,51 @@ def _request_cells(write: RequestWrite) -> Changes:
                 cells[_CARD_LINK[write.queue]] = (write.card_id,)
             return cells
         case RecordRedemptionRefusal():
-            return {s.OUTCOME: write.outcome, s.RESULT_MESSAGE: write.message}
+            return {
+                StoreRedemptions.OUTCOME: write.outcome,
+                StoreRedemptions.RESULT_MESSAGE: write.message,
+            }
         case CloseRedemption():
             return {
-                s.STATUS: write.status,
-                s.OUTCOME: write.outcome,
-                s.RESULT_MESSAGE: write.message,
-                s.GIFT_CARD: _link(write.card_id),
-                s.BALANCE_AFTER: write.balance_after,
-                s.SHOPIFY_TRANSACTION_ID: write.transaction_id,
-                s.PROCESSED_AT: write.processed_at,
-                s.CODE: write.masked_code or None,
+                StoreRedemptions.STATUS: write.status,
+                StoreRedemptions.OUTCOME: write.outcome,
+                StoreRedemptions.RESULT_MESSAGE: write.message,
+                StoreRedemptions.GIFT_CARD: _link(write.card_id),
+                StoreRedemptions.BALANCE_AFTER: write.balance_after,
+                StoreRedemptions.SHOPIFY_TRANSACTION_ID: write.transaction_id,
+                StoreRedemptions.PROCESSED_AT: write.processed_at,
+                StoreRedemptions.CODE: write.masked_code or None,
             }
         case CloseRedemptionMinimally():
             return {
-                s.STATUS: RequestStatus.NEEDS_ATTENTION,
-                s.OUTCOME: write.outcome,
-                s.RESULT_MESSAGE: write.message,
-                s.PROCESSED_AT: write.processed_at,
-                s.CODE: write.masked_code or None,
+                StoreRedemptions.STATUS: RequestStatus.NEEDS_ATTENTION,
+                StoreRedemptions.OUTCOME: write.outcome,
+                StoreRedemptions.RESULT_MESSAGE: write.message,
+                StoreRedemptions.PROCESSED_AT: write.processed_at,
+                StoreRedemptions.CODE: write.masked_code or None,
             }
         case CloseCreation():
-            cells = {c.STATUS: write.status, c.OUTCOME: write.outcome}
+            cells = {CreationRequests.STATUS: write.status, CreationRequests.OUTCOME: write.outcome}
             if write.card_id:
-                cells[c.GIFT_CARD] = (write.card_id,)
-            return {**cells, c.RESULT_MESSAGE: write.message, c.PROCESSED_AT: write.processed_at}
+                cells[CreationRequests.GIFT_CARD] = (write.card_id,)
+            return {
+                **cells,
+                CreationRequests.RESULT_MESSAGE: write.message,
+                CreationRequests.PROCESSED_AT: write.processed_at,
+            }
         case CloseBalanceCheck():
             return {
-                b.STATUS: write.status,
-                b.OUTCOME: write.outcome,
-                b.PROCESSED_AT: write.processed_at,
-                b.CODE: write.masked_code or None,
+                BalanceChecks.STATUS: write.status,
+                BalanceChecks.OUTCOME: write.outcome,
+                BalanceChecks.PROCESSED_AT: write.processed_at,
+                BalanceChecks.CODE: write.masked_code or None,
             }
         case CloseCardAction():
             return {
-                a.STATUS: write.status,
-                a.OUTCOME: write.outcome,
-                a.RESULT_MESSAGE: write.message,
-                a.PROCESSED_AT: write.processed_at,
+                CardActions.STATUS: write.status,
+                CardActions.OUTCOME: write.outcome,
+                CardActions.RESULT_MESSAGE: write.message,
+                CardActions.PROCESSED_AT: write.processed_at,
             }
 
 
@@ -153,31 +159,30 @@ def grouped_by_table(writes: Sequence[RequestWrite]) -> dict[str, list[tuple[str
 
 def new_card_cells(card: NewCardRow) -> Changes:
     """The cells of a new Gift Cards row (empty ones left out: a new row has nothing to clear)."""
-    g = GiftCards
     cells: dict[str, CellValue] = {
-        g.ORIGIN_KEY: card.origin_key,
-        g.SHOPIFY_GIFT_CARD_ID: card.shopify_id,
-        g.CODE_DIGEST: card.code_digest,
-        g.CODE_SEALED: card.code_sealed,
-        g.MASKED_CODE: card.masked_code,
-        g.LAST_CHARACTERS: card.last_characters,
-        g.STATUS: card.status,
-        g.KIND: card.kind,
-        g.CURRENCY: card.currency,
-        g.INITIAL_VALUE: card.initial_value,
-        g.BALANCE: card.balance,
-        g.SOURCE: card.source,
-        g.STORE: _link(card.store_id),
-        g.ISSUED_AT: card.issued_at,
-        g.EXPIRES_ON: card.expires_on,
-        g.PURCHASER_NAME: card.purchaser_name,
-        g.PURCHASER_EMAIL: card.purchaser_email,
-        g.RECIPIENT_NAME: card.recipient_name,
-        g.RECIPIENT_EMAIL: card.recipient_email,
-        g.MESSAGE: card.message,
-        g.THEME: card.theme,
-        g.SHOPIFY_ORDER: card.shopify_order,
-        g.LAST_SYNCED_AT: card.last_synced_at,
+        GiftCards.ORIGIN_KEY: card.origin_key,
+        GiftCards.SHOPIFY_GIFT_CARD_ID: card.shopify_id,
+        GiftCards.CODE_DIGEST: card.code_digest,
+        GiftCards.CODE_SEALED: card.code_sealed,
+        GiftCards.MASKED_CODE: card.masked_code,
+        GiftCards.LAST_CHARACTERS: card.last_characters,
+        GiftCards.STATUS: card.status,
+        GiftCards.KIND: card.kind,
+        GiftCards.CURRENCY: card.currency,
+        GiftCards.INITIAL_VALUE: card.initial_value,
+        GiftCards.BALANCE: card.balance,
+        GiftCards.SOURCE: card.source,
+        GiftCards.STORE: _link(card.store_id),
+        GiftCards.ISSUED_AT: card.issued_at,
+        GiftCards.EXPIRES_ON: card.expires_on,
+        GiftCards.PURCHASER_NAME: card.purchaser_name,
+        GiftCards.PURCHASER_EMAIL: card.purchaser_email,
+        GiftCards.RECIPIENT_NAME: card.recipient_name,
+        GiftCards.RECIPIENT_EMAIL: card.recipient_email,
+        GiftCards.MESSAGE: card.message,
+        GiftCards.THEME: card.theme,
+        GiftCards.SHOPIFY_ORDER: card.shopify_order,
+        GiftCards.LAST_SYNCED_AT: card.last_synced_at,
     }
     return {name: value for name, value in cells.items() if value is not None}
 
@@ -193,74 +198,76 @@ def _touched(at: datetime) -> dict[str, CellValue]:
 
 
 def _card_cells(update: CardUpdate) -> Changes:
-    g = GiftCards
     match update:
         case ActivateCard():
             return {
-                g.SHOPIFY_GIFT_CARD_ID: update.shopify_id,
-                g.STATUS: CardStatus.ACTIVE,
-                g.ISSUED_AT: update.at,
-                g.EXPIRES_ON: update.expires_on,
-                g.BALANCE: update.balance,
+                GiftCards.SHOPIFY_GIFT_CARD_ID: update.shopify_id,
+                GiftCards.STATUS: CardStatus.ACTIVE,
+                GiftCards.ISSUED_AT: update.at,
+                GiftCards.EXPIRES_ON: update.expires_on,
+                GiftCards.BALANCE: update.balance,
                 **_touched(update.at),
             }
         case AbandonPendingCard():
             return {
-                g.STATUS: CardStatus.VOIDED,
-                g.VOID_REASON: update.reason,
-                g.CODE_DIGEST: None,
-                g.CODE_SEALED: None,
+                GiftCards.STATUS: CardStatus.VOIDED,
+                GiftCards.VOID_REASON: update.reason,
+                GiftCards.CODE_DIGEST: None,
+                GiftCards.CODE_SEALED: None,
             }
         case FillCodeDigest():
             return {
-                g.CODE_DIGEST: update.code_digest,
-                g.MASKED_CODE: update.masked_code,
-                g.LAST_CHARACTERS: update.last_characters,
+                GiftCards.CODE_DIGEST: update.code_digest,
+                GiftCards.MASKED_CODE: update.masked_code,
+                GiftCards.LAST_CHARACTERS: update.last_characters,
             }
         case MirrorBalance():
-            cells: dict[str, CellValue] = {g.BALANCE: update.balance}
+            cells: dict[str, CellValue] = {GiftCards.BALANCE: update.balance}
             if update.status is not None:
-                cells[g.STATUS] = update.status
+                cells[GiftCards.STATUS] = update.status
             if update.activity_at is not None:
-                cells[g.LAST_ACTIVITY_AT] = update.activity_at
-            return {**cells, g.LAST_SYNCED_AT: update.synced_at}
+                cells[GiftCards.LAST_ACTIVITY_AT] = update.activity_at
+            return {**cells, GiftCards.LAST_SYNCED_AT: update.synced_at}
         case VoidCard():
             return {
-                g.STATUS: CardStatus.VOIDED,
-                g.VOID_REASON: update.void_reason,
-                g.BALANCE: update.balance,
-                g.SHOPIFY_GIFT_CARD_ID: update.shopify_id,
+                GiftCards.STATUS: CardStatus.VOIDED,
+                GiftCards.VOID_REASON: update.void_reason,
+                GiftCards.BALANCE: update.balance,
+                GiftCards.SHOPIFY_GIFT_CARD_ID: update.shopify_id,
                 **_touched(update.at),
             }
         case ReactivateCard():
             return {
-                g.STATUS: CardStatus.ACTIVE,
-                g.VOID_REASON: None,
-                g.BALANCE: update.balance,
+                GiftCards.STATUS: CardStatus.ACTIVE,
+                GiftCards.VOID_REASON: None,
+                GiftCards.BALANCE: update.balance,
                 **_touched(update.at),
             }
         case ChangeExpiry():
-            return {g.EXPIRES_ON: update.expires_on, g.STATUS: update.status, **_touched(update.at)}
+            return {
+                GiftCards.EXPIRES_ON: update.expires_on,
+                GiftCards.STATUS: update.status,
+                **_touched(update.at),
+            }
 
 
 # --- receipts and orders ----------------------------------------------------------------------
 
 
 def receipt_cells(receipt: Receipt) -> Changes:
-    r = Receipts
     return {
-        r.REFERENCE: receipt.reference,
-        r.ACTION: receipt.action,
-        r.AT: receipt.at,
-        r.SOURCE: receipt.source,
-        r.GIFT_CARD: _link(receipt.card_id),
-        r.STORE: _link(receipt.store_id),
-        r.AMOUNT: receipt.amount,
-        r.BALANCE_BEFORE: receipt.balance_before,
-        r.BALANCE_AFTER: receipt.balance_after,
-        r.REQUEST: receipt.request,
-        r.SHOPIFY_REFERENCE: receipt.shopify_reference,
-        r.DETAILS: receipt.details,
+        Receipts.REFERENCE: receipt.reference,
+        Receipts.ACTION: receipt.action,
+        Receipts.AT: receipt.at,
+        Receipts.SOURCE: receipt.source,
+        Receipts.GIFT_CARD: _link(receipt.card_id),
+        Receipts.STORE: _link(receipt.store_id),
+        Receipts.AMOUNT: receipt.amount,
+        Receipts.BALANCE_BEFORE: receipt.balance_before,
+        Receipts.BALANCE_AFTER: receipt.balance_after,
+        Receipts.REQUEST: receipt.request,
+        Receipts.SHOPIFY_REFERENCE: receipt.shopify_reference,
+        Receipts.DETAILS: receipt.details,
     }
 
 
@@ -273,14 +280,13 @@ def order_cells(
     card_ids: Sequence[str],
     processed_at: datetime,
 ) -> Changes:
-    o = ShopifyOrders
     return {
-        o.ORDER_ID: order_id,
-        o.ORDER_NAME: order_name,
-        o.KIND: kind,
-        o.OUTCOME: outcome,
-        o.GIFT_CARDS: tuple(card_ids),
-        o.PROCESSED_AT: processed_at,
+        ShopifyOrders.ORDER_ID: order_id,
+        ShopifyOrders.ORDER_NAME: order_name,
+        ShopifyOrders.KIND: kind,
+        ShopifyOrders.OUTCOME: outcome,
+        ShopifyOrders.GIFT_CARDS: tuple(card_ids),
+        ShopifyOrders.PROCESSED_AT: processed_at,
     }
 
 
@@ -292,30 +298,29 @@ def new_status_cells(prong: str, state: ProngState) -> Changes:
 
 
 def status_cells(write: StatusWrite) -> Changes:
-    s = Status
     match write:
         case ClaimLease():
             return {
-                s.STATE: ProngState.EXECUTING,
-                s.OWNER: write.owner,
-                s.LEASE_EXPIRES_AT: write.expires_at,
-                s.HEARTBEAT_AT: write.at,
-                s.LAST_STARTED_AT: write.at,
+                Status.STATE: ProngState.EXECUTING,
+                Status.OWNER: write.owner,
+                Status.LEASE_EXPIRES_AT: write.expires_at,
+                Status.HEARTBEAT_AT: write.at,
+                Status.LAST_STARTED_AT: write.at,
             }
         case RenewLease():
-            return {s.LEASE_EXPIRES_AT: write.expires_at, s.HEARTBEAT_AT: write.at}
+            return {Status.LEASE_EXPIRES_AT: write.expires_at, Status.HEARTBEAT_AT: write.at}
         case StatusHeartbeat():
-            return {s.HEARTBEAT_AT: write.at}
+            return {Status.HEARTBEAT_AT: write.at}
         case ReleaseLease():
             cells: dict[str, CellValue] = {
-                s.LEASE_EXPIRES_AT: None,
-                s.HEARTBEAT_AT: write.at,
-                s.LAST_FINISHED_AT: write.at,
-                s.LAST_RUN_PROCESSED: write.processed,
-                s.LAST_ERROR: write.error,
+                Status.LEASE_EXPIRES_AT: None,
+                Status.HEARTBEAT_AT: write.at,
+                Status.LAST_FINISHED_AT: write.at,
+                Status.LAST_RUN_PROCESSED: write.processed,
+                Status.LAST_ERROR: write.error,
             }
             if write.error is None:
-                cells[s.LAST_SUCCESS_AT] = write.at
+                cells[Status.LAST_SUCCESS_AT] = write.at
             if write.offline:
-                cells[s.STATE] = ProngState.OFFLINE
+                cells[Status.STATE] = ProngState.OFFLINE
             return cells

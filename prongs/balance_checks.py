@@ -53,10 +53,14 @@ from prongs.store_context import Context, Handled, failure_line
 
 log = structlog.get_logger("giftbridge.prongs")
 
-B = BalanceOutcome
 WINDOW = timedelta(hours=1)
 OVERALL_FACTOR = 20
-_COUNTED = {B.SENT.value, B.NOT_FOUND.value, B.FORMAT_INCORRECT.value, B.ERROR.value}
+_COUNTED = {
+    BalanceOutcome.SENT.value,
+    BalanceOutcome.NOT_FOUND.value,
+    BalanceOutcome.FORMAT_INCORRECT.value,
+    BalanceOutcome.ERROR.value,
+}
 
 
 def _code_key(text: str | None) -> str:
@@ -99,17 +103,17 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     email = (req.email or "").strip()
     masked = Lookup(req.code_text or "", None, None, False).masked
     if not is_email(email):
-        return _close(ctx, req, B.INVALID_EMAIL, masked)
+        return _close(ctx, req, BalanceOutcome.INVALID_EMAIL, masked)
     if parse_code(req.code_text) is None:
         limits.add(email, req.code_text)
-        return _close(ctx, req, B.FORMAT_INCORRECT, masked)
+        return _close(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
     if req.status != RequestStatus.PROCESSING and not limits.allows(email, req.code_text):
-        return _close(ctx, req, B.RATE_LIMITED, masked)
+        return _close(ctx, req, BalanceOutcome.RATE_LIMITED, masked)
     limits.add(email, req.code_text)
     try:
         found = find_by_code(ctx.deps, ctx.card, req.code_text)
         if found.format_incorrect:
-            return _close(ctx, req, B.FORMAT_INCORRECT, masked)
+            return _close(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
         shopify_card = _shopify_card(ctx, found.card)
     except (ClientError, InvariantViolation) as exc:
         return _failed(ctx, req, masked, exc)
@@ -131,9 +135,9 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     found_text = "found" if shopify_card else "not found"
     receipt = base.make(ReceiptAction.BALANCE_CHECKED, details=f"card {found_text}")
     write_receipts(ctx.deps, [receipt, *mailing.receipts])
-    outcome = B.SENT if shopify_card else B.NOT_FOUND
+    outcome = BalanceOutcome.SENT if shopify_card else BalanceOutcome.NOT_FOUND
     if mailing.failed:
-        outcome = B.ERROR
+        outcome = BalanceOutcome.ERROR
     return _close(ctx, req, outcome, found.masked)
 
 
@@ -161,8 +165,8 @@ def _failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception)
     if isinstance(exc, AmbiguousOutcome | Retryable):
         log.warning("balance check left for the next run", key=f"balance:{req.id}")
         return Handled(None, line)  # nothing was sent: the next run answers it
-    _close(ctx, req, B.ERROR, masked)
-    return Handled(B.ERROR.value, line)
+    _close(ctx, req, BalanceOutcome.ERROR, masked)
+    return Handled(BalanceOutcome.ERROR.value, line)
 
 
 def _close(ctx: Context, req: BalanceCheckRequest, outcome: BalanceOutcome, masked: str) -> Handled:

@@ -1,4 +1,5 @@
-"""The card actions that move money: Void, Reactivate, Adjust Balance (see :mod:`card_actions`).
+"""The card actions that move money: Void, Reactivate, Adjust Balance (see
+:mod:`prongs.card_actions`), and :class:`Act`, one action being handled.
 
 Each records its intent (Status Processing) before the debit or credit, stamps the action key
 ``action:<record id>`` into the note, and on a resumed request reads Shopify back for that note
@@ -9,26 +10,20 @@ a deactivated card) and remembers the voided amount in the card's Void Reason, a
 operator's reason, as a trailer ``giftbridge voided 25.00 USD (action:rec...)``. Reactivate reads
 that trailer, confirms the amount against the Shopify debit carrying that key's note (Shopify is
 the authority; the trailer only says which debit), credits it back and clears the Void Reason.
+Which statuses allow which action is decided by :mod:`cards.card_actions` (pure).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 
+from cards import card_actions as rules
 from cards.codes import unseal
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
-from cards.money import Money, MoneyError
-from cards.policy import is_expired
+from cards.money import Money
 from cards.status import status_for_balance
-from cards.vocab import (
-    Audience,
-    CardActionOutcome,
-    CardStatus,
-    ReceiptAction,
-    ReceiptSource,
-)
+from cards.vocab import Audience, CardActionOutcome, CardStatus, ReceiptAction, ReceiptSource
 from clients.commands import (
     CardUpdate,
     MirrorBalance,
@@ -37,14 +32,8 @@ from clients.commands import (
     RecordIntent,
     VoidCard,
 )
-from clients.errors import InvariantViolation, Permanent
-from clients.records import (
-    CardActionRequest,
-    CardRow,
-    Receipt,
-    TransactionKind,
-    TransactionResult,
-)
+from clients.errors import Permanent
+from clients.records import CardActionRequest, CardRow, Receipt, TransactionKind, TransactionResult
 from prongs import emails
 from prongs.exactly_once import (
     again_if_ambiguous,
@@ -56,9 +45,6 @@ from prongs.exactly_once import (
 from prongs.notices import EmailJob, ReceiptBase, send_emails
 from prongs.store_context import Context
 
-A = CardActionOutcome
-_TRAILER = re.compile(r"giftbridge voided (\d+(?:\.\d+)?) [A-Z]{3} \((action:rec[A-Za-z0-9]{14})\)")
-
 
 @dataclass
 class ActionResult:
@@ -66,6 +52,10 @@ class ActionResult:
     message: str
     receipts: list[Receipt] = field(default_factory=list)
     email_failed: bool = False
+
+    @classmethod
+    def refused(cls, refusal: rules.ActionRefusal) -> ActionResult:
+        return cls(refusal.outcome, refusal.message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,15 +74,16 @@ class Act:
             self.key, ReceiptSource.MANUAL, self.ctx.now(), self.card.id, request=self.req.id
         )
 
-    def not_allowed(self, message: str) -> ActionResult:
-        return ActionResult(A.NOT_ALLOWED, message)
-
-    def intent(self) -> None:
+    def record_intent(self) -> None:
+        """Status Processing before the first money move (a resumed action has it already)."""
         if not self.resuming:
             write_request(self.ctx.deps, RecordIntent(Queue.CARD_ACTIONS, self.req.id))
 
-    def move(self, kind: TransactionKind, amount: Money, shopify_id: str) -> TransactionResult:
-        self.intent()
+    def move_money_in_shopify(
+        self, kind: TransactionKind, amount: Money, shopify_id: str
+    ) -> TransactionResult:
+        """The intent, then the debit or credit under the action's key."""
+        self.record_intent()
         return move_money(
             self.ctx.deps,
             shopify_id,
@@ -103,12 +94,14 @@ class Act:
             check_first=False,
         )
 
-    def read_back(self, shopify_id: str | None) -> TransactionResult | None:
+    def read_back_from_shopify(self, shopify_id: str | None) -> TransactionResult | None:
+        """A resumed action's own move, found by its note in the card's transactions."""
         if not self.resuming or shopify_id is None:
             return None
         return read_back(self.ctx.deps, shopify_id, self.key, self.req.created_time)
 
-    def live_balance(self, shopify_id: str) -> Money:
+    def read_live_balance(self, shopify_id: str) -> Money:
+        """The card's balance as Shopify holds it now."""
         live = again_if_ambiguous(lambda: self.ctx.deps.shopify.get_card(shopify_id))
         if live is None:
             raise InvariantViolation(f"card {self.card.id}: Shopify has no card {shopify_id}")
@@ -118,7 +111,7 @@ class Act:
         update_card(self.ctx.deps, update)
 
 
-def _pending_shopify_id(act: Act) -> str | None:
+def _find_pending_card_in_shopify(act: Act) -> str | None:
     """A Pending row may already have its Shopify card (a creation cut short): find it by code
     search and the creation's note, so voiding it also empties that card."""
     card = act.card
@@ -132,28 +125,24 @@ def _pending_shopify_id(act: Act) -> str | None:
 
 def void(act: Act) -> ActionResult:
     card = act.card
-    shopify_id = card.shopify_id or _pending_shopify_id(act)
-    money = act.read_back(shopify_id)
+    shopify_id = card.shopify_id or _find_pending_card_in_shopify(act)
+    money = act.read_back_from_shopify(shopify_id)
     reason = (act.req.reason or "").strip()
     if money is None:
-        allowed = card.status in (CardStatus.ACTIVE, CardStatus.PENDING) or (
-            act.resuming and card.status == CardStatus.VOIDED
+        today = act.ctx.now().date()
+        refusal = rules.void_refusal(
+            card.status, reason, card.expires_on, today, resuming=act.resuming
         )
-        if not allowed:
-            return act.not_allowed(f"A {card.status} card cannot be voided.")
-        if not reason:
-            return act.not_allowed("A void needs a reason.")
-        if card.status == CardStatus.ACTIVE and is_expired(card.expires_on, act.ctx.now().date()):
-            return act.not_allowed("The card has expired; it cannot be voided.")
+        if refusal is not None:
+            return ActionResult.refused(refusal)
         if shopify_id is not None and card.status != CardStatus.VOIDED:
-            remaining = act.live_balance(shopify_id)
+            remaining = act.read_live_balance(shopify_id)
             if remaining.is_positive:
-                money = act.move(TransactionKind.DEBIT, remaining, shopify_id)
+                money = act.move_money_in_shopify(TransactionKind.DEBIT, remaining, shopify_id)
     currency = act.ctx.card.currency
     voided = money.transaction.amount if money else Money.zero(currency)
     after = money.balance_after if money else Money.zero(currency)
-    trailer = f"giftbridge voided {voided} ({act.key})"
-    void_reason = f"{reason}\n{trailer}" if reason else trailer
+    void_reason = rules.void_reason_with_trailer(reason, voided, act.key)
     act.update_card(VoidCard(card.id, void_reason, after, shopify_id, at=act.ctx.now()))
     receipt = act.base.make(
         ReceiptAction.VOIDED,
@@ -163,9 +152,11 @@ def void(act: Act) -> ActionResult:
         shopify_reference=money.transaction.id if money else None,
         details=reason or None,
     )
-    result = ActionResult(A.APPLIED, f"Voided {card.masked_code}: {voided} debited.", [receipt])
+    result = ActionResult(
+        CardActionOutcome.APPLIED, f"Voided {card.masked_code}: {voided} debited.", [receipt]
+    )
     holder = emails.holder_email(card)
-    if holder and _was_issued(card):  # a card never issued reached nobody
+    if holder and rules.was_issued(card.status, card.issued_at):  # else it reached nobody
         event = emails.voided(
             card, voided_amount=voided, reason=reason, key=act.key, to=holder, at=act.ctx.now()
         )
@@ -178,22 +169,12 @@ def void(act: Act) -> ActionResult:
     return result
 
 
-def _was_issued(card: CardRow) -> bool:
-    """Whether the card ever reached its holder. A resumed void may find the row already
-    Voided; a Pending card voided then has no Issued At, as the first run saw it Pending."""
-    if card.status == CardStatus.VOIDED:
-        return card.issued_at is not None
-    return card.status != CardStatus.PENDING
-
-
-def voided_amount(act: Act, shopify_id: str) -> Money:
+def read_voided_amount(act: Act, shopify_id: str) -> Money:
     """The amount the last void took, from the Void Reason trailer, confirmed in Shopify."""
-    # The trailer giftbridge wrote last: an operator's reason could quote an older one.
-    matches = list(_TRAILER.finditer(act.card.void_reason or ""))
-    match = matches[-1] if matches else None
-    if match is None or Decimal(match.group(1)).is_zero():
+    last = rules.last_void(act.card.void_reason)
+    if last is None or last[0].is_zero():
         return Money.zero(act.ctx.card.currency)  # a void that found nothing made no debit
-    void_key = ActionKey.parse(match.group(2))
+    void_key = last[1]
     debit = read_back(act.ctx.deps, shopify_id, void_key, None)
     if debit is None:
         raise InvariantViolation(f"card {act.card.id}: the debit of {void_key} is not in Shopify")
@@ -201,23 +182,23 @@ def voided_amount(act: Act, shopify_id: str) -> Money:
 
 
 def reactivate(act: Act) -> ActionResult:
-    card = act.card
-    if card.shopify_id is None:
-        return act.not_allowed("The card was never issued in Shopify; it cannot be reactivated.")
-    money = act.read_back(card.shopify_id)
+    card, shopify_id = act.card, act.card.shopify_id
+    if shopify_id is None:
+        return ActionResult.refused(rules.NEVER_ISSUED_IN_SHOPIFY)
+    money = act.read_back_from_shopify(shopify_id)
     if money is None and not (act.resuming and card.status == CardStatus.ACTIVE):
-        if card.status != CardStatus.VOIDED:
-            return act.not_allowed(
-                f"Only a voided card can be reactivated; this one is {card.status}."
-            )
-        live = again_if_ambiguous(lambda: act.ctx.deps.shopify.get_card(card.shopify_id or ""))
-        if live is None or not live.enabled:
-            return act.not_allowed("Shopify has disabled this card; it cannot be re-enabled.")
-        amount = voided_amount(act, card.shopify_id)
+        refusal = rules.reactivation_refusal(card.status)
+        if refusal is not None:
+            return ActionResult.refused(refusal)
+        live = again_if_ambiguous(lambda: act.ctx.deps.shopify.get_card(shopify_id))
+        refusal = rules.reenable_refusal(live is not None and live.enabled)
+        if refusal is not None:
+            return ActionResult.refused(refusal)
+        amount = read_voided_amount(act, shopify_id)
         if amount.is_positive:
-            money = act.move(TransactionKind.CREDIT, amount, card.shopify_id)
+            money = act.move_money_in_shopify(TransactionKind.CREDIT, amount, shopify_id)
     credited = money.transaction.amount if money else Money.zero(act.ctx.card.currency)
-    after = money.balance_after if money else act.live_balance(card.shopify_id)
+    after = money.balance_after if money else act.read_live_balance(shopify_id)
     act.update_card(ReactivateCard(card.id, after, at=act.ctx.now()))
     receipt = act.base.make(
         ReceiptAction.REACTIVATED,
@@ -226,43 +207,31 @@ def reactivate(act: Act) -> ActionResult:
         balance_after=after,
         shopify_reference=money.transaction.id if money else None,
     )
-    return ActionResult(
-        A.APPLIED, f"Reactivated {card.masked_code}: {credited} credited back.", [receipt]
-    )
-
-
-def _adjust_amount(act: Act) -> Money | ActionResult:
-    value = act.req.amount
-    if value is None or value == 0:
-        return ActionResult(
-            A.INVALID_AMOUNT, "Give a non-zero Amount: positive credits, negative debits."
-        )
-    try:
-        amount = Money.of(value, act.ctx.card.currency)
-    except MoneyError:
-        return ActionResult(A.INVALID_AMOUNT, f"The amount {value} has too many decimals.")
-    if abs(amount) > act.ctx.card.limits.maximum:
-        return ActionResult(A.INVALID_AMOUNT, f"The amount is above {act.ctx.card.limits.maximum}.")
-    return amount
+    message = f"Reactivated {card.masked_code}: {credited} credited back."
+    return ActionResult(CardActionOutcome.APPLIED, message, [receipt])
 
 
 def adjust(act: Act) -> ActionResult:
     card = act.card
-    money = act.read_back(card.shopify_id)
+    money = act.read_back_from_shopify(card.shopify_id)
     if money is None:
-        amount = _adjust_amount(act)
-        if isinstance(amount, ActionResult):
-            return amount
-        if card.status not in (CardStatus.ACTIVE, CardStatus.REDEEMED) or card.shopify_id is None:
-            return act.not_allowed(f"A {card.status} card's balance cannot be adjusted.")
+        amount = rules.adjustment(act.req.amount, act.ctx.card.currency, act.ctx.card.limits)
+        if isinstance(amount, rules.ActionRefusal):
+            return ActionResult.refused(amount)
+        refusal = rules.adjust_refusal(card.status, in_shopify=card.shopify_id is not None)
+        if refusal is not None:
+            return ActionResult.refused(refusal)
+        shopify_id = card.shopify_id or ""  # in Shopify: adjust_refusal made sure
         kind = TransactionKind.CREDIT if amount.is_positive else TransactionKind.DEBIT
         try:
-            money = act.move(kind, abs(amount), card.shopify_id)
+            money = act.move_money_in_shopify(kind, abs(amount), shopify_id)
         except Permanent as exc:
             if exc.code == "INSUFFICIENT_FUNDS":
-                left = act.live_balance(card.shopify_id)
-                return ActionResult(A.INVALID_AMOUNT, f"The card has only {left} to debit.")
-            return act.not_allowed(f"Shopify refused the adjustment ({exc}).")
+                left = act.read_live_balance(shopify_id)
+                message = f"The card has only {left} to debit."
+                return ActionResult(CardActionOutcome.INVALID_AMOUNT, message)
+            message = f"Shopify refused the adjustment ({exc})."
+            return ActionResult(CardActionOutcome.NOT_ALLOWED, message)
     moved = money.transaction.amount
     signed = moved if money.transaction.kind == TransactionKind.CREDIT else -moved
     after = money.balance_after
@@ -277,6 +246,5 @@ def adjust(act: Act) -> ActionResult:
         shopify_reference=money.transaction.id,
         details=(act.req.reason or "").strip() or None,
     )
-    return ActionResult(
-        A.APPLIED, f"Adjusted {card.masked_code} by {signed}; {after} now.", [receipt]
-    )
+    message = f"Adjusted {card.masked_code} by {signed}; {after} now."
+    return ActionResult(CardActionOutcome.APPLIED, message, [receipt])
