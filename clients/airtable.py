@@ -16,22 +16,19 @@ from pyairtable.formulas import OR
 from cards.vocab import CardStatus, OrderKind, OrderOutcome, ProngState
 from clients import airtable_queries as q
 from clients import airtable_rows as rows
-from clients.airtable_batch import update_in_tens
-from clients.airtable_columns import (
+from clients.airtable_batch import grouped_by_table, update_in_tens
+from clients.airtable_columns import card_columns, new_card_cells, request_columns
+from clients.airtable_http import upload_body, upload_url
+from clients.airtable_ledger_columns import (
     ORDER_KEY,
     RECEIPT_KEY,
-    card_columns,
-    grouped_by_table,
-    new_card_cells,
     new_status_cells,
     order_cells,
     receipt_cells,
-    request_columns,
     status_cells,
 )
-from clients.airtable_http import upload_body, upload_url
 from clients.airtable_tables import AirtableTables, Record
-from clients.commands import CardUpdate, NewCardRow, RequestWrite, StatusWrite
+from clients.commands import CardUpdate, NewCardRow, RequestWrite
 from clients.errors import InvariantViolation, Permanent
 from clients.records import (
     BalanceCheckRequest,
@@ -44,6 +41,7 @@ from clients.records import (
     StatusRow,
     Store,
 )
+from clients.status_commands import StatusWrite
 from config.layout import (
     BalanceChecks,
     CardActions,

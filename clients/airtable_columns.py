@@ -1,27 +1,27 @@
-"""Typed writes -> Airtable cells: the one place a command becomes column names.
+"""Typed writes -> Airtable cells: where a command becomes column names, for adapter and fake.
 
 Both the real adapter (:mod:`clients.airtable`) and the test fake map every command through
-these functions, so the columns a use case fills are written down once. ``Changes`` are field
-name -> domain value (``Money``, ``date``, ``datetime``, enums, ``str``, ``bool``, ``int``, a tuple
-of record ids for links); ``None`` clears the cell. :mod:`clients.airtable_codec` turns the values
-into JSON at the HTTP boundary.
+these functions, so the columns a use case fills are written down once: request and Gift Cards
+rows here, Receipts, Shopify Orders and Status rows in :mod:`clients.airtable_ledger_columns`.
+``Changes`` are field name -> domain value (``Money``, ``date``, ``datetime``, enums, ``str``,
+``bool``, ``int``, a tuple of record ids for links); ``None`` clears the cell.
+:mod:`clients.airtable_codec` turns the values into JSON at the HTTP boundary.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from cards.money import Money
-from cards.vocab import CardStatus, OrderKind, OrderOutcome, ProngState, RequestStatus
+from cards.vocab import CardStatus, RequestStatus
 from clients.commands import (
     AbandonPendingCard,
     ActivateCard,
     CardUpdate,
     ChangeExpiry,
-    ClaimLease,
     CloseBalanceCheck,
     CloseCardAction,
     CloseCreation,
@@ -34,22 +34,14 @@ from clients.commands import (
     ReactivateCard,
     RecordIntent,
     RecordRedemptionRefusal,
-    ReleaseLease,
-    RenewLease,
     RequestWrite,
-    StatusHeartbeat,
-    StatusWrite,
     VoidCard,
 )
-from clients.records import Receipt
 from config.layout import (
     BalanceChecks,
     CardActions,
     CreationRequests,
     GiftCards,
-    Receipts,
-    ShopifyOrders,
-    Status,
     StoreRedemptions,
 )
 
@@ -73,11 +65,9 @@ _CARD_LINK = {  # Balance Checks link no card
     Queue.CREATIONS: CreationRequests.GIFT_CARD,
     Queue.CARD_ACTIONS: CardActions.GIFT_CARD,
 }
-RECEIPT_KEY = [Receipts.REFERENCE]  # receipts are upserted on it
-ORDER_KEY = [ShopifyOrders.ORDER_ID, ShopifyOrders.KIND]  # one Shopify Orders row per both
 
 
-def _link(record_id: str | None) -> tuple[str, ...] | None:
+def link(record_id: str | None) -> tuple[str, ...] | None:
     return (record_id,) if record_id else None
 
 
@@ -106,7 +96,7 @@ def _request_cells(write: RequestWrite) -> Changes:
                 StoreRedemptions.STATUS: write.status,
                 StoreRedemptions.OUTCOME: write.outcome,
                 StoreRedemptions.RESULT_MESSAGE: write.message,
-                StoreRedemptions.GIFT_CARD: _link(write.card_id),
+                StoreRedemptions.GIFT_CARD: link(write.card_id),
                 StoreRedemptions.BALANCE_AFTER: write.balance_after,
                 StoreRedemptions.SHOPIFY_TRANSACTION_ID: write.transaction_id,
                 StoreRedemptions.PROCESSED_AT: write.processed_at,
@@ -145,15 +135,6 @@ def _request_cells(write: RequestWrite) -> Changes:
             }
 
 
-def grouped_by_table(writes: Sequence[RequestWrite]) -> dict[str, list[tuple[str, Changes]]]:
-    """Request writes as (record id, cells) per table, in the order given."""
-    tables: dict[str, list[tuple[str, Changes]]] = {}
-    for write in writes:
-        table, record_id, cells = request_columns(write)
-        tables.setdefault(table, []).append((record_id, cells))
-    return tables
-
-
 # --- Gift Cards rows --------------------------------------------------------------------------
 
 
@@ -172,7 +153,7 @@ def new_card_cells(card: NewCardRow) -> Changes:
         GiftCards.INITIAL_VALUE: card.initial_value,
         GiftCards.BALANCE: card.balance,
         GiftCards.SOURCE: card.source,
-        GiftCards.STORE: _link(card.store_id),
+        GiftCards.STORE: link(card.store_id),
         GiftCards.ISSUED_AT: card.issued_at,
         GiftCards.EXPIRES_ON: card.expires_on,
         GiftCards.PURCHASER_NAME: card.purchaser_name,
@@ -249,78 +230,3 @@ def _card_cells(update: CardUpdate) -> Changes:
                 GiftCards.STATUS: update.status,
                 **_touched(update.at),
             }
-
-
-# --- receipts and orders ----------------------------------------------------------------------
-
-
-def receipt_cells(receipt: Receipt) -> Changes:
-    return {
-        Receipts.REFERENCE: receipt.reference,
-        Receipts.ACTION: receipt.action,
-        Receipts.AT: receipt.at,
-        Receipts.SOURCE: receipt.source,
-        Receipts.GIFT_CARD: _link(receipt.card_id),
-        Receipts.STORE: _link(receipt.store_id),
-        Receipts.AMOUNT: receipt.amount,
-        Receipts.BALANCE_BEFORE: receipt.balance_before,
-        Receipts.BALANCE_AFTER: receipt.balance_after,
-        Receipts.REQUEST: receipt.request,
-        Receipts.SHOPIFY_REFERENCE: receipt.shopify_reference,
-        Receipts.DETAILS: receipt.details,
-    }
-
-
-def order_cells(
-    *,
-    order_id: str,
-    order_name: str,
-    kind: OrderKind,
-    outcome: OrderOutcome,
-    card_ids: Sequence[str],
-    processed_at: datetime,
-) -> Changes:
-    return {
-        ShopifyOrders.ORDER_ID: order_id,
-        ShopifyOrders.ORDER_NAME: order_name,
-        ShopifyOrders.KIND: kind,
-        ShopifyOrders.OUTCOME: outcome,
-        ShopifyOrders.GIFT_CARDS: tuple(card_ids),
-        ShopifyOrders.PROCESSED_AT: processed_at,
-    }
-
-
-# --- Status rows ------------------------------------------------------------------------------
-
-
-def new_status_cells(prong: str, state: ProngState) -> Changes:
-    return {Status.PRONG: prong, Status.STATE: state}
-
-
-def status_cells(write: StatusWrite) -> Changes:
-    match write:
-        case ClaimLease():
-            return {
-                Status.STATE: ProngState.EXECUTING,
-                Status.OWNER: write.owner,
-                Status.LEASE_EXPIRES_AT: write.expires_at,
-                Status.HEARTBEAT_AT: write.at,
-                Status.LAST_STARTED_AT: write.at,
-            }
-        case RenewLease():
-            return {Status.LEASE_EXPIRES_AT: write.expires_at, Status.HEARTBEAT_AT: write.at}
-        case StatusHeartbeat():
-            return {Status.HEARTBEAT_AT: write.at}
-        case ReleaseLease():
-            cells: dict[str, CellValue] = {
-                Status.LEASE_EXPIRES_AT: None,
-                Status.HEARTBEAT_AT: write.at,
-                Status.LAST_FINISHED_AT: write.at,
-                Status.LAST_RUN_PROCESSED: write.processed,
-                Status.LAST_ERROR: write.error,
-            }
-            if write.error is None:
-                cells[Status.LAST_SUCCESS_AT] = write.at
-            if write.offline:
-                cells[Status.STATE] = ProngState.OFFLINE
-            return cells

@@ -33,6 +33,7 @@ __all__ = [
     "Retryable",
 ]
 
+
 class ClientError(GiftbridgeError):
     def __init__(self, service: str, operation: str, detail: str = "") -> None:
         self.service = service

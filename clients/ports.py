@@ -27,7 +27,7 @@ from typing import Protocol
 from cards.codes import Code
 from cards.money import Money
 from cards.vocab import OrderKind, OrderOutcome, ProngState
-from clients.commands import CardUpdate, NewCardRow, RequestWrite, StatusWrite
+from clients.commands import CardUpdate, NewCardRow, RequestWrite
 from clients.errors import Permanent
 from clients.records import (
     BalanceCheckRequest,
@@ -47,6 +47,7 @@ from clients.records import (
     Store,
     TransactionResult,
 )
+from clients.status_commands import StatusWrite
 
 # --- priority: store redemptions overtake everything else at the shared rate limiters -----------
 

@@ -33,9 +33,15 @@ from datetime import datetime, timedelta
 import structlog
 
 from cards.vocab import ProngState
-from clients.commands import ClaimLease, ReleaseLease, RenewLease, StatusHeartbeat, StatusWrite
 from clients.ports import AirtablePort, Clock
 from clients.records import StatusRow
+from clients.status_commands import (
+    ClaimLease,
+    ReleaseLease,
+    RenewLease,
+    StatusHeartbeat,
+    StatusWrite,
+)
 from daemon.logging import mask_codes
 from prongs.report import RunReport
 

@@ -103,20 +103,20 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     email = (req.email or "").strip()
     masked = Lookup(req.code_text or "", None, None, False).masked
     if not is_email(email):
-        return _close(ctx, req, BalanceOutcome.INVALID_EMAIL, masked)
+        return _close_check(ctx, req, BalanceOutcome.INVALID_EMAIL, masked)
     if parse_code(req.code_text) is None:
         limits.add(email, req.code_text)
-        return _close(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
+        return _close_check(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
     if req.status != RequestStatus.PROCESSING and not limits.allows(email, req.code_text):
-        return _close(ctx, req, BalanceOutcome.RATE_LIMITED, masked)
+        return _close_check(ctx, req, BalanceOutcome.RATE_LIMITED, masked)
     limits.add(email, req.code_text)
     try:
         found = find_by_code(ctx.deps, ctx.card, req.code_text)
         if found.format_incorrect:
-            return _close(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
-        shopify_card = _shopify_card(ctx, found.card)
+            return _close_check(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
+        shopify_card = _read_shopify_card_and_refresh(ctx, found.card)
     except (ClientError, InvariantViolation) as exc:
-        return _failed(ctx, req, masked, exc)
+        return _close_failed(ctx, req, masked, exc)
     event = emails.balance(
         found=shopify_card is not None,
         masked_code=found.masked,
@@ -138,10 +138,10 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     outcome = BalanceOutcome.SENT if shopify_card else BalanceOutcome.NOT_FOUND
     if mailing.failed:
         outcome = BalanceOutcome.ERROR
-    return _close(ctx, req, outcome, found.masked)
+    return _close_check(ctx, req, outcome, found.masked)
 
 
-def _shopify_card(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
+def _read_shopify_card_and_refresh(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
     """The card as Shopify holds it (None when not found or not issued yet); refreshes a stale
     Airtable balance on the way."""
     if card is None or card.shopify_id is None or card.status == CardStatus.PENDING:
@@ -150,26 +150,28 @@ def _shopify_card(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
     with ctx.deps.card_locks.hold_cards([card]):  # by the GID too: the online prongs' lock
         live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(shopify_id))
         if live is not None and card.balance != live.balance:
-            _refresh(ctx, card, live.balance)
+            _mirror_balance(ctx, card, live.balance)
     return live
 
 
-def _refresh(ctx: Context, card: CardRow, balance: Money) -> None:
+def _mirror_balance(ctx: Context, card: CardRow, balance: Money) -> None:
     status = status_for_balance(card.status or CardStatus.ACTIVE, balance.is_zero)
     now = ctx.now()
     update_card(ctx.deps, MirrorBalance(card.id, balance, synced_at=now, status=status))
 
 
-def _failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception) -> Handled:
+def _close_failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception) -> Handled:
     line = failure_line(f"balance check {req.id}", exc)
     if isinstance(exc, AmbiguousOutcome | Retryable):
         log.warning("balance check left for the next run", key=f"balance:{req.id}")
         return Handled(None, line)  # nothing was sent: the next run answers it
-    _close(ctx, req, BalanceOutcome.ERROR, masked)
+    _close_check(ctx, req, BalanceOutcome.ERROR, masked)
     return Handled(BalanceOutcome.ERROR.value, line)
 
 
-def _close(ctx: Context, req: BalanceCheckRequest, outcome: BalanceOutcome, masked: str) -> Handled:
+def _close_check(
+    ctx: Context, req: BalanceCheckRequest, outcome: BalanceOutcome, masked: str
+) -> Handled:
     closing = CloseBalanceCheck(
         req.id,
         status=request_status_for(outcome, balance_check=True),

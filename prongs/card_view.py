@@ -38,22 +38,22 @@ def find(deps: Deps, config: CardConfig, reference: str) -> tuple[CardView, Code
         row = deps.airtable.get_card(reference.strip())
         if row is None:
             raise CardNotFound(f"no Gift Cards record {reference.strip()}")
-        return _with_shopify(deps, row, None), None
+        return _with_shopify_side(deps, row, None), None
     try:
         code = Code.parse(reference)
     except CodeError as exc:
         raise CardNotFound(f"not a record id (rec...) or a code: {exc}") from None
     row = deps.airtable.find_card(digest=digest(code, config.pepper))
     if row is not None:
-        return _with_shopify(deps, row, None), code
+        return _with_shopify_side(deps, row, None), code
     hits = [c for c in deps.shopify.find_cards_by_code(code) if matches_code(c, code)]
     if not hits:
         raise CardNotFound(f"no card has the code {code.masked}")
     known = deps.airtable.find_card(shopify_id=hits[0].id)
-    return _with_shopify(deps, known, hits[0]), code
+    return _with_shopify_side(deps, known, hits[0]), code
 
 
-def _with_shopify(deps: Deps, row: CardRow | None, card: ShopifyCard | None) -> CardView:
+def _with_shopify_side(deps: Deps, row: CardRow | None, card: ShopifyCard | None) -> CardView:
     gid = card.id if card is not None else (row.shopify_id if row is not None else None)
     if gid is None:
         return CardView(row, None)

@@ -89,20 +89,25 @@ def handle(ctx: Context, req: CreationRequest) -> Handled:
     key = ActionKey.create(req.id)
     checked = validate(ctx, req)
     if isinstance(checked, CreationProblem):
-        return _finish_refused(ctx, req, checked)
+        return _notify_store_and_close_refused(ctx, req, checked)
     store = ctx.store(req.store_ids)
     try:
         issued = issue_card(
-            ctx.deps, ctx.card, checked, extra_emails=lambda row: _notice(ctx, req, store, row)
+            ctx.deps,
+            ctx.card,
+            checked,
+            extra_emails=lambda row: _store_notice_job(ctx, req, store, row),
         )
     except (Retryable, AmbiguousOutcome) as exc:
         log.warning("creation left to resume", key=str(key), error=str(exc))
         return Handled(None, failure_line(f"creation {req.id}", exc))
     except (ClientError, InvariantViolation) as exc:
         line = failure_line(f"creation {req.id}", exc)
-        _finish_refused(ctx, req, CreationProblem(CreationOutcome.ERROR, _error_message(exc)))
+        _notify_store_and_close_refused(
+            ctx, req, CreationProblem(CreationOutcome.ERROR, _error_message(exc))
+        )
         return Handled(CreationOutcome.ERROR.value, line)
-    return _finish_created(ctx, req, issued)
+    return _close_created(ctx, req, issued)
 
 
 def _error_message(exc: BaseException) -> str:
@@ -118,7 +123,7 @@ def _created_message(row: CardRow, issued: Issued | None = None) -> str:
     return text
 
 
-def _notice(
+def _store_notice_job(
     ctx: Context, req: CreationRequest, store: Store | None, row: CardRow
 ) -> list[EmailJob]:
     if store is None or not store.email:
@@ -139,7 +144,7 @@ def _notice(
     return [EmailJob(Audience.STORE, event, sent_receipt=False)]
 
 
-def _finish_created(ctx: Context, req: CreationRequest, issued: Issued) -> Handled:
+def _close_created(ctx: Context, req: CreationRequest, issued: Issued) -> Handled:
     outcome = CreationOutcome.CREATED
     status = request_status_for(outcome, email_failed=issued.email_failed)
     closing = CloseCreation(
@@ -154,7 +159,9 @@ def _finish_created(ctx: Context, req: CreationRequest, issued: Issued) -> Handl
     return Handled(outcome.value)
 
 
-def _finish_refused(ctx: Context, req: CreationRequest, refusal: CreationProblem) -> Handled:
+def _notify_store_and_close_refused(
+    ctx: Context, req: CreationRequest, refusal: CreationProblem
+) -> Handled:
     """A request that made no card: tell the store (if any), then close the request."""
     key = ActionKey.create(req.id)
     email_failed = False

@@ -108,11 +108,11 @@ ExtraEmails = Callable[[CardRow], Sequence[EmailJob]]
 def issue_card(
     deps: Deps, config: CardConfig, order: IssueOrder, extra_emails: ExtraEmails | None = None
 ) -> Issued:
-    row = _pending_row(deps, config, order)
+    row = _find_or_create_pending_row(deps, config, order)
     if row.status == CardStatus.VOIDED:
         raise IssuanceAbandoned(f"card {row.id} of {order.key} was voided before it was issued")
     if row.status == CardStatus.PENDING or row.shopify_id is None:
-        row = _activate(deps, config, order, row)
+        row = _create_in_shopify_and_activate(deps, config, order, row)
     if not row.certificate_ids:
         attach_record_copy(deps, config, row)
     jobs = [*_email_jobs(deps, config, order, row), *(extra_emails(row) if extra_emails else ())]
@@ -139,7 +139,7 @@ def issue_card(
     return Issued(row, tuple(mailing.sent), tuple(mailing.failed))
 
 
-def _pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
+def _find_or_create_pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
     """The card's row, found by Origin Key, or created Pending (the recorded intent)."""
     origin = str(order.key)
     found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
@@ -170,18 +170,20 @@ def _pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
     return create_card_once(deps, pending)
 
 
-def _activate(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> CardRow:
+def _create_in_shopify_and_activate(
+    deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow
+) -> CardRow:
     if row.code_sealed is None:
         raise InvariantViolation(f"card {row.id} of {order.key} has no sealed code")
     code = unseal(row.code_sealed, config.code_key)
     now = deps.clock.now()
-    card = _create_in_shopify(deps, config, order, row, code)
+    card = _create_card_in_shopify(deps, config, order, row, code)
     require_transition(row.status or CardStatus.PENDING, CardStatus.ACTIVE)
     activate = ActivateCard(row.id, card.id, card.expires_on, card.balance, at=now)
     return update_card(deps, activate)
 
 
-def _create_in_shopify(
+def _create_card_in_shopify(
     deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow, code: Code
 ) -> ShopifyCard:
     """giftCardCreate exactly once: TAKEN or a lost reply means look for our own card first."""
@@ -190,27 +192,29 @@ def _create_in_shopify(
         try:
             return deps.shopify.create_card(code, order.amount, order.key.note, expires_on)
         except CodeTaken:
-            ours = _our_card(deps, code, order.key)
+            ours = _find_our_card_in_shopify(deps, code, order.key)
             if ours is not None:
                 return ours
-            _abandon(deps, row, "the generated code is already used by another Shopify card")
+            _abandon_pending_row(
+                deps, row, "the generated code is already used by another Shopify card"
+            )
         except Permanent as exc:
-            _abandon(deps, row, f"Shopify refused the card: {exc}")
+            _abandon_pending_row(deps, row, f"Shopify refused the card: {exc}")
         except AmbiguousOutcome:
             log.warning("giftCardCreate ambiguous; searching", key=str(order.key))
-            ours = _our_card(deps, code, order.key)
+            ours = _find_our_card_in_shopify(deps, code, order.key)
             if ours is not None:
                 return ours
     raise Unresolved("shopify", "giftCardCreate", f"{order.key} still unknown")
 
 
-def _our_card(deps: Deps, code: Code, key: ActionKey) -> ShopifyCard | None:
+def _find_our_card_in_shopify(deps: Deps, code: Code, key: ActionKey) -> ShopifyCard | None:
     cards = again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
     ours = [c for c in cards if c.note == key.note]
     return ours[0] if ours else None
 
 
-def _abandon(deps: Deps, row: CardRow, reason: str) -> NoReturn:
+def _abandon_pending_row(deps: Deps, row: CardRow, reason: str) -> NoReturn:
     """Pending -> Voided, without the digest: the code belongs to someone else's card."""
     require_transition(row.status or CardStatus.PENDING, CardStatus.VOIDED)
     update_card(deps, AbandonPendingCard(row.id, reason))

@@ -65,7 +65,7 @@ def find_by_code(deps: Deps, config: CardConfig, text: str | None) -> Lookup:
     code_digest = digest(code, config.pepper)
     card = again_if_ambiguous(lambda: deps.airtable.find_card(digest=code_digest))
     if card is None:
-        card = _from_shopify(deps, code, code_digest)
+        card = _search_shopify_and_record(deps, code, code_digest)
     return _found(typed, code, card)
 
 
@@ -105,7 +105,7 @@ def find_by_codes(
             results.append(Lookup(text or "", None, None, format_incorrect=True))
             continue
         try:
-            card = _row_or_native(deps, code, digest(code, config.pepper), known, searched)
+            card = _row_or_shopify_card(deps, code, digest(code, config.pepper), known, searched)
         except (ClientError, InvariantViolation) as exc:
             results.append(exc)
             continue
@@ -113,7 +113,7 @@ def find_by_codes(
     return results
 
 
-def _row_or_native(
+def _row_or_shopify_card(
     deps: Deps, code: Code, code_digest: str, known: Known, searched: set[str]
 ) -> CardRow | None:
     hits = known.get(code_digest, [])
@@ -123,7 +123,7 @@ def _row_or_native(
         return hits[0]
     if code_digest in searched:
         return None
-    card = _from_shopify(deps, code, code_digest)
+    card = _search_shopify_and_record(deps, code, code_digest)
     if card is None:
         searched.add(code_digest)
     else:
@@ -143,7 +143,7 @@ def matches_code(card: ShopifyCard, code: Code) -> bool:
     return bool(last) and code.reveal().endswith(last)
 
 
-def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
+def _search_shopify_and_record(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
     hits = [
         c
         for c in again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
@@ -157,7 +157,7 @@ def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
     with deps.card_locks.hold(native.id):  # two requests for one new card import it once
         row = again_if_ambiguous(lambda: deps.airtable.find_card(shopify_id=native.id))
         if row is None:
-            return _import(deps, code, code_digest, native)
+            return _import_native_row(deps, code, code_digest, native)
         if row.code_digest not in (None, code_digest):
             raise InvariantViolation(f"card {row.id} holds another digest for {native.id}")
         log.info("filling in a card's digest", card=row.id, shopify=native.id)
@@ -170,7 +170,7 @@ def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
         return update_card(deps, fill)
 
 
-def _import(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> CardRow:
+def _import_native_row(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> CardRow:
     """An Imported row for a card Shopify issued; looked up by Origin Key after a lost reply."""
     key = ActionKey.native(native.id)
     now = deps.clock.now()

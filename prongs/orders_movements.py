@@ -106,7 +106,7 @@ def settle(
         if row is None:
             continue
         mine = [m for m in movements if m.card_gid == gid]
-        balance, details = _refresh(deps, row, mine, currency=currency, now=now)
+        balance, details = _mirror_from_shopify(deps, row, mine, currency=currency, now=now)
         if details:
             result.problems.append(f"{row.masked_code or gid}: {details}")
         result.card_ids.append(row.id)
@@ -121,7 +121,7 @@ def settle(
     return result
 
 
-def _refresh(
+def _mirror_from_shopify(
     deps: Deps,
     row: CardRow,
     movements: Sequence[Movement],
@@ -134,10 +134,10 @@ def _refresh(
     # Shared with the store prong: a till's debit and its balance write never interleave with
     # this read-and-mirror, which would otherwise write back a balance from before the debit.
     with deps.card_locks.hold(gid):
-        return _mirror(deps, row, gid, movements, currency=currency, now=now)
+        return _read_shopify_and_mirror(deps, row, gid, movements, currency=currency, now=now)
 
 
-def _mirror(
+def _read_shopify_and_mirror(
     deps: Deps,
     row: CardRow,
     gid: str,

@@ -132,7 +132,7 @@ def handle_group(
         group.record_intents([i for i in items if i.open and i.amount is not None and not i.intent])
         for item in items:
             if item.open and item.amount is not None and item.intent:
-                group.debit(item)
+                group.debit_in_shopify(item)
         group.record_refusals([i for i in items if i.refused and i.result is None])
         group.mirror([i for i in items if i.open and i.money is not None])
         group.finish([i for i in items if i.result is None and i.verdict is not None])
@@ -209,12 +209,11 @@ class _Group:
                 else:
                     item.intent = True
 
-    def debit(self, item: Item) -> None:
+    def debit_in_shopify(self, item: Item) -> None:
         """Debit Shopify under the request's key (read back, never blind, when ambiguous)."""
         card, amount = item.card, item.amount
         if card is None or amount is None:
             return
-        since = item.req.created_time
         try:
             try:
                 money = move_money(
@@ -223,12 +222,14 @@ class _Group:
                     TransactionKind.DEBIT,
                     amount,
                     item.key,
-                    since=since,
+                    since=item.req.created_time,
                     check_first=False,
                 )
                 self.saw(item, money)
             except Permanent as exc:
-                item.verdict = Verdict.refused(refused_debit(self.ctx, card, exc, amount))
+                item.verdict = Verdict.refused(
+                    explain_refusal_from_shopify(self.ctx, card, exc, amount)
+                )
                 item.refused = True
         except (ClientError, InvariantViolation) as exc:
             self.fail(item, exc)
@@ -264,9 +265,10 @@ class _Group:
                 item.verdict = Verdict.succeeded(item.card.kind, masked, item.money)
 
     def finish(self, items: list[Item]) -> None:
-        endings = [
-            Ending(i.req, _lookup_of(i), i.verdict, i.error) for i in items if i.verdict is not None
-        ]
+        def found(item: Item) -> Lookup:  # what was typed, when the look-up failed
+            return item.found or Lookup(item.req.code_text or "", None, None, False)
+
+        endings = [Ending(i.req, found(i), i.verdict, i.error) for i in items if i.verdict]
         for item, handled in zip(items, notify_stores_and_close(self.ctx, endings), strict=True):
             item.result = handled
             item.error = handled.error
@@ -306,12 +308,9 @@ def read_certificate_value(ctx: Context, card: CardRow) -> Money:
     return live.balance
 
 
-def refused_debit(ctx: Context, card: CardRow, exc: Permanent, amount: Money) -> redemption.Refuse:
+def explain_refusal_from_shopify(
+    ctx: Context, card: CardRow, exc: Permanent, amount: Money
+) -> redemption.Refuse:
     """Why Shopify refused the debit, read from the card as Shopify holds it now."""
     live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(card.shopify_id or ""))
-    today = ctx.now().date()
-    return redemption.decide_refused_debit(exc.code, live, amount, today, str(exc))
-
-
-def _lookup_of(item: Item) -> Lookup:
-    return item.found or Lookup(item.req.code_text or "", None, None, format_incorrect=False)
+    return redemption.decide_refused_debit(exc.code, live, amount, ctx.now().date(), str(exc))

@@ -113,7 +113,7 @@ def _visit(
     try:
         # A dead order is recorded Skipped without its native cards: never wait for them
         # (refunded before fulfilment, Shopify issues none).
-        natives = [] if status in DEAD_STATUSES else _native_cards(deps, order)
+        natives = [] if status in DEAD_STATUSES else _read_native_cards_from_shopify(deps, order)
     except OrderErrors as exc:
         run.order_failed(order, exc)
         return True
@@ -136,7 +136,7 @@ def _visit(
     return True
 
 
-def _native_cards(deps: Deps, order: ShopifyOrder) -> list[ShopifyCard] | None:
+def _read_native_cards_from_shopify(deps: Deps, order: ShopifyOrder) -> list[ShopifyCard] | None:
     """Shopify's cards for the native units, or None while some are not issued yet."""
     wanted = native_units(order)
     if wanted == 0:
@@ -167,7 +167,9 @@ class _OrderWork:
             return "Tagged"
         currency = self.config.card.currency
         if order.currency != currency:
-            return self.finish(OrderOutcome.NEEDS_ATTENTION, f"the order is in {order.currency}")
+            return self.record_and_tag(
+                OrderOutcome.NEEDS_ATTENTION, f"the order is in {order.currency}"
+            )
         if (order.financial_status or "").upper() in DEAD_STATUSES:
             return self.finish_dead(lines)
         for line in lines:
@@ -179,7 +181,7 @@ class _OrderWork:
         if natives.card_ids:
             self.run.report.outcomes["Native recorded"] += len(natives.card_ids)
         outcome = OrderOutcome.NEEDS_ATTENTION if self.problems else OrderOutcome.PROCESSED
-        return self.finish(outcome)
+        return self.record_and_tag(outcome)
 
     def finish_dead(self, lines: list[LineItem]) -> str:
         """Skipped, unless an earlier run cut short issued some units before the order died:
@@ -192,8 +194,8 @@ class _OrderWork:
                     self.card_ids.append(row.id)
         if self.card_ids:
             why = f"the order is {status} but {len(self.card_ids)} of its cards were issued"
-            return self.finish(OrderOutcome.NEEDS_ATTENTION, why)
-        return self.finish(OrderOutcome.SKIPPED, f"the order is {status}")
+            return self.record_and_tag(OrderOutcome.NEEDS_ATTENTION, why)
+        return self.record_and_tag(OrderOutcome.SKIPPED, f"the order is {status}")
 
     def unit_row(self, origin: str) -> CardRow | None:
         return again_if_ambiguous(lambda: self.deps.airtable.find_card(origin_key=origin))
@@ -243,7 +245,7 @@ class _OrderWork:
             self.run.between_orders()
         return True
 
-    def finish(self, outcome: OrderOutcome, problem: str | None = None) -> str:
+    def record_and_tag(self, outcome: OrderOutcome, problem: str | None = None) -> str:
         if problem:
             self.problems.append(problem)
         for line in self.problems:

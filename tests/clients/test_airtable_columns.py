@@ -17,12 +17,12 @@ from cards.vocab import (
     RequestStatus,
 )
 from clients import airtable_columns as columns
+from clients import airtable_ledger_columns as ledger
 from clients.commands import (
     AbandonPendingCard,
     ActivateCard,
     CardUpdate,
     ChangeExpiry,
-    ClaimLease,
     CloseBalanceCheck,
     CloseCardAction,
     CloseCreation,
@@ -35,14 +35,17 @@ from clients.commands import (
     ReactivateCard,
     RecordIntent,
     RecordRedemptionRefusal,
-    ReleaseLease,
-    RenewLease,
     RequestWrite,
-    StatusHeartbeat,
-    StatusWrite,
     VoidCard,
 )
 from clients.records import StatusRow
+from clients.status_commands import (
+    ClaimLease,
+    ReleaseLease,
+    RenewLease,
+    StatusHeartbeat,
+    StatusWrite,
+)
 from config.layout import GiftCards, Status, StoreRedemptions, table_spec
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -102,7 +105,7 @@ def test_card_updates_fill_only_gift_cards_columns(update: CardUpdate) -> None:
 
 @pytest.mark.parametrize("write", STATUS_WRITES, ids=lambda w: type(w).__name__)
 def test_status_writes_and_the_cached_row_agree(write: StatusWrite) -> None:
-    cells = columns.status_cells(write)
+    cells = ledger.status_cells(write)
     assert set(cells) <= {f.name for f in table_spec(Status.TABLE).fields}
     row = write.applied_to(StatusRow("recS", "store-transactions", state=ProngState.PAUSED))
     attribute = {
@@ -129,7 +132,7 @@ def test_what_a_command_clears_and_what_it_leaves() -> None:
     assert GiftCards.STATUS not in mirrored and GiftCards.LAST_ACTIVITY_AT not in mirrored
     _, _, intent = columns.request_columns(RecordIntent(Queue.CARD_ACTIONS, REC))
     assert intent == {StoreRedemptions.STATUS: RequestStatus.PROCESSING}
-    paused = columns.status_cells(ReleaseLease(NOW, 0, "boom", offline=False))
+    paused = ledger.status_cells(ReleaseLease(NOW, 0, "boom", offline=False))
     assert Status.STATE not in paused and Status.LAST_SUCCESS_AT not in paused
 
 

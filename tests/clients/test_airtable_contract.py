@@ -18,9 +18,10 @@ from cards.vocab import (
     ReceiptSource,
     RequestStatus,
 )
-from clients.commands import ChangeExpiry, CloseBalanceCheck, NewCardRow, ReleaseLease
+from clients.commands import ChangeExpiry, CloseBalanceCheck, NewCardRow
 from clients.errors import InvariantViolation
 from clients.records import OrderRow, Receipt
+from clients.status_commands import ReleaseLease
 from config.layout import (
     BalanceChecks,
     CreationRequests,

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from clients.airtable_columns import card_columns, grouped_by_table, new_card_cells, request_columns
+from clients.airtable_batch import grouped_by_table
+from clients.airtable_columns import card_columns, new_card_cells, request_columns
 from clients.airtable_queries import bounded_chunks
 from clients.commands import CardUpdate, NewCardRow, RequestWrite
 from clients.errors import InvariantViolation, Permanent

@@ -7,10 +7,15 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cards.vocab import OrderKind, OrderOutcome, ProngState
-from clients.airtable_columns import new_status_cells, order_cells, receipt_cells, status_cells
-from clients.commands import StatusWrite
+from clients.airtable_ledger_columns import (
+    new_status_cells,
+    order_cells,
+    receipt_cells,
+    status_cells,
+)
 from clients.errors import Permanent
 from clients.records import OrderRow, Receipt, StatusRow
+from clients.status_commands import StatusWrite
 from config.layout import Receipts, ShopifyOrders, Status
 from tests.fakes.airtable_rows import Row, RowConverters
 from tests.fakes.airtable_store import AirtableStore
