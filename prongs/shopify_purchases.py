@@ -80,6 +80,7 @@ class PurchasesConfig:
     page_size: int = 25
     max_orders_per_run: int = 20  # orders acted on per run (waiting ones do not count)
     max_pages_per_run: int = 10
+    alert_email: str | None = None  # ALERT_EMAIL, for Giftbridge Alert (prongs.alerts)
 
 
 def run_once(deps: Deps, config: PurchasesConfig, budget: Budget, gate: Gate) -> RunReport:

@@ -54,6 +54,7 @@ class RedemptionsConfig:
     max_pages_per_run: int = 10  # per pass
     # A finished sweep's next one starts this long before it began, for search-index lag.
     sweep_overlap: timedelta = timedelta(minutes=15)
+    alert_email: str | None = None  # ALERT_EMAIL, for Giftbridge Alert (prongs.alerts)
 
 
 def run_once(

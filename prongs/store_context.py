@@ -25,6 +25,7 @@ class StoreConfig:
     queue_page: int = 100  # records read per queue poll (one Airtable page)
     redemption_batch: int = 10  # redemptions handled together: Airtable's records per write
     max_records_per_run: int = 300
+    alert_email: str | None = None  # ALERT_EMAIL, for Giftbridge Alert (prongs.alerts)
 
 
 @dataclass
