@@ -13,7 +13,7 @@ from typing import Any
 
 from pyairtable.formulas import OR
 
-from cards.vocab import CardStatus, OrderKind, OrderOutcome, ProngState
+from cards.vocab import CardStatus, ProngState
 from clients import airtable_queries as q
 from clients import airtable_rows as rows
 from clients.airtable_batch import grouped_by_table, update_in_tens
@@ -28,7 +28,7 @@ from clients.airtable_ledger_columns import (
     status_cells,
 )
 from clients.airtable_tables import AirtableTables, Record
-from clients.commands import CardUpdate, NewCardRow, RequestWrite
+from clients.commands import CardUpdate, NewCardRow, RecordOrder, RequestWrite
 from clients.errors import InvariantViolation, Permanent
 from clients.records import (
     BalanceCheckRequest,
@@ -232,25 +232,8 @@ class AirtableAdapter:
         found = self._t.list_records(ShopifyOrders.TABLE, formula=formula)
         return [rows.order(r) for r in found]
 
-    def record_order(
-        self,
-        *,
-        order_id: str,
-        order_name: str,
-        kind: OrderKind,
-        outcome: OrderOutcome,
-        card_ids: Sequence[str],
-        processed_at: datetime,
-    ) -> OrderRow:
-        cells = order_cells(
-            order_id=order_id,
-            order_name=order_name,
-            kind=kind,
-            outcome=outcome,
-            card_ids=card_ids,
-            processed_at=processed_at,
-        )
-        records = self._t.upsert(ShopifyOrders.TABLE, [cells], ORDER_KEY)
+    def record_order(self, order: RecordOrder) -> OrderRow:
+        records = self._t.upsert(ShopifyOrders.TABLE, [order_cells(order)], ORDER_KEY)
         return rows.order(records[0])
 
     # --- status -------------------------------------------------------------------------

@@ -3,11 +3,9 @@ are in :mod:`clients.airtable_columns`); used by the real adapter and the test f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
-from cards.vocab import OrderKind, OrderOutcome, ProngState
+from cards.vocab import ProngState
 from clients.airtable_columns import CellValue, Changes, link
+from clients.commands import RecordOrder
 from clients.records import Receipt
 from clients.status_commands import (
     ClaimLease,
@@ -42,22 +40,14 @@ def receipt_cells(receipt: Receipt) -> Changes:
     }
 
 
-def order_cells(
-    *,
-    order_id: str,
-    order_name: str,
-    kind: OrderKind,
-    outcome: OrderOutcome,
-    card_ids: Sequence[str],
-    processed_at: datetime,
-) -> Changes:
+def order_cells(order: RecordOrder) -> Changes:
     return {
-        ShopifyOrders.ORDER_ID: order_id,
-        ShopifyOrders.ORDER_NAME: order_name,
-        ShopifyOrders.KIND: kind,
-        ShopifyOrders.OUTCOME: outcome,
-        ShopifyOrders.GIFT_CARDS: tuple(card_ids),
-        ShopifyOrders.PROCESSED_AT: processed_at,
+        ShopifyOrders.ORDER_ID: order.order_id,
+        ShopifyOrders.ORDER_NAME: order.order_name,
+        ShopifyOrders.KIND: order.kind,
+        ShopifyOrders.OUTCOME: order.outcome,
+        ShopifyOrders.GIFT_CARDS: order.card_ids,
+        ShopifyOrders.PROCESSED_AT: order.processed_at,
     }
 
 

@@ -13,6 +13,7 @@ expires"), and is simply left out where it says "when given".
   closing per queue (:class:`CloseRedemption`, :class:`CloseCreation`,
   :class:`CloseBalanceCheck`, :class:`CloseCardAction`), plus the two redemption-only writes
   (:class:`RecordRedemptionRefusal`, :class:`CloseRedemptionMinimally`).
+- Shopify Orders rows: :class:`RecordOrder`.
 - Gift Cards rows: :class:`NewCardRow` to create; :class:`ActivateCard`,
   :class:`AbandonPendingCard`, :class:`FillCodeDigest`, :class:`MirrorBalance`,
   :class:`VoidCard`, :class:`ReactivateCard` and :class:`ChangeExpiry` to update.
@@ -34,6 +35,8 @@ from cards.vocab import (
     CardStatus,
     CreationOutcome,
     Kind,
+    OrderKind,
+    OrderOutcome,
     RedemptionOutcome,
     RequestStatus,
     Theme,
@@ -140,6 +143,21 @@ RequestWrite = (
     | CloseBalanceCheck
     | CloseCardAction
 )
+
+
+# --- Shopify Orders rows ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordOrder:
+    """The order's row of this kind (one per order and kind, upserted on both)."""
+
+    order_id: str  # the order's GID
+    order_name: str  # "#1001"
+    kind: OrderKind
+    outcome: OrderOutcome
+    card_ids: tuple[str, ...]
+    processed_at: datetime
 
 
 # --- Gift Cards rows --------------------------------------------------------------------------

@@ -26,8 +26,8 @@ from typing import Protocol
 
 from cards.codes import Code
 from cards.money import Money
-from cards.vocab import OrderKind, OrderOutcome, ProngState
-from clients.commands import CardUpdate, NewCardRow, RequestWrite
+from cards.vocab import ProngState
+from clients.commands import CardUpdate, NewCardRow, RecordOrder, RequestWrite
 from clients.errors import Permanent
 from clients.records import (
     BalanceCheckRequest,
@@ -172,16 +172,7 @@ class AirtablePort(Protocol):
         """Shopify Orders rows of one order (its GID), any kind."""
         ...
 
-    def record_order(
-        self,
-        *,
-        order_id: str,
-        order_name: str,
-        kind: OrderKind,
-        outcome: OrderOutcome,
-        card_ids: Sequence[str],
-        processed_at: datetime,
-    ) -> OrderRow:
+    def record_order(self, order: RecordOrder) -> OrderRow:
         """Upsert the row for (order, kind)."""
         ...
 

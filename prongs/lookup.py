@@ -14,7 +14,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 import structlog
 
@@ -172,29 +173,35 @@ def _search_shopify_and_record(deps: Deps, code: Code, code_digest: str) -> Card
 
 def _import_native_row(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> CardRow:
     """An Imported row for a card Shopify issued; looked up by Origin Key after a lost reply."""
-    key = ActionKey.native(native.id)
-    now = deps.clock.now()
-    imported = NewCardRow(
-        origin_key=str(key),
-        shopify_id=native.id,
+    imported = replace(
+        native_card_row(native, CardSource.IMPORTED, deps.clock.now()),
         code_digest=code_digest,
         masked_code=code.masked,
         last_characters=code.last4,
+        shopify_order=native.order_name,
+    )
+    log.info("importing a card Shopify issued", key=imported.origin_key, shopify=native.id)
+    return create_card_once(deps, imported)
+
+
+def native_card_row(card: ShopifyCard, source: CardSource, now: datetime) -> NewCardRow:
+    """The Gift Cards row of a card Shopify issued, from what Shopify says of it (Origin Key
+    ``native:<card number>``); the caller adds what it knows besides (code, order, holder)."""
+    return NewCardRow(
+        origin_key=str(ActionKey.native(card.id)),
+        shopify_id=card.id,
         status=status_from_shopify(
-            enabled=native.enabled,
-            expires_on=native.expires_on,
-            balance_is_zero=native.balance.is_zero,
+            enabled=card.enabled,
+            expires_on=card.expires_on,
+            balance_is_zero=card.balance.is_zero,
             today=now.date(),
         ),
         kind=Kind.GIFT_CARD,
-        currency=native.balance.currency,
-        initial_value=native.initial_value,
-        balance=native.balance,
-        source=CardSource.IMPORTED,
-        issued_at=native.created_at,
-        expires_on=native.expires_on,
-        shopify_order=native.order_name,
+        currency=card.balance.currency,
+        initial_value=card.initial_value,
+        balance=card.balance,
+        source=source,
+        issued_at=card.created_at,
+        expires_on=card.expires_on,
         last_synced_at=now,
     )
-    log.info("importing a card Shopify issued", key=str(key), shopify=native.id)
-    return create_card_once(deps, imported)

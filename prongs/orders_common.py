@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cards.vocab import OrderKind, OrderOutcome
+from clients.commands import RecordOrder
 from clients.errors import ClientError, InvariantViolation
 from clients.ports import ShopifyPort
 from clients.records import OrderPage, OrderRow, ShopifyOrder
@@ -136,14 +137,8 @@ def record_then_tag(
     now: datetime,
 ) -> None:
     """Record the order, then tag it: a tag never exists without its Shopify Orders row."""
-    deps.airtable.record_order(
-        order_id=order.id,
-        order_name=order.name,
-        kind=kind,
-        outcome=outcome,
-        card_ids=tuple(dict.fromkeys(card_ids)),
-        processed_at=now,
-    )
+    card_ids = tuple(dict.fromkeys(card_ids))
+    deps.airtable.record_order(RecordOrder(order.id, order.name, kind, outcome, card_ids, now))
     deps.shopify.add_tags(order.id, [tag])
 
 

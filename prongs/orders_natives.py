@@ -14,17 +14,16 @@ import also takes, so the two never make two rows for one card.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cards.addresses import is_email
 from cards.codes import mask_last4
-from cards.keys import ActionKey
-from cards.status import status_from_shopify
-from cards.vocab import CardSource, Kind
+from cards.vocab import CardSource
 from clients.commands import NewCardRow
 from clients.records import ShopifyCard, ShopifyOrder
 from prongs.deps import Deps
 from prongs.exactly_once import again_if_ambiguous, create_card_once
+from prongs.lookup import native_card_row
 from prongs.orders_lines import MESSAGE, RECIPIENT_EMAIL, RECIPIENT_NAME, shared_native_holder
 
 
@@ -58,30 +57,14 @@ def _native_row(
     recipient_email = holder.get(RECIPIENT_EMAIL)
     if recipient_email is not None and not is_email(recipient_email):
         recipient_email = None
-    now = deps.clock.now()
-    return NewCardRow(
-        origin_key=str(ActionKey.native(card.id)),
-        shopify_id=card.id,
+    return replace(
+        native_card_row(card, CardSource.ONLINE, deps.clock.now()),
         masked_code=mask_last4(last),
         last_characters=last,
-        status=status_from_shopify(
-            enabled=card.enabled,
-            expires_on=card.expires_on,
-            balance_is_zero=card.balance.is_zero,
-            today=now.date(),
-        ),
-        kind=Kind.GIFT_CARD,
-        currency=card.balance.currency,
-        initial_value=card.initial_value,
-        balance=card.balance,
-        source=CardSource.ONLINE,
-        issued_at=card.created_at,
-        expires_on=card.expires_on,
         purchaser_name=order.customer_name,
         purchaser_email=order.customer_email,
         recipient_name=holder.get(RECIPIENT_NAME) if recipient_email else None,
         recipient_email=recipient_email,
         message=holder.get(MESSAGE),
         shopify_order=order.name,
-        last_synced_at=now,
     )

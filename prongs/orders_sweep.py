@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 import structlog
 
 from cards.vocab import OrderKind, OrderOutcome
+from clients.commands import RecordOrder
 from clients.records import CardRow, OrderPage, ShopifyOrder
 from prongs.deps import Deps
 from prongs.orders_common import OrderErrors, OrderRun, pages, window_start
@@ -152,14 +153,10 @@ class _Sweep:
 
         def record_refund(outcome: OrderOutcome) -> None:
             if refund_cards:
-                self.deps.airtable.record_order(
-                    order_id=order.id,
-                    order_name=order.name,
-                    kind=OrderKind.REFUND,
-                    outcome=outcome,
-                    card_ids=refund_cards,
-                    processed_at=now,
+                refund = RecordOrder(
+                    order.id, order.name, OrderKind.REFUND, outcome, refund_cards, now
                 )
+                self.deps.airtable.record_order(refund)
 
         if order.currency != currency:
             # The untagged pass records the order itself; a late refund on it needs a person too.

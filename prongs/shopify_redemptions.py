@@ -27,6 +27,7 @@ from datetime import timedelta
 import structlog
 
 from cards.vocab import OrderKind, OrderOutcome, Prong
+from clients.commands import RecordOrder
 from clients.records import ShopifyOrder
 from prongs.deps import Deps
 from prongs.orders_common import (
@@ -140,12 +141,7 @@ def _handle(deps: Deps, config: RedemptionsConfig, order: ShopifyOrder, run: Ord
         run.report.outcomes[movement.action.value] += 1
     refunded = [cards[m.card_gid].id for m in result.written if m.is_refund]
     if refunded:
-        airtable.record_order(
-            order_id=order.id,
-            order_name=order.name,
-            kind=OrderKind.REFUND,
-            outcome=outcome,
-            card_ids=tuple(dict.fromkeys(refunded)),
-            processed_at=now,
-        )
+        card_ids = tuple(dict.fromkeys(refunded))
+        refund = RecordOrder(order.id, order.name, OrderKind.REFUND, outcome, card_ids, now)
+        airtable.record_order(refund)
     return finish(outcome, result.card_ids)

@@ -18,7 +18,7 @@ from cards.vocab import (
     ReceiptSource,
     RequestStatus,
 )
-from clients.commands import ChangeExpiry, CloseBalanceCheck, NewCardRow
+from clients.commands import ChangeExpiry, CloseBalanceCheck, NewCardRow, RecordOrder
 from clients.errors import InvariantViolation
 from clients.records import OrderRow, Receipt
 from clients.status_commands import ReleaseLease
@@ -153,9 +153,8 @@ def test_orders_upsert_on_order_id_and_kind(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
     card = adapter.create_card(NewCardRow(origin_key="order:1:2:1"))
     def record(kind: OrderKind, outcome: OrderOutcome, card_ids: list[str]) -> OrderRow:
-        return adapter.record_order(order_id="gid://shopify/Order/1", order_name="#1001",
-                                    kind=kind, outcome=outcome, card_ids=card_ids,
-                                    processed_at=NOW)
+        order = RecordOrder("gid://shopify/Order/1", "#1001", kind, outcome, tuple(card_ids), NOW)
+        return adapter.record_order(order)
 
     record(OrderKind.PURCHASE, OrderOutcome.NEEDS_ATTENTION, [])
     row = record(OrderKind.PURCHASE, OrderOutcome.PROCESSED, [card.id])

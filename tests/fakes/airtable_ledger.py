@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
 
-from cards.vocab import OrderKind, OrderOutcome, ProngState
+from cards.vocab import ProngState
 from clients.airtable_ledger_columns import (
     new_status_cells,
     order_cells,
     receipt_cells,
     status_cells,
 )
+from clients.commands import RecordOrder
 from clients.errors import Permanent
 from clients.records import OrderRow, Receipt, StatusRow
 from clients.status_commands import StatusWrite
@@ -73,36 +73,20 @@ class LedgerTables(AirtableStore, RowConverters):
             ],
         )
 
-    def record_order(
-        self,
-        *,
-        order_id: str,
-        order_name: str,
-        kind: OrderKind,
-        outcome: OrderOutcome,
-        card_ids: Sequence[str],
-        processed_at: datetime,
-    ) -> OrderRow:
+    def record_order(self, order: RecordOrder) -> OrderRow:
         def upsert() -> OrderRow:
             table = self.tables[ShopifyOrders.TABLE]
             hits = [
                 i
                 for i, r in table.items()
-                if r.get(ShopifyOrders.ORDER_ID) == order_id and r.get(ShopifyOrders.KIND) == kind
+                if r.get(ShopifyOrders.ORDER_ID) == order.order_id
+                and r.get(ShopifyOrders.KIND) == order.kind
             ]
             record_id = hits[0] if hits else self.new_id()
             if not hits:
                 table[record_id] = {}
                 self.created[record_id] = self.clock.now()
-            cells = order_cells(
-                order_id=order_id,
-                order_name=order_name,
-                kind=kind,
-                outcome=outcome,
-                card_ids=card_ids,
-                processed_at=processed_at,
-            )
-            self._apply(ShopifyOrders.TABLE, record_id, cells)
+            self._apply(ShopifyOrders.TABLE, record_id, order_cells(order))
             return self._order(record_id, table[record_id])
 
         return self._call("upsert", upsert)
