@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 
 from cards.codes import Code, CodeError, digest, unseal
-from cards.vocab import Kind, Theme
 from clients.errors import InvariantViolation
-from clients.records import CardRow, CardTransaction, CertificateData, ShopifyCard
+from clients.records import CardRow, CardTransaction, ShopifyCard
 from prongs.deps import CardConfig, Deps
+from prongs.issuance import certificate_data
 from prongs.lookup import matches_code
 
 _RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")
@@ -89,17 +89,5 @@ def printable_certificate(
         raise InvariantViolation(f"card {row.id} has no value to print")
     plain = code.reveal()
     grouped = " ".join(plain[i : i + 4] for i in range(0, len(plain), 4))
-    pdf = deps.certificates.render(
-        CertificateData(
-            business_name=config.business_name,
-            code_display=grouped,
-            amount=amount,
-            kind=row.kind or Kind.GIFT_CARD,
-            theme=row.theme or Theme.STANDARD,
-            expires_on=row.expires_on,
-            recipient_name=row.recipient_name,
-            sender_name=row.purchaser_name,
-            message=row.message,
-        )
-    )
+    pdf = deps.certificates.render(certificate_data(row, config, grouped, amount))
     return pdf, f"certificate-{code.last4}.pdf"

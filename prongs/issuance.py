@@ -226,21 +226,27 @@ def attach_record_copy(deps: Deps, config: CardConfig, row: CardRow) -> None:
     amount = row.initial_value or row.balance
     if amount is None or row.masked_code is None:
         raise InvariantViolation(f"card {row.id} has no value or masked code to certify")
-    pdf = deps.certificates.render(
-        CertificateData(
-            business_name=config.business_name,
-            code_display=row.masked_code,
-            amount=amount,
-            kind=row.kind or Kind.GIFT_CARD,
-            theme=row.theme or Theme.STANDARD,
-            expires_on=row.expires_on,
-            recipient_name=row.recipient_name,
-            sender_name=row.purchaser_name,
-            message=row.message,
-        )
-    )
+    pdf = deps.certificates.render(certificate_data(row, config, row.masked_code, amount))
     name = f"certificate-{(row.last_characters or row.masked_code)[-4:]}.pdf"
     again_if_ambiguous(lambda: deps.airtable.attach_certificate(row.id, name, pdf))
+
+
+def certificate_data(
+    row: CardRow, config: CardConfig, code_display: str, amount: Money
+) -> CertificateData:
+    """What a card's certificate shows: ``code_display`` is the masked code on the record copy,
+    the full code only on the printable certificate (:mod:`prongs.card_view`)."""
+    return CertificateData(
+        business_name=config.business_name,
+        code_display=code_display,
+        amount=amount,
+        kind=row.kind or Kind.GIFT_CARD,
+        theme=row.theme or Theme.STANDARD,
+        expires_on=row.expires_on,
+        recipient_name=row.recipient_name,
+        sender_name=row.purchaser_name,
+        message=row.message,
+    )
 
 
 def _email_jobs(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> list[EmailJob]:
