@@ -30,6 +30,7 @@ import structlog
 
 from cards.addresses import is_email
 from cards.codes import normalize
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.money import Money
 from cards.status import status_for_balance
@@ -43,7 +44,7 @@ from cards.vocab import (
     request_status_for,
 )
 from clients.commands import CloseBalanceCheck, MirrorBalance
-from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
+from clients.errors import AmbiguousOutcome, ClientError, Retryable
 from clients.records import BalanceCheckRequest, CardRow, ShopifyCard
 from prongs import emails
 from prongs.exactly_once import again_if_ambiguous, update_card, write_request

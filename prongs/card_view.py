@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from cards.codes import Code, CodeError, digest, unseal
-from clients.errors import InvariantViolation
+from cards.errors import InvariantViolation
 from clients.records import CardRow, CardTransaction, ShopifyCard
 from prongs.deps import CardConfig, Deps
 from prongs.issuance import certificate_data

@@ -41,12 +41,13 @@ from typing import NoReturn
 import structlog
 
 from cards.codes import Code, digest, generate, seal, unseal
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.money import Money
 from cards.status import require_transition
 from cards.vocab import Audience, CardSource, CardStatus, Kind, ReceiptAction, ReceiptSource, Theme
 from clients.commands import AbandonPendingCard, ActivateCard, NewCardRow
-from clients.errors import AmbiguousOutcome, CodeTaken, InvariantViolation, Permanent
+from clients.errors import AmbiguousOutcome, CodeTaken, Permanent
 from clients.records import CardRow, CertificateData, ShopifyCard
 from prongs import emails
 from prongs.deps import CardConfig, Deps

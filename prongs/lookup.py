@@ -20,11 +20,12 @@ from datetime import datetime
 import structlog
 
 from cards.codes import Code, CodeError, digest, mask_last4, normalize
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.status import status_from_shopify
 from cards.vocab import CardSource, Kind
 from clients.commands import FillCodeDigest, NewCardRow
-from clients.errors import ClientError, InvariantViolation
+from clients.errors import ClientError
 from clients.records import CardRow, ShopifyCard
 from prongs.deps import CardConfig, Deps
 from prongs.exactly_once import again_if_ambiguous, create_card_once, update_card

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cards.errors import InvariantViolation
 from cards.vocab import OrderKind, OrderOutcome
 from clients.commands import RecordOrder
-from clients.errors import ClientError, InvariantViolation
+from clients.errors import ClientError
 from clients.ports import ShopifyPort
 from clients.records import OrderPage, OrderRow, ShopifyOrder
 from prongs.deps import Deps
