@@ -34,8 +34,10 @@ from cards.vocab import CardSource, CardStatus, Kind
 from config.layout import GiftCards, StoreRedemptions, Stores
 from daemon.clock import SystemClock
 from daemon.logging import configure as configure_logging
+from prongs.deps import Deps
 from prongs.report import Budget, OpenGate, RunReport
-from prongs.store_transactions import Deps, StoreConfig, run_once
+from prongs.store_context import StoreConfig
+from prongs.store_transactions import run_once
 from sandbox.stack import Sandbox
 
 VALUE, AMOUNT = Decimal("50.00"), Decimal("5.00")

@@ -30,8 +30,10 @@ from cards.codes import unseal
 from config.layout import CreationRequests, GiftCards, StoreRedemptions, Stores
 from config.settings import Settings
 from daemon.clock import SystemClock
+from prongs.deps import Deps
 from prongs.report import Budget, OpenGate, RunReport
-from prongs.store_transactions import Deps, StoreConfig, run_once
+from prongs.store_context import StoreConfig
+from prongs.store_transactions import run_once
 from sandbox.stack import Sandbox, start
 
 FINAL = {"Done", "Rejected", "Needs Attention"}

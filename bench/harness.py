@@ -23,7 +23,9 @@ from clients.shopify import ShopifyAdapter
 from config.settings import PREFIX, Settings
 from daemon import bootstrap
 from daemon.clock import SystemClock
-from prongs.store_transactions import CardConfig, Deps, StoreConfig
+from prongs.card_locks import CardLocks
+from prongs.deps import CardConfig, Deps
+from prongs.store_context import StoreConfig
 from sandbox.airtable import AirtableSandbox, load_layout_json, make_airtable_app
 from sandbox.credentials import SandboxCredentials
 from sandbox.klaviyo import KlaviyoSandbox, make_klaviyo_app
@@ -71,6 +73,7 @@ def build(
         email=adapters.email,
         certificates=build_certificates(),
         clock=SystemClock(),
+        card_locks=CardLocks(),
     )
     card = CardConfig(
         currency=settings.currency,

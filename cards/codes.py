@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from cards.errors import DomainError
+
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _VALUE = {symbol: index for index, symbol in enumerate(ALPHABET)}
 MIN_LENGTH, MAX_LENGTH, DEFAULT_LENGTH = 8, 20, 12
@@ -29,7 +31,7 @@ _SHAPE = re.compile(r"[A-Z0-9]{8,20}")
 _MASK = "\u2022" * 8
 
 
-class CodeError(ValueError):
+class CodeError(DomainError):
     """A code that cannot be used: wrong shape, or a sealed token that does not open."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from cards.errors import DomainError
 from cards.vocab import Audience, ReceiptAction
 
 NOTE_PREFIX = "giftbridge "
@@ -51,7 +52,7 @@ _SHAPES: dict[KeyKind, tuple[re.Pattern[str], ...]] = {
 _DRIFT_TAILS = {ReceiptAction.DRIFT_DETECTED: "detected", ReceiptAction.DRIFT_REPAIRED: "repaired"}
 
 
-class KeyError_(ValueError):
+class MalformedKey(DomainError):
     """A string that is not a well-formed action key."""
 
 
@@ -59,7 +60,7 @@ def gid_number(gid: str) -> str:
     """The trailing number of a Shopify GID: ``gid://shopify/Order/42`` -> ``"42"``."""
     match = re.fullmatch(r"gid://shopify/[A-Za-z]+/([1-9][0-9]*)(\?.*)?", gid)
     if not match:
-        raise KeyError_(f"not a Shopify GID: {gid!r}")
+        raise MalformedKey(f"not a Shopify GID: {gid!r}")
     return match.group(1)
 
 
@@ -74,9 +75,9 @@ class ActionKey:
     @classmethod
     def for_request(cls, kind: KeyKind, record_id: str) -> ActionKey:
         if kind not in _REQUEST_KINDS:
-            raise KeyError_(f"{kind.value} keys are not request keys")
+            raise MalformedKey(f"{kind.value} keys are not request keys")
         if not _RECORD_ID.fullmatch(record_id):
-            raise KeyError_(f"not an Airtable record id: {record_id!r}")
+            raise MalformedKey(f"not an Airtable record id: {record_id!r}")
         return cls(kind, (record_id,))
 
     @classmethod
@@ -98,7 +99,7 @@ class ActionKey:
     @classmethod
     def order_unit(cls, order_gid: str, line_item_gid: str, unit: int) -> ActionKey:
         if unit < 1:
-            raise KeyError_("units count from 1")
+            raise MalformedKey("units count from 1")
         return cls(KeyKind.ORDER, (gid_number(order_gid), gid_number(line_item_gid), str(unit)))
 
     @classmethod
@@ -147,14 +148,14 @@ class ActionKey:
         try:
             kind = KeyKind(head)
         except ValueError as exc:
-            raise KeyError_(f"unknown action key kind in {text!r}") from exc
+            raise MalformedKey(f"unknown action key kind in {text!r}") from exc
         default = _RECORD_ID if kind in _REQUEST_KINDS else _NUMBER
         shape = _SHAPES.get(kind, (default,))
         parts = tuple(rest.split(":", len(shape) - 1)) if rest else ()
         if len(parts) != len(shape):
-            raise KeyError_(f"{kind.value} keys have {len(shape)} part(s): {text!r}")
+            raise MalformedKey(f"{kind.value} keys have {len(shape)} part(s): {text!r}")
         if not all(p.fullmatch(part) for p, part in zip(shape, parts, strict=True)):
-            raise KeyError_(f"malformed action key {text!r}")
+            raise MalformedKey(f"malformed action key {text!r}")
         return cls(kind, parts)
 
     @property
@@ -170,7 +171,7 @@ class ActionKey:
         """The receipt Reference; Sent and Email Failed receipts name the audience."""
         needs_audience = action in (ReceiptAction.SENT, ReceiptAction.EMAIL_FAILED)
         if needs_audience != (audience is not None):
-            raise KeyError_(
+            raise MalformedKey(
                 f"{action.value} receipts {'need' if needs_audience else 'take no'} audience"
             )
         tail = f":{audience.value}" if audience is not None else ""
@@ -188,5 +189,5 @@ def key_from_note(note: str | None) -> ActionKey | None:
         return None
     try:
         return ActionKey.parse(note[len(NOTE_PREFIX) :].strip())
-    except KeyError_:
+    except MalformedKey:
         return None

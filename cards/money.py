@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import SupportsIndex
 
+from cards.errors import DomainError
+
 # ISO 4217 minor-unit exponents that differ from the common 2.
 _EXPONENTS: dict[str, int] = {
     "BIF": 0,
@@ -42,7 +44,7 @@ _EXPONENTS: dict[str, int] = {
 _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
-class MoneyError(ValueError):
+class MoneyError(DomainError):
     """An amount that cannot be money: a float, NaN, infinity, too precise, mixed currencies."""
 
 

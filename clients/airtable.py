@@ -13,18 +13,27 @@ from typing import Any
 
 from pyairtable.formulas import OR
 
-from cards.vocab import CardStatus, OrderKind, OrderOutcome
+from cards.vocab import CardStatus, ProngState
 from clients import airtable_queries as q
 from clients import airtable_rows as rows
-from clients.airtable_batch import update_in_tens
+from clients.airtable_batch import grouped_by_table, update_in_tens
+from clients.airtable_columns import card_columns, new_card_cells, request_columns
 from clients.airtable_http import upload_body, upload_url
+from clients.airtable_ledger_columns import (
+    ORDER_KEY,
+    RECEIPT_KEY,
+    new_status_cells,
+    order_cells,
+    receipt_cells,
+    status_cells,
+)
 from clients.airtable_tables import AirtableTables, Record
+from clients.commands import CardUpdate, NewCardRow, RecordOrder, RequestWrite
 from clients.errors import InvariantViolation, Permanent
 from clients.records import (
     BalanceCheckRequest,
     CardActionRequest,
     CardRow,
-    Changes,
     CreationRequest,
     OrderRow,
     Receipt,
@@ -32,6 +41,7 @@ from clients.records import (
     StatusRow,
     Store,
 )
+from clients.status_commands import StatusWrite
 from config.layout import (
     BalanceChecks,
     CardActions,
@@ -55,9 +65,6 @@ CARD_SEARCH_FIELDS = (
     GiftCards.ORIGIN_KEY,
 )
 
-REQUEST_TABLES = frozenset(
-    {StoreRedemptions.TABLE, CreationRequests.TABLE, BalanceChecks.TABLE, CardActions.TABLE}
-)
 #: A queue longer than this is read in Airtable's order up to the cap, then sorted: the oldest
 #: come first in practice, and a flood never turns one poll into dozens of requests.
 QUEUE_SCAN_CAP = 300
@@ -107,21 +114,15 @@ class AirtableAdapter:
         found = self._t.list_records(BalanceChecks.TABLE, formula=formula)
         return [rows.balance_check(r) for r in found]
 
-    def update_request(self, table: str, record_id: str, changes: Changes) -> None:
-        if table not in REQUEST_TABLES:
-            raise Permanent(
-                "airtable", f"update {table}", "not a request table", code="NOT_A_REQUEST_TABLE"
-            )
-        self._t.update(table, record_id, changes)
+    def update_request(self, write: RequestWrite) -> None:
+        table, record_id, cells = request_columns(write)
+        self._t.update(table, record_id, cells)
 
-    def update_requests(
-        self, table: str, updates: Sequence[tuple[str, Changes]]
-    ) -> dict[str, Permanent]:
-        if table not in REQUEST_TABLES:
-            raise Permanent(
-                "airtable", f"update {table}", "not a request table", code="NOT_A_REQUEST_TABLE"
-            )
-        return update_in_tens(self._t, table, updates)
+    def update_requests(self, writes: Sequence[RequestWrite]) -> dict[str, Permanent]:
+        refused: dict[str, Permanent] = {}
+        for table, updates in grouped_by_table(writes).items():
+            refused |= update_in_tens(self._t, table, updates)
+        return refused
 
     # --- cards --------------------------------------------------------------------------
     def get_card(self, record_id: str) -> CardRow | None:
@@ -168,14 +169,15 @@ class AirtableAdapter:
         found = self._t.list_records(GiftCards.TABLE, formula=formula, max_records=limit)
         return [rows.card(record, self.currency) for record in found]
 
-    def create_card(self, changes: Changes) -> CardRow:
-        return rows.card(self._t.create(GiftCards.TABLE, changes), self.currency)
+    def create_card(self, card: NewCardRow) -> CardRow:
+        return rows.card(self._t.create(GiftCards.TABLE, new_card_cells(card)), self.currency)
 
-    def update_card(self, record_id: str, changes: Changes) -> CardRow:
-        return rows.card(self._t.update(GiftCards.TABLE, record_id, changes), self.currency)
+    def update_card(self, update: CardUpdate) -> CardRow:
+        record_id, cells = card_columns(update)
+        return rows.card(self._t.update(GiftCards.TABLE, record_id, cells), self.currency)
 
-    def update_cards(self, updates: Sequence[tuple[str, Changes]]) -> dict[str, Permanent]:
-        return update_in_tens(self._t, GiftCards.TABLE, updates)
+    def update_cards(self, updates: Sequence[CardUpdate]) -> dict[str, Permanent]:
+        return update_in_tens(self._t, GiftCards.TABLE, [card_columns(u) for u in updates])
 
     def known_card_ids_by_shopify_id(self, shopify_ids: Sequence[str]) -> dict[str, CardRow]:
         result: dict[str, CardRow] = {}
@@ -211,8 +213,8 @@ class AirtableAdapter:
         latest = {r.reference: r for r in receipts}  # one row per Reference in a request
         unique = list(latest.values())
         for start in range(0, len(unique), 10):
-            chunk = [_receipt_changes(r) for r in unique[start : start + 10]]
-            self._t.upsert(Receipts.TABLE, chunk, [Receipts.REFERENCE])
+            chunk = [receipt_cells(r) for r in unique[start : start + 10]]
+            self._t.upsert(Receipts.TABLE, chunk, RECEIPT_KEY)
 
     def receipt_references(self, references: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -230,57 +232,21 @@ class AirtableAdapter:
         found = self._t.list_records(ShopifyOrders.TABLE, formula=formula)
         return [rows.order(r) for r in found]
 
-    def record_order(
-        self,
-        *,
-        order_id: str,
-        order_name: str,
-        kind: OrderKind,
-        outcome: OrderOutcome,
-        card_ids: Sequence[str],
-        processed_at: datetime,
-    ) -> OrderRow:
-        o = ShopifyOrders
-        changes: Changes = {
-            o.ORDER_ID: order_id,
-            o.ORDER_NAME: order_name,
-            o.KIND: kind,
-            o.OUTCOME: outcome,
-            o.GIFT_CARDS: tuple(card_ids),
-            o.PROCESSED_AT: processed_at,
-        }
-        records = self._t.upsert(o.TABLE, [changes], [o.ORDER_ID, o.KIND])
+    def record_order(self, order: RecordOrder) -> OrderRow:
+        records = self._t.upsert(ShopifyOrders.TABLE, [order_cells(order)], ORDER_KEY)
         return rows.order(records[0])
 
     # --- status -------------------------------------------------------------------------
     def status_rows(self) -> list[StatusRow]:
         return [rows.status(r) for r in self._t.list_records(Status.TABLE)]
 
-    def create_status_row(self, prong: str, changes: Changes) -> StatusRow:
-        return rows.status(self._t.create(Status.TABLE, {Status.PRONG: prong, **changes}))
+    def create_status_row(self, prong: str, state: ProngState) -> StatusRow:
+        return rows.status(self._t.create(Status.TABLE, new_status_cells(prong, state)))
 
-    def update_status_row(self, record_id: str, changes: Changes) -> None:
-        self._t.update(Status.TABLE, record_id, changes)
+    def update_status_row(self, record_id: str, write: StatusWrite) -> None:
+        self._t.update(Status.TABLE, record_id, status_cells(write))
 
 
 def _reference(record: Record) -> str:
     value: Any = record.get("fields", {}).get(Receipts.REFERENCE)
     return value if isinstance(value, str) else ""
-
-
-def _receipt_changes(receipt: Receipt) -> Changes:
-    r = Receipts
-    return {
-        r.REFERENCE: receipt.reference,
-        r.ACTION: receipt.action,
-        r.AT: receipt.at,
-        r.SOURCE: receipt.source,
-        r.GIFT_CARD: (receipt.card_id,) if receipt.card_id else None,
-        r.STORE: (receipt.store_id,) if receipt.store_id else None,
-        r.AMOUNT: receipt.amount,
-        r.BALANCE_BEFORE: receipt.balance_before,
-        r.BALANCE_AFTER: receipt.balance_after,
-        r.REQUEST: receipt.request,
-        r.SHOPIFY_REFERENCE: receipt.shopify_reference,
-        r.DETAILS: receipt.details,
-    }

@@ -14,10 +14,11 @@ from collections.abc import Mapping, Sequence
 
 import structlog
 
+from clients.airtable_columns import CellValue, Changes, request_columns
 from clients.airtable_errors import SERVICE
 from clients.airtable_tables import AirtableTables
+from clients.commands import RequestWrite
 from clients.errors import Permanent
-from clients.records import CellValue
 
 log = structlog.get_logger()
 BATCH = 10  # records per write request (Airtable's limit)
@@ -32,6 +33,15 @@ def merge_updates(updates: Sequence[Update]) -> list[Update]:
     for record_id, changes in updates:
         merged.setdefault(record_id, {}).update(changes)
     return list(merged.items())
+
+
+def grouped_by_table(writes: Sequence[RequestWrite]) -> dict[str, list[tuple[str, Changes]]]:
+    """Request writes as (record id, cells) per table, in the order given."""
+    tables: dict[str, list[tuple[str, Changes]]] = {}
+    for write in writes:
+        table, record_id, cells = request_columns(write)
+        tables.setdefault(table, []).append((record_id, cells))
+    return tables
 
 
 def update_in_tens(

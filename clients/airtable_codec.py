@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import structlog
 
 from cards.money import Money, MoneyError
+from clients.airtable_columns import CellValue
 from clients.errors import InvariantViolation, Permanent
-from clients.records import CellValue
 
 log = structlog.get_logger()
 E = TypeVar("E", bound=StrEnum)

@@ -17,9 +17,9 @@ from pyairtable import Api, Table
 from pyairtable.formulas import Formula, to_formula_str
 
 from clients.airtable_codec import encode_changes
+from clients.airtable_columns import CellValue
 from clients.airtable_errors import SERVICE, is_iterator_expired, translate
 from clients.errors import AmbiguousOutcome, ClientError, Permanent
-from clients.records import CellValue
 from clients.retry import RetryPolicy
 from config.layout import load_layout
 

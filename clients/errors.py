@@ -1,17 +1,18 @@
-"""One error tree for every outside call, so retry policies and prongs match classes, not strings.
+"""The outside-call branch of giftbridge's one error tree (the whole tree: :mod:`cards.errors`).
 
-    GiftbridgeError
-    ├── ClientError                 an outside call failed; carries service and operation
-    │   ├── Retryable               nothing happened: connect refused, 429, THROTTLED, 502 before
-    │   │   └── RateLimited         ... and the service asked for silence (retry_after seconds)
-    │   ├── AmbiguousOutcome        it may have happened: read timeout, reset or 5xx after sending.
-    │   │                           Never retry blind: read back first (DESIGN.md's recipe).
-    │   └── Permanent               it did not happen and will not on retry: validation,
-    │       │                       userErrors, 4xx. ``code`` is the userError code or the
-    │       │                       Airtable error type.
-    │       └── CodeTaken           giftCardCreate said TAKEN: the code exists (maybe ours)
-    └── InvariantViolation          our own data contradicts itself: stop that record, never
-                                    repair money automatically.
+    ClientError                     an outside call failed; carries service and operation
+    ├── Retryable                   nothing happened: connect refused, 429, THROTTLED, 502 before
+    │   └── RateLimited             ... and the service asked for silence (retry_after seconds)
+    ├── AmbiguousOutcome            it may have happened: read timeout, reset or 5xx after sending.
+    │                               Never retry blind: read back first (DESIGN.md's recipe).
+    └── Permanent                   it did not happen and will not on retry: validation,
+        │                           userErrors, 4xx. ``code`` is the userError code or the
+        │                           Airtable error type.
+        └── CodeTaken               giftCardCreate said TAKEN: the code exists (maybe ours)
+
+``ClientError`` derives from :class:`cards.errors.GiftbridgeError`, the root of the tree; the root
+and :class:`cards.errors.InvariantViolation` (our own data contradicts itself) are importable from
+here too, so a port's callers need one import for everything a port may raise.
 
 Adapters translate every library exception into these; nothing else escapes a port.
 Messages never contain a plaintext code or a secret.
@@ -19,9 +20,18 @@ Messages never contain a plaintext code or a secret.
 
 from __future__ import annotations
 
+from cards.errors import GiftbridgeError, InvariantViolation
 
-class GiftbridgeError(Exception):
-    """Base of every error giftbridge raises on purpose."""
+__all__ = [
+    "AmbiguousOutcome",
+    "ClientError",
+    "CodeTaken",
+    "GiftbridgeError",
+    "InvariantViolation",
+    "Permanent",
+    "RateLimited",
+    "Retryable",
+]
 
 
 class ClientError(GiftbridgeError):
@@ -73,7 +83,3 @@ class CodeTaken(Permanent):
 
     def __init__(self, operation: str = "giftCardCreate") -> None:
         super().__init__("shopify", operation, "the code is already used", code="TAKEN")
-
-
-class InvariantViolation(GiftbridgeError):
-    """Our records contradict each other or the outside; a person must look."""

@@ -8,8 +8,11 @@ Every method may raise the classes of :mod:`clients.errors` and nothing else:
   For Airtable writes keyed by an upsert field, or by a record id, re-sending is safe.
 - ``Permanent``: refused; ``code`` says why (Shopify userError code, Airtable error type).
 
-Concrete adapters live beside this module; prongs import only this module, :mod:`clients.records`
-and :mod:`clients.errors`. Test fakes in ``tests/fakes`` implement the same protocols.
+Reads return the typed rows of :mod:`clients.records`; writes take the typed commands of
+:mod:`clients.commands` (which columns they fill is the adapter's business). Concrete adapters
+live beside this module; prongs import only this module, :mod:`clients.records`,
+:mod:`clients.commands` and :mod:`clients.errors`. Test fakes in ``tests/fakes`` implement the
+same protocols.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from typing import Protocol
 from cards.codes import Code
 from cards.ledger import CardFacts, ReceiptFacts
 from cards.money import Money
-from cards.vocab import OrderKind, OrderOutcome
+from cards.vocab import ProngState
+from clients.commands import CardUpdate, NewCardRow, RecordOrder, RequestWrite
 from clients.errors import Permanent
 from clients.records import (
     BalanceCheckRequest,
@@ -32,7 +36,6 @@ from clients.records import (
     CardRow,
     CardTransaction,
     CertificateData,
-    Changes,
     CreationRequest,
     EmailEvent,
     OrderPage,
@@ -46,6 +49,7 @@ from clients.records import (
     TransactionResult,
 )
 from clients.report_records import FlaggedRequest
+from clients.status_commands import StatusWrite
 
 # --- priority: store redemptions overtake everything else at the shared rate limiters -----------
 
@@ -110,16 +114,14 @@ class AirtablePort(Protocol):
         """Balance checks processed at or after ``since`` (for the hourly limits)."""
         ...
 
-    def update_request(self, table: str, record_id: str, changes: Changes) -> None:
-        """PATCH one request row (table = a request table's name from config.layout)."""
+    def update_request(self, write: RequestWrite) -> None:
+        """PATCH one request row (an intent, a refusal or a closing)."""
         ...
 
-    def update_requests(
-        self, table: str, updates: Sequence[tuple[str, Changes]]
-    ) -> dict[str, Permanent]:
-        """PATCH many request rows of one table, 10 a request (one record named twice is
-        merged, later changes winning). Returns the records Airtable refused, each with its
-        error; every other record was written: a refused chunk is written again one record at a
+    def update_requests(self, writes: Sequence[RequestWrite]) -> dict[str, Permanent]:
+        """PATCH many request rows, 10 a request per table (one record named twice is merged,
+        later writes winning). Returns the records Airtable refused, each with its error;
+        every other record was written: a refused chunk is written again one record at a
         time, so one bad record never costs the others. Transport failures raise (re-sending
         the whole call is safe)."""
         ...
@@ -148,13 +150,13 @@ class AirtablePort(Protocol):
         Shopify order or origin key contain ``text`` (any case), or whose Status is ``text``."""
         ...
 
-    def create_card(self, changes: Changes) -> CardRow:
+    def create_card(self, card: NewCardRow) -> CardRow:
         """Create a Gift Cards row. Ambiguous on a lost response: look it up by Origin Key."""
         ...
 
-    def update_card(self, record_id: str, changes: Changes) -> CardRow: ...
+    def update_card(self, update: CardUpdate) -> CardRow: ...
 
-    def update_cards(self, updates: Sequence[tuple[str, Changes]]) -> dict[str, Permanent]:
+    def update_cards(self, updates: Sequence[CardUpdate]) -> dict[str, Permanent]:
         """PATCH many Gift Cards rows; batching and result as :meth:`update_requests`."""
         ...
 
@@ -172,16 +174,7 @@ class AirtablePort(Protocol):
         """Shopify Orders rows of one order (its GID), any kind."""
         ...
 
-    def record_order(
-        self,
-        *,
-        order_id: str,
-        order_name: str,
-        kind: OrderKind,
-        outcome: OrderOutcome,
-        card_ids: Sequence[str],
-        processed_at: datetime,
-    ) -> OrderRow:
+    def record_order(self, order: RecordOrder) -> OrderRow:
         """Upsert the row for (order, kind)."""
         ...
 
@@ -197,9 +190,9 @@ class AirtablePort(Protocol):
         """Every Status row, in one read."""
         ...
 
-    def create_status_row(self, prong: str, changes: Changes) -> StatusRow: ...
+    def create_status_row(self, prong: str, state: ProngState) -> StatusRow: ...
 
-    def update_status_row(self, record_id: str, changes: Changes) -> None: ...
+    def update_status_row(self, record_id: str, write: StatusWrite) -> None: ...
 
 
 # --- Shopify --------------------------------------------------------------------------------

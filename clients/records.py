@@ -5,9 +5,8 @@ amounts) stay ``Decimal | None`` so a prong can answer "Invalid Amount" instead 
 crashing; amounts giftbridge wrote or Shopify returned are ``Money``. Empty Airtable cells are
 ``None`` (or an empty tuple, or False), exactly as Airtable omits them.
 
-Writes to Airtable are ``Changes``: field name (from :mod:`config.layout`) -> value. Values are
-domain types (``Money``, ``date``, ``datetime``, enums, ``str``, ``bool``, ``int``, a tuple of
-record ids for links); ``None`` clears the cell. The adapter converts at its boundary.
+Writes to Airtable are the typed commands of :mod:`clients.commands`; the adapter maps them to
+columns (:mod:`clients.airtable_columns`), as it maps records to these rows.
 """
 
 from __future__ import annotations
@@ -34,10 +33,6 @@ from cards.vocab import (
     RequestStatus,
     Theme,
 )
-
-CellValue = str | bool | int | Decimal | Money | date | datetime | StrEnum | tuple[str, ...] | None
-Changes = Mapping[str, CellValue]
-
 
 # --- Airtable rows -------------------------------------------------------------------------
 

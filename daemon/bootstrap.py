@@ -53,7 +53,8 @@ from daemon.service import Service, ServiceConfig
 from daemon.summary import BusinessSummary
 from daemon.wiring import card_config as card_config  # the card commands' (via bootstrap)
 from daemon.wiring import prong_jobs
-from prongs._recipe import Deps
+from prongs.card_locks import CardLocks
+from prongs.deps import Deps
 
 if TYPE_CHECKING:
     from clients.airtable_reports import AirtableReports
@@ -77,8 +78,11 @@ class Clients:
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def deps(self) -> Deps:
-        """The ports a prong or a ``card`` command talks through, on the system clock."""
-        return Deps(self.airtable, self.shopify, self.email, self.certificates, SystemClock())
+        """The ports a prong or a ``card`` command talks through, on the system clock, with the
+        process's card locks (call once per process: every prong shares what it returns)."""
+        return Deps(
+            self.airtable, self.shopify, self.email, self.certificates, SystemClock(), CardLocks()
+        )
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -287,8 +291,7 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
 
 def build_prong_jobs(settings: Settings, clients: Clients) -> list[ProngJob]:
     """One ProngJob per prong, store-transactions first, over these clients."""
-    deps = clients.deps()
-    return prong_jobs(settings, deps, deps.clock)
+    return prong_jobs(settings, clients.deps())
 
 
 # --- checks and assembly -----------------------------------------------------------------

@@ -14,7 +14,7 @@ from config.settings import Settings
 from daemon import bootstrap
 from daemon.metrics import default_metrics
 from prongs import card_view
-from prongs._recipe import CardConfig, Deps
+from prongs.deps import CardConfig, Deps
 
 
 @contextmanager

@@ -28,34 +28,26 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 
 from cards.vocab import ProngState
 from clients.ports import AirtablePort, Clock
-from clients.records import CellValue, Changes, StatusRow
-from config.layout import Status
+from clients.records import StatusRow
+from clients.status_commands import (
+    ClaimLease,
+    ReleaseLease,
+    RenewLease,
+    StatusHeartbeat,
+    StatusWrite,
+)
 from daemon.logging import mask_codes
 from prongs.report import RunReport
 
 log = structlog.get_logger(__name__)
 
 HEARTBEAT_SECONDS = 60.0
-# Status field name -> StatusRow attribute, to keep the cache in step with our own writes.
-_ROW_ATTRS = {
-    Status.STATE: "state",
-    Status.OWNER: "owner",
-    Status.LEASE_EXPIRES_AT: "lease_expires_at",
-    Status.HEARTBEAT_AT: "heartbeat_at",
-    Status.LAST_STARTED_AT: "last_started_at",
-    Status.LAST_FINISHED_AT: "last_finished_at",
-    Status.LAST_SUCCESS_AT: "last_success_at",
-    Status.LAST_RUN_PROCESSED: "last_run_processed",
-    Status.LAST_ERROR: "last_error",
-}
 LAST_ERROR_MAX = 1000
 
 
@@ -99,9 +91,7 @@ class StatusBoard:
             by_prong[row.prong] = row
         for prong in self._prongs:
             if prong not in by_prong:
-                by_prong[prong] = self._airtable.create_status_row(
-                    prong, {Status.STATE: ProngState.OFFLINE}
-                )
+                by_prong[prong] = self._airtable.create_status_row(prong, ProngState.OFFLINE)
                 log.info("status.row_created", prong=prong, record_id=by_prong[prong].id)
         with self._lock:
             self._rows = by_prong
@@ -114,17 +104,14 @@ class StatusBoard:
     def reread(self, prong: str) -> StatusRow:
         return self.refresh()[prong]
 
-    def update(self, prong: str, record_id: str, changes: Changes) -> None:
-        """Write, and apply the same changes to the cached row (the status page shows it)."""
-        self._airtable.update_status_row(record_id, changes)
+    def update(self, prong: str, record_id: str, write: StatusWrite) -> None:
+        """Write, and apply the same write to the cached row (the status page shows it)."""
+        self._airtable.update_status_row(record_id, write)
         with self._lock:
             self._last_write[prong] = self._clock.monotonic()
             row = self._rows.get(prong)
             if row is not None and row.id == record_id:
-                fields: dict[str, Any] = {
-                    _ROW_ATTRS[k]: v for k, v in changes.items() if k in _ROW_ATTRS
-                }
-                self._rows[prong] = replace(row, **fields)
+                self._rows[prong] = write.applied_to(row)
 
     def write_idle_heartbeats(self, busy: Iterable[str], owner: str) -> int:
         """Heartbeat At on each row we did not write for a minute; returns the writes made.
@@ -146,7 +133,7 @@ class StatusBoard:
                     continue
                 due.append((prong, row.id))
         for prong, record_id in due:
-            self.update(prong, record_id, {Status.HEARTBEAT_AT: now})
+            self.update(prong, record_id, StatusHeartbeat(now))
         return len(due)
 
 
@@ -211,17 +198,7 @@ class Lease:
                 previous_owner=row.owner,
                 expired_at=row.lease_expires_at.isoformat() if row.lease_expires_at else None,
             )
-        self._board.update(
-            self._prong,
-            row.id,
-            {
-                Status.STATE: ProngState.EXECUTING,
-                Status.OWNER: self._owner,
-                Status.LEASE_EXPIRES_AT: now + self._lease,
-                Status.HEARTBEAT_AT: now,
-                Status.LAST_STARTED_AT: now,
-            },
-        )
+        self._board.update(self._prong, row.id, ClaimLease(self._owner, now + self._lease, now))
         self._record_id = row.id
         self._last_write = self._clock.monotonic()
         log.info("lease.claimed", prong=self._prong, owner=self._owner)
@@ -247,11 +224,7 @@ class Lease:
         if row.owner not in (None, self._owner):
             self._halt(f"lease taken over by {row.owner}")
             return
-        self._board.update(
-            self._prong,
-            row.id,
-            {Status.LEASE_EXPIRES_AT: now + self._lease, Status.HEARTBEAT_AT: now},
-        )
+        self._board.update(self._prong, row.id, RenewLease(now + self._lease, now))
 
     def _halt(self, why: str) -> None:
         self.lost = why
@@ -274,19 +247,15 @@ class Lease:
             return
         now = self._clock.now()
         problem = error or ("; ".join(report.errors) if report and report.errors else None)
-        changes: dict[str, CellValue] = {
-            Status.LEASE_EXPIRES_AT: None,
-            Status.HEARTBEAT_AT: now,
-            Status.LAST_FINISHED_AT: now,
-            Status.LAST_RUN_PROCESSED: report.processed if report else 0,
-            Status.LAST_ERROR: mask_codes(problem)[:LAST_ERROR_MAX] if problem else None,
-        }
-        if problem is None:
-            changes[Status.LAST_SUCCESS_AT] = now
-        if row.state is ProngState.PAUSED:
+        paused = row.state is ProngState.PAUSED
+        if paused:
             log.info("lease.released_paused", prong=self._prong)  # Paused stays as it is
-        else:
-            changes[Status.STATE] = ProngState.OFFLINE
-        self._board.update(self._prong, row.id, changes)
+        release = ReleaseLease(
+            at=now,
+            processed=report.processed if report else 0,
+            error=mask_codes(problem)[:LAST_ERROR_MAX] if problem else None,
+            offline=not paused,
+        )
+        self._board.update(self._prong, row.id, release)
         self._record_id = None
-        log.info("lease.released", prong=self._prong, processed=changes[Status.LAST_RUN_PROCESSED])
+        log.info("lease.released", prong=self._prong, processed=release.processed)

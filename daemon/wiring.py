@@ -1,14 +1,24 @@
-"""Settings -> each prong's deps and config -> one ProngJob per prong, in priority order."""
+"""Settings -> each prong's config -> one ProngJob per prong, in priority order.
+
+The only place prong configs are built from Settings. Every prong gets the process's one
+:class:`~prongs.deps.Deps` (so they share its card locks); state a prong keeps between runs (the
+late-refund sweep's mark) is built here once and closed over by that prong's job.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cards.vocab import Prong
-from clients.ports import Clock
 from config.settings import Settings
 from daemon.runner import ProngJob
 from prongs import shopify_purchases, shopify_redemptions, store_transactions
-from prongs._recipe import CardConfig, Deps, StoreConfig
+from prongs.deps import CardConfig, Deps
+from prongs.orders_sweep import RefundSweep
 from prongs.report import Budget, Gate, RunReport
+from prongs.shopify_purchases import PurchasesConfig
+from prongs.shopify_redemptions import RedemptionsConfig
+from prongs.store_context import StoreConfig
 
 # Airtable requests an idle run makes: the store prong polls its four queues; the Shopify
 # prongs touch Airtable only when Shopify shows them an order.
@@ -29,36 +39,54 @@ def card_config(settings: Settings) -> CardConfig:
     )
 
 
-def prong_jobs(settings: Settings, deps: Deps, clock: Clock) -> list[ProngJob]:
-    """The three prongs; deps and configs are built once and reused by every run (the
-    redemptions prong keeps its late-refund sweep mark in its deps between runs)."""
+@dataclass(frozen=True, slots=True)
+class ProngConfigs:
+    """Every prong's config, built from Settings in one place."""
+
+    store: StoreConfig
+    purchases: PurchasesConfig
+    redemptions: RedemptionsConfig
+
+
+def prong_configs(settings: Settings) -> ProngConfigs:
     card = card_config(settings)
-    store = StoreConfig(
-        card=card,
-        portal_enabled=settings.portal_enabled,
-        balance_checks_per_hour=settings.balance_checks_per_hour,
+    return ProngConfigs(
+        store=StoreConfig(
+            card=card,
+            portal_enabled=settings.portal_enabled,
+            balance_checks_per_hour=settings.balance_checks_per_hour,
+            alert_email=settings.alert_email,
+        ),
+        purchases=PurchasesConfig(
+            card=card,
+            gift_card_skus=settings.gift_card_skus,
+            processed_tag=settings.processed_tag,
+            order_window_days=settings.order_window_days,
+            alert_email=settings.alert_email,
+        ),
+        redemptions=RedemptionsConfig(
+            currency=settings.currency,
+            redeemed_tag=settings.redeemed_tag,
+            order_window_days=settings.order_window_days,
+            alert_email=settings.alert_email,
+        ),
     )
-    purchases = shopify_purchases.PurchasesConfig(
-        card=card,
-        gift_card_skus=settings.gift_card_skus,
-        processed_tag=settings.processed_tag,
-        order_window_days=settings.order_window_days,
-    )
-    redemptions = shopify_redemptions.RedemptionsConfig(
-        currency=settings.currency,
-        redeemed_tag=settings.redeemed_tag,
-        order_window_days=settings.order_window_days,
-    )
-    redemption_deps = shopify_redemptions.RedemptionsDeps(deps.airtable, deps.shopify, clock)
+
+
+def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
+    """The three prongs over the process's one ``deps``; configs and the redemptions prong's
+    late-refund sweep are built once and reused by every run."""
+    configs = prong_configs(settings)
+    sweep = RefundSweep()  # in memory: a restarted process sweeps the window again
 
     def run_store(budget: Budget, gate: Gate) -> RunReport:
-        return store_transactions.run_once(deps, store, budget, gate)
+        return store_transactions.run_once(deps, configs.store, budget, gate)
 
     def run_purchases(budget: Budget, gate: Gate) -> RunReport:
-        return shopify_purchases.run_once(deps, purchases, budget, gate)
+        return shopify_purchases.run_once(deps, configs.purchases, budget, gate)
 
     def run_redemptions(budget: Budget, gate: Gate) -> RunReport:
-        return shopify_redemptions.run_once(redemption_deps, redemptions, budget, gate)
+        return shopify_redemptions.run_once(deps, configs.redemptions, budget, gate, sweep=sweep)
 
     return [
         ProngJob(Prong.STORE_TRANSACTIONS.value, run_store, airtable_polls_per_tick=STORE_QUEUES),

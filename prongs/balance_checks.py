@@ -26,7 +26,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
+import structlog
+
+from cards.addresses import is_email
 from cards.codes import normalize
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.money import Money
 from cards.status import status_for_balance
@@ -39,30 +43,25 @@ from cards.vocab import (
     RequestStatus,
     request_status_for,
 )
-from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
+from clients.commands import CloseBalanceCheck, MirrorBalance
+from clients.errors import AmbiguousOutcome, ClientError, Retryable
 from clients.records import BalanceCheckRequest, CardRow, ShopifyCard
-from config.layout import BalanceChecks, GiftCards
 from prongs import emails
-from prongs._recipe import (
-    CARD_LOCKS,
-    Context,
-    EmailJob,
-    Handled,
-    ReceiptBase,
-    again_if_ambiguous,
-    failure_line,
-    is_email,
-    log,
-    send_emails,
-    upsert_receipts,
-    write_request,
-)
+from prongs.exactly_once import again_if_ambiguous, update_card, write_request
 from prongs.lookup import Lookup, find_by_code, parse_code
+from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
+from prongs.store_context import Context, Handled, failure_line
 
-B = BalanceOutcome
+log = structlog.get_logger("giftbridge.prongs")
+
 WINDOW = timedelta(hours=1)
 OVERALL_FACTOR = 20
-_COUNTED = {B.SENT.value, B.NOT_FOUND.value, B.FORMAT_INCORRECT.value, B.ERROR.value}
+_COUNTED = {
+    BalanceOutcome.SENT.value,
+    BalanceOutcome.NOT_FOUND.value,
+    BalanceOutcome.FORMAT_INCORRECT.value,
+    BalanceOutcome.ERROR.value,
+}
 
 
 def _code_key(text: str | None) -> str:
@@ -105,20 +104,20 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     email = (req.email or "").strip()
     masked = Lookup(req.code_text or "", None, None, False).masked
     if not is_email(email):
-        return _close(ctx, req, B.INVALID_EMAIL, masked)
+        return _close_check(ctx, req, BalanceOutcome.INVALID_EMAIL, masked)
     if parse_code(req.code_text) is None:
         limits.add(email, req.code_text)
-        return _close(ctx, req, B.FORMAT_INCORRECT, masked)
+        return _close_check(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
     if req.status != RequestStatus.PROCESSING and not limits.allows(email, req.code_text):
-        return _close(ctx, req, B.RATE_LIMITED, masked)
+        return _close_check(ctx, req, BalanceOutcome.RATE_LIMITED, masked)
     limits.add(email, req.code_text)
     try:
         found = find_by_code(ctx.deps, ctx.card, req.code_text)
         if found.format_incorrect:
-            return _close(ctx, req, B.FORMAT_INCORRECT, masked)
-        shopify_card = _shopify_card(ctx, found.card)
+            return _close_check(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
+        shopify_card = _read_shopify_card_and_refresh(ctx, found.card)
     except (ClientError, InvariantViolation) as exc:
-        return _failed(ctx, req, masked, exc)
+        return _close_failed(ctx, req, masked, exc)
     event = emails.balance(
         found=shopify_card is not None,
         masked_code=found.masked,
@@ -136,57 +135,51 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     )
     found_text = "found" if shopify_card else "not found"
     receipt = base.make(ReceiptAction.BALANCE_CHECKED, details=f"card {found_text}")
-    upsert_receipts(ctx.deps, [receipt, *mailing.receipts])
-    outcome = B.SENT if shopify_card else B.NOT_FOUND
+    write_receipts(ctx.deps, [receipt, *mailing.receipts])
+    outcome = BalanceOutcome.SENT if shopify_card else BalanceOutcome.NOT_FOUND
     if mailing.failed:
-        outcome = B.ERROR
-    return _close(ctx, req, outcome, found.masked)
+        outcome = BalanceOutcome.ERROR
+    return _close_check(ctx, req, outcome, found.masked)
 
 
-def _shopify_card(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
+def _read_shopify_card_and_refresh(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
     """The card as Shopify holds it (None when not found or not issued yet); refreshes a stale
     Airtable balance on the way."""
     if card is None or card.shopify_id is None or card.status == CardStatus.PENDING:
         return None
     shopify_id = card.shopify_id
-    with CARD_LOCKS.hold_all([card.id, shopify_id]):  # the GID: the online prongs' lock
+    with ctx.deps.card_locks.hold_cards([card]):  # by the GID too: the online prongs' lock
         live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(shopify_id))
         if live is not None and card.balance != live.balance:
-            _refresh(ctx, card, live.balance)
+            _mirror_balance(ctx, card, live.balance)
     return live
 
 
-def _refresh(ctx: Context, card: CardRow, balance: Money) -> None:
+def _mirror_balance(ctx: Context, card: CardRow, balance: Money) -> None:
     status = status_for_balance(card.status or CardStatus.ACTIVE, balance.is_zero)
     now = ctx.now()
-    again_if_ambiguous(
-        lambda: ctx.deps.airtable.update_card(
-            card.id,
-            {GiftCards.BALANCE: balance, GiftCards.STATUS: status, GiftCards.LAST_SYNCED_AT: now},
-        )
-    )
+    update_card(ctx.deps, MirrorBalance(card.id, balance, synced_at=now, status=status))
 
 
-def _failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception) -> Handled:
+def _close_failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception) -> Handled:
     line = failure_line(f"balance check {req.id}", exc)
     if isinstance(exc, AmbiguousOutcome | Retryable):
         log.warning("balance check left for the next run", key=f"balance:{req.id}")
         return Handled(None, line)  # nothing was sent: the next run answers it
-    _close(ctx, req, B.ERROR, masked)
-    return Handled(B.ERROR.value, line)
+    _close_check(ctx, req, BalanceOutcome.ERROR, masked)
+    return Handled(BalanceOutcome.ERROR.value, line)
 
 
-def _close(ctx: Context, req: BalanceCheckRequest, outcome: BalanceOutcome, masked: str) -> Handled:
-    write_request(
-        ctx.deps,
-        BalanceChecks.TABLE,
+def _close_check(
+    ctx: Context, req: BalanceCheckRequest, outcome: BalanceOutcome, masked: str
+) -> Handled:
+    closing = CloseBalanceCheck(
         req.id,
-        {
-            BalanceChecks.STATUS: request_status_for(outcome, balance_check=True),
-            BalanceChecks.OUTCOME: outcome,
-            BalanceChecks.PROCESSED_AT: ctx.now(),
-            BalanceChecks.CODE: masked or None,
-        },
+        status=request_status_for(outcome, balance_check=True),
+        outcome=outcome,
+        processed_at=ctx.now(),
+        masked_code=masked or None,
     )
+    write_request(ctx.deps, closing)
     log.info("balance check closed", key=f"balance:{req.id}", outcome=outcome.value)
     return Handled(outcome.value)

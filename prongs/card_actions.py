@@ -4,7 +4,7 @@ Outcomes: Applied; Not Allowed (a transition outside DESIGN.md's table, or a mis
 with a message saying why); Card Not Found (no card linked, or the link is dead); Invalid Amount;
 Error. Receipts: Voided, Reactivated, Sent, Certificate Regenerated, Adjusted, Expiry Changed.
 
-- Void, Reactivate, Adjust Balance move money: see :mod:`prongs._card_money`.
+- Void, Reactivate, Adjust Balance move money: see :mod:`prongs.card_money`.
 - Resend: ``Gift Card Issued`` again from the sealed code, to the card's holder. Its
   ``unique_id`` is ``action:<record id>:recipient``, different from the original issue's, so
   Klaviyo sends it; a Sent receipt. Not Allowed for a Pending or Voided card, or a card whose code
@@ -23,50 +23,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
+
+from cards import card_actions as rules
 from cards.codes import unseal
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.vocab import (
     Audience,
+    CardActionOutcome,
     CardActionType,
     CardStatus,
     ReceiptAction,
     RequestStatus,
     request_status_for,
 )
-from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
+from clients.commands import ChangeExpiry, CloseCardAction
+from clients.errors import AmbiguousOutcome, ClientError, Retryable
 from clients.records import CardActionRequest
-from config.layout import CardActions, GiftCards
 from prongs import emails
-from prongs._card_money import A, Act, ActionResult, adjust, reactivate, void
-from prongs._recipe import (
-    CARD_LOCKS,
-    Context,
-    EmailJob,
-    Handled,
-    again_if_ambiguous,
-    failure_line,
-    log,
-    send_emails,
-    upsert_receipts,
-    write_request,
-)
+from prongs.card_money import Act, ActionResult, adjust, reactivate, void
+from prongs.exactly_once import again_if_ambiguous, write_request
 from prongs.issuance import attach_record_copy
+from prongs.notices import EmailJob, send_emails, write_receipts
+from prongs.store_context import Context, Handled, failure_line
+
+log = structlog.get_logger("giftbridge.prongs")
 
 
 def resend(act: Act) -> ActionResult:
     card = act.card
-    if card.status in (CardStatus.PENDING, CardStatus.VOIDED):
-        return act.not_allowed(f"A {card.status} card's code is not sent.")
-    if not card.code_sealed:
-        return act.not_allowed("giftbridge does not hold this card's code (Shopify issued it).")
     holder = emails.holder_email(card)
-    if not holder:
-        return act.not_allowed("The card has no recipient or purchaser email.")
-    event = emails.issued(
+    refusal = rules.resend_refusal(card.status, bool(card.code_sealed), holder)
+    if refusal is not None:
+        return ActionResult.refused(refusal)
+    event = emails.issued(  # the sealed code and the holder are there: resend_refusal made sure
         card,
-        unseal(card.code_sealed, act.ctx.card.code_key),
+        unseal(card.code_sealed or "", act.ctx.card.code_key),
         key=act.key,
-        to=holder,
+        to=holder or "",
         at=act.ctx.now(),
         business_name=act.ctx.card.business_name,
         currency=act.ctx.card.currency,
@@ -74,34 +69,40 @@ def resend(act: Act) -> ActionResult:
     job = EmailJob(Audience.RECIPIENT, event, sent_receipt=True)
     mailing = send_emails(act.ctx.deps, act.ctx.card, [job], act.base)
     if mailing.failed:
-        return ActionResult(A.ERROR, "The email kept failing; try again later.", mailing.receipts)
-    return ActionResult(A.APPLIED, f"Sent {card.masked_code} to {holder} again.", mailing.receipts)
+        message = "The email kept failing; try again later."
+        return ActionResult(CardActionOutcome.ERROR, message, mailing.receipts)
+    message = f"Sent {card.masked_code} to {holder} again."
+    return ActionResult(CardActionOutcome.APPLIED, message, mailing.receipts)
 
 
 def regenerate_pdf(act: Act) -> ActionResult:
-    if act.card.status == CardStatus.PENDING:
-        return act.not_allowed("The card is not issued yet.")
-    shopify = act.ctx.deps.shopify.get_card(act.card.shopify_id) if act.card.shopify_id else None
+    refusal = rules.regenerate_refusal(act.card.status)
+    if refusal is not None:
+        return ActionResult.refused(refusal)
+    shopify_id = act.card.shopify_id
+    shopify = (
+        again_if_ambiguous(lambda: act.ctx.deps.shopify.get_card(shopify_id))
+        if shopify_id
+        else None
+    )
     balance = shopify.balance if shopify is not None else act.card.balance
     attach_record_copy(act.ctx.deps, act.ctx.card, act.card, balance)
     receipt = act.base.make(ReceiptAction.CERTIFICATE_REGENERATED)
-    return ActionResult(A.APPLIED, "The certificate was regenerated.", [receipt])
+    return ActionResult(CardActionOutcome.APPLIED, "The certificate was regenerated.", [receipt])
 
 
 def extend_expiry(act: Act) -> ActionResult:
-    card, new = act.card, act.req.new_expiry
-    allowed = (CardStatus.ACTIVE, CardStatus.EXPIRED, CardStatus.REDEEMED)
-    if card.status not in allowed or card.shopify_id is None:
-        return act.not_allowed(f"A {card.status} card's expiry cannot be changed.")
-    if new is not None and new < act.ctx.now().date():
-        return act.not_allowed(f"The new expiry date {new} has already passed.")
-    shopify_id = card.shopify_id
+    card, new, today = act.card, act.req.new_expiry, act.ctx.now().date()
+    refusal = rules.expiry_change_refusal(card.status, card.shopify_id is not None, new, today)
+    if refusal is not None:
+        return ActionResult.refused(refusal)
+    shopify_id = card.shopify_id or ""  # in Shopify: expiry_change_refusal made sure
     again_if_ambiguous(lambda: act.ctx.deps.shopify.set_expiry(shopify_id, new))
-    status = CardStatus.ACTIVE if card.status == CardStatus.EXPIRED else card.status
-    act.update_card({GiftCards.EXPIRES_ON: new, GiftCards.STATUS: status})
+    status = rules.status_after_expiry_change(card.status or CardStatus.ACTIVE)
+    act.update_card(ChangeExpiry(card.id, new, status, at=act.ctx.now()))
     change = f"{card.expires_on or 'never'} -> {new or 'never'}"
     receipt = act.base.make(ReceiptAction.EXPIRY_CHANGED, details=change)
-    return ActionResult(A.APPLIED, f"Expiry changed: {change}.", [receipt])
+    return ActionResult(CardActionOutcome.APPLIED, f"Expiry changed: {change}.", [receipt])
 
 
 ACTIONS: dict[CardActionType, Callable[[Act], ActionResult]] = {
@@ -121,18 +122,24 @@ def handle(ctx: Context, req: CardActionRequest) -> Handled:
     key = ActionKey.action(req.id)
     resuming = req.status == RequestStatus.PROCESSING
     if req.action is None:
-        return _close(ctx, req, ActionResult(A.NOT_ALLOWED, "No action was chosen."))
+        return _close(
+            ctx, req, ActionResult(CardActionOutcome.NOT_ALLOWED, "No action was chosen.")
+        )
     if not req.card_ids:
-        return _close(ctx, req, ActionResult(A.CARD_NOT_FOUND, "No gift card is linked."))
+        return _close(
+            ctx, req, ActionResult(CardActionOutcome.CARD_NOT_FOUND, "No gift card is linked.")
+        )
     try:
         card = again_if_ambiguous(lambda: ctx.deps.airtable.get_card(req.card_ids[0]))
         if card is None:
-            return _close(ctx, req, ActionResult(A.CARD_NOT_FOUND, "The linked card is gone."))
+            return _close(
+                ctx, req, ActionResult(CardActionOutcome.CARD_NOT_FOUND, "The linked card is gone.")
+            )
         # By record id and by Shopify GID, as redemptions do: the online prongs' balance
         # refresh locks the GID, and must not write its read between a move and its mirror.
-        with CARD_LOCKS.hold_all([card.id, *([card.shopify_id] if card.shopify_id else [])]):
+        with ctx.deps.card_locks.hold_cards([card]):
             result = ACTIONS[req.action](Act(ctx, req, key, card, resuming))
-            upsert_receipts(ctx.deps, result.receipts)
+            write_receipts(ctx.deps, result.receipts)
     except (ClientError, InvariantViolation) as exc:
         line = failure_line(f"card action {req.id}", exc)
         if isinstance(exc, AmbiguousOutcome | Retryable):
@@ -141,24 +148,19 @@ def handle(ctx: Context, req: CardActionRequest) -> Handled:
         text = f"{req.action} failed ({type(exc).__name__}: {exc})."
         if resuming or req.action in MONEY_ACTIONS:
             text += f" Check the card's Shopify transactions for the note giftbridge {key}."
-        _close(ctx, req, ActionResult(A.ERROR, text))
-        return Handled(A.ERROR.value, line)
+        _close(ctx, req, ActionResult(CardActionOutcome.ERROR, text))
+        return Handled(CardActionOutcome.ERROR.value, line)
     return _close(ctx, req, result)
 
 
 def _close(ctx: Context, req: CardActionRequest, result: ActionResult) -> Handled:
-    write_request(
-        ctx.deps,
-        CardActions.TABLE,
+    closing = CloseCardAction(
         req.id,
-        {
-            CardActions.STATUS: request_status_for(
-                result.outcome, email_failed=result.email_failed
-            ),
-            CardActions.OUTCOME: result.outcome,
-            CardActions.RESULT_MESSAGE: result.message,
-            CardActions.PROCESSED_AT: ctx.now(),
-        },
+        status=request_status_for(result.outcome, email_failed=result.email_failed),
+        outcome=result.outcome,
+        message=result.message,
+        processed_at=ctx.now(),
     )
+    write_request(ctx.deps, closing)
     log.info("card action closed", key=f"action:{req.id}", outcome=result.outcome.value)
     return Handled(result.outcome.value)

@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass
 
 from cards.codes import Code, CodeError, digest, unseal
-from cards.vocab import Kind, Theme
-from clients.errors import InvariantViolation
-from clients.records import CardRow, CardTransaction, CertificateData, ShopifyCard
-from prongs._recipe import CardConfig, Deps
+from cards.errors import InvariantViolation
+from clients.records import CardRow, CardTransaction, ShopifyCard
+from prongs.deps import CardConfig, Deps
+from prongs.issuance import certificate_data
 from prongs.lookup import matches_code
 
 _RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")
@@ -38,22 +38,22 @@ def find(deps: Deps, config: CardConfig, reference: str) -> tuple[CardView, Code
         row = deps.airtable.get_card(reference.strip())
         if row is None:
             raise CardNotFound(f"no Gift Cards record {reference.strip()}")
-        return _with_shopify(deps, row, None), None
+        return _with_shopify_side(deps, row, None), None
     try:
         code = Code.parse(reference)
     except CodeError as exc:
         raise CardNotFound(f"not a record id (rec...) or a code: {exc}") from None
     row = deps.airtable.find_card(digest=digest(code, config.pepper))
     if row is not None:
-        return _with_shopify(deps, row, None), code
+        return _with_shopify_side(deps, row, None), code
     hits = [c for c in deps.shopify.find_cards_by_code(code) if matches_code(c, code)]
     if not hits:
         raise CardNotFound(f"no card has the code {code.masked}")
     known = deps.airtable.find_card(shopify_id=hits[0].id)
-    return _with_shopify(deps, known, hits[0]), code
+    return _with_shopify_side(deps, known, hits[0]), code
 
 
-def _with_shopify(deps: Deps, row: CardRow | None, card: ShopifyCard | None) -> CardView:
+def _with_shopify_side(deps: Deps, row: CardRow | None, card: ShopifyCard | None) -> CardView:
     gid = card.id if card is not None else (row.shopify_id if row is not None else None)
     if gid is None:
         return CardView(row, None)
@@ -90,20 +90,14 @@ def printable_certificate(
     plain = code.reveal()
     grouped = "-".join(plain[i : i + 4] for i in range(0, len(plain), 4))
     balance = view.shopify.balance if view.shopify is not None else row.balance
-    pdf = deps.certificates.render(
-        CertificateData(
-            business_name=config.business_name,
-            code_display=grouped,
-            amount=amount,
-            kind=row.kind or Kind.GIFT_CARD,
-            theme=row.theme or Theme.STANDARD,
-            expires_on=row.expires_on,
-            recipient_name=row.recipient_name,
-            sender_name=row.purchaser_name,
-            message=row.message,
-            balance=balance,
-            balance_on=deps.clock.now().date() if balance is not None else None,
-            full_code=plain,
-        )
+    data = certificate_data(
+        row,
+        config,
+        grouped,
+        amount,
+        balance=balance,
+        today=deps.clock.now().date(),
+        full_code=plain,
     )
+    pdf = deps.certificates.render(data)
     return pdf, f"certificate-{code.last4}.pdf"

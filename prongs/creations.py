@@ -1,17 +1,13 @@
 """Creation requests: validate, issue the card (:mod:`prongs.issuance`), notify the store.
 
-Validation is a pure function of the request and the configuration, so a request that crashed
-half-way is validated again to the same answer; the Pending Gift Cards row with Origin Key
-``create:<record id>`` is the recorded intent (DESIGN.md allows it instead of Processing), so a
-valid request costs no separate Processing write.
+Validation is a pure function of the request and the configuration
+(:func:`cards.creation.validate_creation`: the refusals, and Channel -> Source), so a request that
+crashed half-way is validated again to the same answer; the Pending Gift Cards row with Origin
+Key ``create:<record id>`` is the recorded intent (DESIGN.md allows it instead of Processing), so
+a valid request costs no separate Processing write.
 
-- Channel -> Source: Store -> Store, Phone and Email -> Manual, Portal -> Portal. A blank Channel
-  counts as Store when a store is linked, else as Phone (Manual).
-- Refused (Status Rejected, nothing created): Portal Disabled; Invalid Amount (blank, finer than
-  the currency, outside MIN_AMOUNT..MAX_AMOUNT); Missing Information (no purchaser name; for a gift
-  no recipient name; no email for whoever receives the code); Invalid Email (any given address
-  malformed). The holder's email is required because the code reaches nobody otherwise; a gift's
-  purchaser email is optional (no confirmation without it).
+- Refused (Status Rejected, nothing created): Portal Disabled, Invalid Amount, Missing
+  Information, Invalid Email.
 - Any linked store gets ``Gift Card Store Notice`` (notice ``issue``) for every outcome.
 - A transient failure (Retryable, an unresolved ambiguity) leaves the request for the next run,
   which resumes from the Pending row; a permanent one is Outcome Error, Needs Attention.
@@ -19,115 +15,71 @@ valid request costs no separate Processing write.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import structlog
 
+from cards.creation import CreationAsk, CreationProblem, validate_creation
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
-from cards.money import Money, MoneyError
 from cards.vocab import (
     Audience,
-    CardSource,
-    Channel,
     CreationOutcome,
-    Kind,
-    ReceiptAction,
     ReceiptSource,
     RequestStatus,
-    Theme,
     request_status_for,
 )
-from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation, Retryable
+from clients.commands import CloseCreation
+from clients.errors import AmbiguousOutcome, ClientError, Retryable
 from clients.records import CardRow, CreationRequest, Store
-from config.layout import CreationRequests
 from prongs import emails
-from prongs._recipe import (
-    Context,
-    EmailJob,
-    Handled,
-    ReceiptBase,
-    failure_line,
-    is_email,
-    log,
-    send_emails,
-    upsert_receipts,
-    write_request,
-)
+from prongs.exactly_once import write_request
 from prongs.issuance import Issued, IssueOrder, issue_card
+from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
+from prongs.store_context import Context, Handled, failure_line
 
-_SOURCES = {
-    Channel.STORE: (CardSource.STORE, ReceiptSource.STORE),
-    Channel.PHONE: (CardSource.MANUAL, ReceiptSource.MANUAL),
-    Channel.EMAIL: (CardSource.MANUAL, ReceiptSource.MANUAL),
-    Channel.PORTAL: (CardSource.PORTAL, ReceiptSource.PORTAL),
-}
+log = structlog.get_logger("giftbridge.prongs")
 
 
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    outcome: CreationOutcome
-    message: str
-    amount: Money | None = None
+def creation_ask(req: CreationRequest) -> CreationAsk:
+    """The request as the domain validates it."""
+    return CreationAsk(
+        amount=req.amount,
+        purchaser_name=req.purchaser_name,
+        purchaser_email=req.purchaser_email,
+        recipient_name=req.recipient_name,
+        recipient_email=req.recipient_email,
+        is_gift=req.is_gift,
+        channel=req.channel,
+        has_store=bool(req.store_ids),
+        message=req.message,
+        kind=req.kind,
+        theme=req.theme,
+    )
 
 
-def _text(value: str | None) -> str | None:
-    return value.strip() if value and value.strip() else None
-
-
-def validate(ctx: Context, req: CreationRequest) -> IssueOrder | Refusal:
-    config = ctx.card
-    channel = req.channel or (Channel.STORE if req.store_ids else Channel.PHONE)
-    if channel == Channel.PORTAL and not ctx.config.portal_enabled:
-        return Refusal(CreationOutcome.PORTAL_DISABLED, "Portal requests are turned off.")
-    if req.amount is None:
-        return Refusal(CreationOutcome.INVALID_AMOUNT, "The amount is missing.")
-    try:
-        amount = Money.of(req.amount, config.currency)
-    except MoneyError:
-        return Refusal(
-            CreationOutcome.INVALID_AMOUNT,
-            f"The amount {req.amount} has more decimals than {config.currency} allows.",
-        )
-    if problem := config.limits.problem(amount):
-        text = f"{problem[0].upper()}{problem[1:]}."
-        return Refusal(CreationOutcome.INVALID_AMOUNT, text, amount)
-    purchaser, recipient = _text(req.purchaser_name), _text(req.recipient_name)
-    buyer_email, gift_email = _text(req.purchaser_email), _text(req.recipient_email)
-    missing = [
-        label
-        for label, absent in (
-            ("the purchaser's name", purchaser is None),
-            ("the recipient's name", req.is_gift and recipient is None),
-            ("the recipient's email", req.is_gift and gift_email is None),
-            ("the purchaser's email", not req.is_gift and buyer_email is None),
-        )
-        if absent
-    ]
-    if missing:
-        return Refusal(
-            CreationOutcome.MISSING_INFORMATION, f"Missing {', '.join(missing)}.", amount
-        )
-    bad = [e for e in (buyer_email, gift_email if req.is_gift else None) if e and not is_email(e)]
-    if bad:
-        return Refusal(CreationOutcome.INVALID_EMAIL, f"Not an email address: {bad[0]}.", amount)
-    source, receipt_source = _SOURCES[channel]
-    portal = channel == Channel.PORTAL
+def validate(ctx: Context, req: CreationRequest) -> IssueOrder | CreationProblem:
+    """The card to issue for this request, or why not (:func:`cards.creation.validate_creation`)."""
+    checked = validate_creation(
+        creation_ask(req),
+        currency=ctx.card.currency,
+        limits=ctx.card.limits,
+        portal_enabled=ctx.config.portal_enabled,
+    )
+    if isinstance(checked, CreationProblem):
+        return checked
     return IssueOrder(
         key=ActionKey.create(req.id),
-        amount=amount,
-        source=source,
-        receipt_source=receipt_source,
-        purchase_receipts=(
-            (ReceiptAction.PURCHASED_FROM_PORTAL, ReceiptAction.ACTIVATED_FROM_PORTAL)
-            if portal
-            else (ReceiptAction.PURCHASED,)
-        ),
-        kind=req.kind or Kind.GIFT_CARD,
-        theme=req.theme or Theme.STANDARD,
-        is_gift=req.is_gift,
-        purchaser_name=purchaser,
-        purchaser_email=buyer_email,
-        recipient_name=recipient if req.is_gift else None,
-        recipient_email=gift_email if req.is_gift else None,
-        message=_text(req.message),
+        amount=checked.amount,
+        source=checked.source,
+        receipt_source=checked.receipt_source,
+        purchase_receipts=checked.purchase_receipts,
+        kind=checked.kind,
+        theme=checked.theme,
+        is_gift=checked.is_gift,
+        purchaser_name=checked.purchaser_name,
+        purchaser_email=checked.purchaser_email,
+        recipient_name=checked.recipient_name,
+        recipient_email=checked.recipient_email,
+        message=checked.message,
         store_id=req.store_ids[0] if req.store_ids else None,
         request_id=req.id,
     )
@@ -136,21 +88,26 @@ def validate(ctx: Context, req: CreationRequest) -> IssueOrder | Refusal:
 def handle(ctx: Context, req: CreationRequest) -> Handled:
     key = ActionKey.create(req.id)
     checked = validate(ctx, req)
-    if isinstance(checked, Refusal):
-        return _finish_refused(ctx, req, checked)
+    if isinstance(checked, CreationProblem):
+        return _notify_store_and_close_refused(ctx, req, checked)
     store = ctx.store(req.store_ids)
     try:
         issued = issue_card(
-            ctx.deps, ctx.card, checked, extra_emails=lambda row: _notice(ctx, req, store, row)
+            ctx.deps,
+            ctx.card,
+            checked,
+            extra_emails=lambda row: _store_notice_job(ctx, req, store, row),
         )
     except (Retryable, AmbiguousOutcome) as exc:
         log.warning("creation left to resume", key=str(key), error=str(exc))
         return Handled(None, failure_line(f"creation {req.id}", exc))
     except (ClientError, InvariantViolation) as exc:
         line = failure_line(f"creation {req.id}", exc)
-        _finish_refused(ctx, req, Refusal(CreationOutcome.ERROR, _error_message(exc)))
+        _notify_store_and_close_refused(
+            ctx, req, CreationProblem(CreationOutcome.ERROR, _error_message(exc))
+        )
         return Handled(CreationOutcome.ERROR.value, line)
-    return _finish_created(ctx, req, issued)
+    return _close_created(ctx, req, issued)
 
 
 def _error_message(exc: BaseException) -> str:
@@ -166,7 +123,7 @@ def _created_message(row: CardRow, issued: Issued | None = None) -> str:
     return text
 
 
-def _notice(
+def _store_notice_job(
     ctx: Context, req: CreationRequest, store: Store | None, row: CardRow
 ) -> list[EmailJob]:
     if store is None or not store.email:
@@ -187,25 +144,24 @@ def _notice(
     return [EmailJob(Audience.STORE, event, sent_receipt=False)]
 
 
-def _finish_created(ctx: Context, req: CreationRequest, issued: Issued) -> Handled:
+def _close_created(ctx: Context, req: CreationRequest, issued: Issued) -> Handled:
     outcome = CreationOutcome.CREATED
     status = request_status_for(outcome, email_failed=issued.email_failed)
-    write_request(
-        ctx.deps,
-        CreationRequests.TABLE,
+    closing = CloseCreation(
         req.id,
-        {
-            CreationRequests.STATUS: status,
-            CreationRequests.OUTCOME: outcome,
-            CreationRequests.GIFT_CARD: (issued.card.id,),
-            CreationRequests.RESULT_MESSAGE: _created_message(issued.card, issued),
-            CreationRequests.PROCESSED_AT: ctx.now(),
-        },
+        status=status,
+        outcome=outcome,
+        message=_created_message(issued.card, issued),
+        processed_at=ctx.now(),
+        card_id=issued.card.id,
     )
+    write_request(ctx.deps, closing)
     return Handled(outcome.value)
 
 
-def _finish_refused(ctx: Context, req: CreationRequest, refusal: Refusal) -> Handled:
+def _notify_store_and_close_refused(
+    ctx: Context, req: CreationRequest, refusal: CreationProblem
+) -> Handled:
     """A request that made no card: tell the store (if any), then close the request."""
     key = ActionKey.create(req.id)
     email_failed = False
@@ -228,21 +184,18 @@ def _finish_refused(ctx: Context, req: CreationRequest, refusal: Refusal) -> Han
         mailing = send_emails(
             ctx.deps, ctx.card, [EmailJob(Audience.STORE, event, sent_receipt=False)], base
         )
-        upsert_receipts(ctx.deps, mailing.receipts)
+        write_receipts(ctx.deps, mailing.receipts)
         email_failed = bool(mailing.failed)
     status = request_status_for(refusal.outcome, email_failed=email_failed)
     if refusal.outcome == CreationOutcome.ERROR:
         status = RequestStatus.NEEDS_ATTENTION
-    write_request(
-        ctx.deps,
-        CreationRequests.TABLE,
+    closing = CloseCreation(
         req.id,
-        {
-            CreationRequests.STATUS: status,
-            CreationRequests.OUTCOME: refusal.outcome,
-            CreationRequests.RESULT_MESSAGE: refusal.message,
-            CreationRequests.PROCESSED_AT: ctx.now(),
-        },
+        status=status,
+        outcome=refusal.outcome,
+        message=refusal.message,
+        processed_at=ctx.now(),
     )
+    write_request(ctx.deps, closing)
     log.info("creation refused", key=str(key), outcome=refusal.outcome.value)
     return Handled(refusal.outcome.value)

@@ -192,3 +192,24 @@ def voided(
             "reason": reason,
         },
     )
+
+
+def alert(
+    *,
+    cause: str,
+    subject: str,
+    message: str,
+    link: str | None,
+    key: ActionKey,
+    to: str,
+    at: datetime,
+) -> EmailEvent:
+    """``Giftbridge Alert``: to the operator (``ALERT_EMAIL``), once per cause and subject."""
+    return _event(
+        Metric.ALERT,
+        key,
+        Audience.OPERATOR,
+        to,
+        at,
+        {"cause": cause, "subject": subject, "message": message, "link": link},
+    )

@@ -36,30 +36,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import NoReturn
 
+import structlog
+
 from cards.codes import Code, digest, generate, seal, unseal
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.money import Money
 from cards.status import require_transition
 from cards.vocab import Audience, CardSource, CardStatus, Kind, ReceiptAction, ReceiptSource, Theme
-from clients.errors import AmbiguousOutcome, CodeTaken, InvariantViolation, Permanent
-from clients.records import CardRow, CertificateData, Changes, ShopifyCard
-from config.layout import GiftCards
+from clients.commands import AbandonPendingCard, ActivateCard, NewCardRow
+from clients.errors import AmbiguousOutcome, CodeTaken, Permanent
+from clients.records import CardRow, CertificateData, ShopifyCard
 from prongs import emails
-from prongs._recipe import (
-    CardConfig,
-    Deps,
-    EmailJob,
-    ReceiptBase,
-    Unresolved,
-    again_if_ambiguous,
-    log,
-    send_emails,
-    upsert_receipts,
-)
+from prongs.deps import CardConfig, Deps
+from prongs.exactly_once import Unresolved, again_if_ambiguous, create_card_once, update_card
+from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
 
-CREATE_ATTEMPTS = 3
+log = structlog.get_logger("giftbridge.prongs")
+
+CREATE_ATTEMPTS = 3  # giftCardCreate attempts, each followed by a code search when ambiguous
 
 
 class IssuanceAbandoned(InvariantViolation):
@@ -112,11 +110,11 @@ ExtraEmails = Callable[[CardRow], Sequence[EmailJob]]
 def issue_card(
     deps: Deps, config: CardConfig, order: IssueOrder, extra_emails: ExtraEmails | None = None
 ) -> Issued:
-    row = _pending_row(deps, config, order)
+    row = _find_or_create_pending_row(deps, config, order)
     if row.status == CardStatus.VOIDED:
         raise IssuanceAbandoned(f"card {row.id} of {order.key} was voided before it was issued")
     if row.status == CardStatus.PENDING or row.shopify_id is None:
-        row = _activate(deps, config, order, row)
+        row = _create_in_shopify_and_activate(deps, config, order, row)
     if not row.certificate_ids:
         attach_record_copy(deps, config, row)
     jobs = [*_email_jobs(deps, config, order, row), *(extra_emails(row) if extra_emails else ())]
@@ -138,12 +136,12 @@ def issue_card(
         ),
         *mailing.receipts,
     ]
-    upsert_receipts(deps, receipts)
+    write_receipts(deps, receipts)
     log.info("card issued", key=str(order.key), card=row.id, masked=row.masked_code)
     return Issued(row, tuple(mailing.sent), tuple(mailing.failed))
 
 
-def _pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
+def _find_or_create_pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
     """The card's row, found by Origin Key, or created Pending (the recorded intent)."""
     origin = str(order.key)
     found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
@@ -151,56 +149,43 @@ def _pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
         return found
     code = generate(config.code_length)
     holder_name, holder_email = order.holder
-    changes: Changes = {
-        GiftCards.ORIGIN_KEY: origin,
-        GiftCards.CODE_DIGEST: digest(code, config.pepper),
-        GiftCards.CODE_SEALED: seal(code, config.code_key),
-        GiftCards.MASKED_CODE: code.masked,
-        GiftCards.LAST_CHARACTERS: code.last4,
-        GiftCards.STATUS: CardStatus.PENDING,
-        GiftCards.KIND: order.kind,
-        GiftCards.CURRENCY: order.amount.currency,
-        GiftCards.INITIAL_VALUE: order.amount,
-        GiftCards.SOURCE: order.source,
-        GiftCards.STORE: (order.store_id,) if order.store_id else None,
-        GiftCards.PURCHASER_NAME: order.purchaser_name,
-        GiftCards.PURCHASER_EMAIL: order.purchaser_email,
-        GiftCards.RECIPIENT_NAME: holder_name,
-        GiftCards.RECIPIENT_EMAIL: holder_email,
-        GiftCards.MESSAGE: order.message,
-        GiftCards.THEME: order.theme,
-        GiftCards.SHOPIFY_ORDER: order.shopify_order,
-    }
-    for _ in range(CREATE_ATTEMPTS):
-        try:
-            return deps.airtable.create_card(changes)
-        except AmbiguousOutcome:
-            found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
-            if found is not None:
-                return found
-    raise Unresolved("airtable", "create card", f"{origin} still unknown")
+    pending = NewCardRow(
+        origin_key=origin,
+        code_digest=digest(code, config.pepper),
+        code_sealed=seal(code, config.code_key),
+        masked_code=code.masked,
+        last_characters=code.last4,
+        status=CardStatus.PENDING,
+        kind=order.kind,
+        currency=order.amount.currency,
+        initial_value=order.amount,
+        source=order.source,
+        store_id=order.store_id,
+        purchaser_name=order.purchaser_name,
+        purchaser_email=order.purchaser_email,
+        recipient_name=holder_name,
+        recipient_email=holder_email,
+        message=order.message,
+        theme=order.theme,
+        shopify_order=order.shopify_order,
+    )
+    return create_card_once(deps, pending)
 
 
-def _activate(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> CardRow:
+def _create_in_shopify_and_activate(
+    deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow
+) -> CardRow:
     if row.code_sealed is None:
         raise InvariantViolation(f"card {row.id} of {order.key} has no sealed code")
     code = unseal(row.code_sealed, config.code_key)
     now = deps.clock.now()
-    card = _create_in_shopify(deps, config, order, row, code)
+    card = _create_card_in_shopify(deps, config, order, row, code)
     require_transition(row.status or CardStatus.PENDING, CardStatus.ACTIVE)
-    changes: Changes = {
-        GiftCards.SHOPIFY_GIFT_CARD_ID: card.id,
-        GiftCards.STATUS: CardStatus.ACTIVE,
-        GiftCards.ISSUED_AT: now,
-        GiftCards.EXPIRES_ON: card.expires_on,
-        GiftCards.BALANCE: card.balance,
-        GiftCards.LAST_ACTIVITY_AT: now,
-        GiftCards.LAST_SYNCED_AT: now,
-    }
-    return again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
+    activate = ActivateCard(row.id, card.id, card.expires_on, card.balance, at=now)
+    return update_card(deps, activate)
 
 
-def _create_in_shopify(
+def _create_card_in_shopify(
     deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow, code: Code
 ) -> ShopifyCard:
     """giftCardCreate exactly once: TAKEN or a lost reply means look for our own card first."""
@@ -209,36 +194,32 @@ def _create_in_shopify(
         try:
             return deps.shopify.create_card(code, order.amount, order.key.note, expires_on)
         except CodeTaken:
-            ours = _our_card(deps, code, order.key)
+            ours = _find_our_card_in_shopify(deps, code, order.key)
             if ours is not None:
                 return ours
-            _abandon(deps, row, "the generated code is already used by another Shopify card")
+            _abandon_pending_row(
+                deps, row, "the generated code is already used by another Shopify card"
+            )
         except Permanent as exc:
-            _abandon(deps, row, f"Shopify refused the card: {exc}")
+            _abandon_pending_row(deps, row, f"Shopify refused the card: {exc}")
         except AmbiguousOutcome:
             log.warning("giftCardCreate ambiguous; searching", key=str(order.key))
-            ours = _our_card(deps, code, order.key)
+            ours = _find_our_card_in_shopify(deps, code, order.key)
             if ours is not None:
                 return ours
     raise Unresolved("shopify", "giftCardCreate", f"{order.key} still unknown")
 
 
-def _our_card(deps: Deps, code: Code, key: ActionKey) -> ShopifyCard | None:
+def _find_our_card_in_shopify(deps: Deps, code: Code, key: ActionKey) -> ShopifyCard | None:
     cards = again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
     ours = [c for c in cards if c.note == key.note]
     return ours[0] if ours else None
 
 
-def _abandon(deps: Deps, row: CardRow, reason: str) -> NoReturn:
+def _abandon_pending_row(deps: Deps, row: CardRow, reason: str) -> NoReturn:
     """Pending -> Voided, without the digest: the code belongs to someone else's card."""
     require_transition(row.status or CardStatus.PENDING, CardStatus.VOIDED)
-    changes: Changes = {
-        GiftCards.STATUS: CardStatus.VOIDED,
-        GiftCards.VOID_REASON: reason,
-        GiftCards.CODE_DIGEST: None,
-        GiftCards.CODE_SEALED: None,
-    }
-    again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
+    update_card(deps, AbandonPendingCard(row.id, reason))
     raise IssuanceAbandoned(f"card {row.id}: {reason}")
 
 
@@ -251,22 +232,41 @@ def attach_record_copy(
     if amount is None or row.masked_code is None:
         raise InvariantViolation(f"card {row.id} has no value or masked code to certify")
     pdf = deps.certificates.render(
-        CertificateData(
-            business_name=config.business_name,
-            code_display=row.masked_code,
-            amount=amount,
-            kind=row.kind or Kind.GIFT_CARD,
-            theme=row.theme or Theme.STANDARD,
-            expires_on=row.expires_on,
-            recipient_name=row.recipient_name,
-            sender_name=row.purchaser_name,
-            message=row.message,
-            balance=balance,
-            balance_on=deps.clock.now().date() if balance is not None else None,
+        certificate_data(
+            row, config, row.masked_code, amount, balance=balance, today=deps.clock.now().date()
         )
     )
     name = f"certificate-{(row.last_characters or row.masked_code)[-4:]}.pdf"
     again_if_ambiguous(lambda: deps.airtable.attach_certificate(row.id, name, pdf))
+
+
+def certificate_data(
+    row: CardRow,
+    config: CardConfig,
+    code_display: str,
+    amount: Money,
+    *,
+    balance: Money | None = None,
+    today: date | None = None,
+    full_code: str | None = None,
+) -> CertificateData:
+    """What a card's certificate shows: ``code_display`` is the masked code on the record copy,
+    the full code (``full_code``, for the QR code) only on the printable certificate
+    (:mod:`prongs.card_view`); ``balance`` as of ``today`` is printed beside the initial value."""
+    return CertificateData(
+        business_name=config.business_name,
+        code_display=code_display,
+        amount=amount,
+        kind=row.kind or Kind.GIFT_CARD,
+        theme=row.theme or Theme.STANDARD,
+        expires_on=row.expires_on,
+        recipient_name=row.recipient_name,
+        sender_name=row.purchaser_name,
+        message=row.message,
+        balance=balance,
+        balance_on=today if balance is not None else None,
+        full_code=full_code,
+    )
 
 
 def _email_jobs(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> list[EmailJob]:

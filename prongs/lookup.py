@@ -14,16 +14,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+import structlog
 
 from cards.codes import Code, CodeError, digest, mask_last4, normalize
+from cards.errors import InvariantViolation
 from cards.keys import ActionKey
-from cards.policy import is_expired
-from cards.vocab import CardSource, CardStatus, Kind
-from clients.errors import AmbiguousOutcome, ClientError, InvariantViolation
-from clients.records import CardRow, Changes, ShopifyCard
-from config.layout import GiftCards
-from prongs._recipe import CARD_LOCKS, CardConfig, Deps, again_if_ambiguous, log
+from cards.status import status_from_shopify
+from cards.vocab import CardSource, Kind
+from clients.commands import FillCodeDigest, NewCardRow
+from clients.errors import ClientError
+from clients.records import CardRow, ShopifyCard
+from prongs.deps import CardConfig, Deps
+from prongs.exactly_once import again_if_ambiguous, create_card_once, update_card
+
+log = structlog.get_logger("giftbridge.prongs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +67,7 @@ def find_by_code(deps: Deps, config: CardConfig, text: str | None) -> Lookup:
     code_digest = digest(code, config.pepper)
     card = again_if_ambiguous(lambda: deps.airtable.find_card(digest=code_digest))
     if card is None:
-        card = _from_shopify(deps, code, code_digest)
+        card = _search_shopify_and_record(deps, code, code_digest)
     return _found(typed, code, card)
 
 
@@ -100,7 +107,7 @@ def find_by_codes(
             results.append(Lookup(text or "", None, None, format_incorrect=True))
             continue
         try:
-            card = _row_or_native(deps, code, digest(code, config.pepper), known, searched)
+            card = _row_or_shopify_card(deps, code, digest(code, config.pepper), known, searched)
         except (ClientError, InvariantViolation) as exc:
             results.append(exc)
             continue
@@ -108,7 +115,7 @@ def find_by_codes(
     return results
 
 
-def _row_or_native(
+def _row_or_shopify_card(
     deps: Deps, code: Code, code_digest: str, known: Known, searched: set[str]
 ) -> CardRow | None:
     hits = known.get(code_digest, [])
@@ -118,7 +125,7 @@ def _row_or_native(
         return hits[0]
     if code_digest in searched:
         return None
-    card = _from_shopify(deps, code, code_digest)
+    card = _search_shopify_and_record(deps, code, code_digest)
     if card is None:
         searched.add(code_digest)
     else:
@@ -138,7 +145,7 @@ def matches_code(card: ShopifyCard, code: Code) -> bool:
     return bool(last) and code.reveal().endswith(last)
 
 
-def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
+def _search_shopify_and_record(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
     hits = [
         c
         for c in again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
@@ -149,56 +156,53 @@ def _from_shopify(deps: Deps, code: Code, code_digest: str) -> CardRow | None:
     if len(hits) > 1:
         raise InvariantViolation(f"Shopify's code search returned {len(hits)} cards for {code!r}")
     native = hits[0]
-    with CARD_LOCKS.hold(native.id):  # two requests for one new card import it once
+    with deps.card_locks.hold(native.id):  # two requests for one new card import it once
         row = again_if_ambiguous(lambda: deps.airtable.find_card(shopify_id=native.id))
         if row is None:
-            return _import(deps, code, code_digest, native)
+            return _import_native_row(deps, code, code_digest, native)
         if row.code_digest not in (None, code_digest):
             raise InvariantViolation(f"card {row.id} holds another digest for {native.id}")
         log.info("filling in a card's digest", card=row.id, shopify=native.id)
-        changes: Changes = {
-            GiftCards.CODE_DIGEST: code_digest,
-            GiftCards.MASKED_CODE: row.masked_code or code.masked,
-            GiftCards.LAST_CHARACTERS: row.last_characters or code.last4,
-        }
-        return again_if_ambiguous(lambda: deps.airtable.update_card(row.id, changes))
+        fill = FillCodeDigest(
+            row.id,
+            code_digest,
+            masked_code=row.masked_code or code.masked,
+            last_characters=row.last_characters or code.last4,
+        )
+        return update_card(deps, fill)
 
 
-def _native_status(card: ShopifyCard, deps: Deps) -> CardStatus:
-    if not card.enabled:
-        return CardStatus.VOIDED
-    if is_expired(card.expires_on, deps.clock.now().date()):
-        return CardStatus.EXPIRED
-    return CardStatus.REDEEMED if card.balance.is_zero else CardStatus.ACTIVE
-
-
-def _import(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> CardRow:
+def _import_native_row(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> CardRow:
     """An Imported row for a card Shopify issued; looked up by Origin Key after a lost reply."""
-    key = ActionKey.native(native.id)
-    now = deps.clock.now()
-    changes: Changes = {
-        GiftCards.ORIGIN_KEY: str(key),
-        GiftCards.SHOPIFY_GIFT_CARD_ID: native.id,
-        GiftCards.CODE_DIGEST: code_digest,
-        GiftCards.MASKED_CODE: code.masked,
-        GiftCards.LAST_CHARACTERS: code.last4,
-        GiftCards.STATUS: _native_status(native, deps),
-        GiftCards.KIND: Kind.GIFT_CARD,
-        GiftCards.CURRENCY: native.balance.currency,
-        GiftCards.INITIAL_VALUE: native.initial_value,
-        GiftCards.BALANCE: native.balance,
-        GiftCards.SOURCE: CardSource.IMPORTED,
-        GiftCards.ISSUED_AT: native.created_at,
-        GiftCards.EXPIRES_ON: native.expires_on,
-        GiftCards.SHOPIFY_ORDER: native.order_name,
-        GiftCards.LAST_SYNCED_AT: now,
-    }
-    log.info("importing a card Shopify issued", key=str(key), shopify=native.id)
-    for _ in range(2):
-        try:
-            return deps.airtable.create_card(changes)
-        except AmbiguousOutcome:
-            found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=str(key)))
-            if found is not None:
-                return found
-    return deps.airtable.create_card(changes)
+    imported = replace(
+        native_card_row(native, CardSource.IMPORTED, deps.clock.now()),
+        code_digest=code_digest,
+        masked_code=code.masked,
+        last_characters=code.last4,
+        shopify_order=native.order_name,
+    )
+    log.info("importing a card Shopify issued", key=imported.origin_key, shopify=native.id)
+    return create_card_once(deps, imported)
+
+
+def native_card_row(card: ShopifyCard, source: CardSource, now: datetime) -> NewCardRow:
+    """The Gift Cards row of a card Shopify issued, from what Shopify says of it (Origin Key
+    ``native:<card number>``); the caller adds what it knows besides (code, order, holder)."""
+    return NewCardRow(
+        origin_key=str(ActionKey.native(card.id)),
+        shopify_id=card.id,
+        status=status_from_shopify(
+            enabled=card.enabled,
+            expires_on=card.expires_on,
+            balance_is_zero=card.balance.is_zero,
+            today=now.date(),
+        ),
+        kind=Kind.GIFT_CARD,
+        currency=card.balance.currency,
+        initial_value=card.initial_value,
+        balance=card.balance,
+        source=source,
+        issued_at=card.created_at,
+        expires_on=card.expires_on,
+        last_synced_at=now,
+    )

@@ -11,10 +11,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cards.errors import InvariantViolation
 from cards.vocab import OrderKind, OrderOutcome
-from clients.errors import ClientError, InvariantViolation
-from clients.ports import AirtablePort, ShopifyPort
+from clients.commands import RecordOrder
+from clients.errors import ClientError
+from clients.ports import ShopifyPort
 from clients.records import OrderPage, OrderRow, ShopifyOrder
+from prongs.deps import Deps
 from prongs.report import Budget, Gate, RunReport
 
 GIFT_CARD_GATEWAY = "gift_card"
@@ -125,8 +128,7 @@ def recorded(rows: Sequence[OrderRow], kind: OrderKind) -> OrderRow | None:
 
 
 def record_then_tag(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
+    deps: Deps,
     order: ShopifyOrder,
     *,
     kind: OrderKind,
@@ -136,15 +138,9 @@ def record_then_tag(
     now: datetime,
 ) -> None:
     """Record the order, then tag it: a tag never exists without its Shopify Orders row."""
-    airtable.record_order(
-        order_id=order.id,
-        order_name=order.name,
-        kind=kind,
-        outcome=outcome,
-        card_ids=tuple(dict.fromkeys(card_ids)),
-        processed_at=now,
-    )
-    shopify.add_tags(order.id, [tag])
+    card_ids = tuple(dict.fromkeys(card_ids))
+    deps.airtable.record_order(RecordOrder(order.id, order.name, kind, outcome, card_ids, now))
+    deps.shopify.add_tags(order.id, [tag])
 
 
 def is_tagged(order: ShopifyOrder, tag: str) -> bool:

@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from cards.addresses import is_email
 from cards.vocab import Theme
 from clients.records import LineItem, ShopifyOrder
-from prongs._recipe import is_email
 
 _KEY_NOISE = re.compile(r"[\s_\-]+")
 RECIPIENT_EMAIL = "recipientemail"

@@ -20,17 +20,15 @@ from cards.keys import ActionKey
 from cards.money import Money
 from cards.status import require_transition, status_for_balance
 from cards.vocab import CardStatus, ReceiptAction, ReceiptSource
-from clients.ports import AirtablePort, ShopifyPort
+from clients.commands import MirrorBalance
 from clients.records import (
     CardRow,
-    CellValue,
     OrderTransaction,
     Receipt,
     ShopifyCard,
     ShopifyOrder,
 )
-from config.layout import GiftCards
-from prongs._recipe import CARD_LOCKS
+from prongs.deps import Deps
 from prongs.orders_common import GIFT_CARD_GATEWAY
 
 _SPEND_KINDS = frozenset({"SALE", "CAPTURE"})
@@ -88,8 +86,7 @@ class Settlement:
 
 
 def settle(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
+    deps: Deps,
     movements: Sequence[Movement],
     cards: dict[str, CardRow],
     *,
@@ -109,7 +106,7 @@ def settle(
         if row is None:
             continue
         mine = [m for m in movements if m.card_gid == gid]
-        balance, details = _refresh(airtable, shopify, row, mine, currency=currency, now=now)
+        balance, details = _mirror_from_shopify(deps, row, mine, currency=currency, now=now)
         if details:
             result.problems.append(f"{row.masked_code or gid}: {details}")
         result.card_ids.append(row.id)
@@ -120,13 +117,12 @@ def settle(
             receipts.append(_receipt(movement, row, balance, details, now))
             result.written.append(movement)
     if receipts:
-        airtable.upsert_receipts(receipts)
+        deps.airtable.upsert_receipts(receipts)
     return result
 
 
-def _refresh(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
+def _mirror_from_shopify(
+    deps: Deps,
     row: CardRow,
     movements: Sequence[Movement],
     *,
@@ -137,13 +133,12 @@ def _refresh(
     gid = row.shopify_id or movements[0].card_gid
     # Shared with the store prong: a till's debit and its balance write never interleave with
     # this read-and-mirror, which would otherwise write back a balance from before the debit.
-    with CARD_LOCKS.hold(gid):
-        return _mirror(airtable, shopify, row, gid, movements, currency=currency, now=now)
+    with deps.card_locks.hold(gid):
+        return _read_shopify_and_mirror(deps, row, gid, movements, currency=currency, now=now)
 
 
-def _mirror(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
+def _read_shopify_and_mirror(
+    deps: Deps,
     row: CardRow,
     gid: str,
     movements: Sequence[Movement],
@@ -151,22 +146,23 @@ def _mirror(
     currency: str,
     now: datetime,
 ) -> tuple[Money | None, str | None]:
-    card = shopify.get_card(gid)
+    card = deps.shopify.get_card(gid)
     if card is None:
         return None, "Shopify no longer has this card; balance not refreshed"
     if card.balance.currency != currency:
         return None, f"the card is in {card.balance.currency}; balance not refreshed"
-    changes: dict[str, CellValue] = {
-        GiftCards.BALANCE: card.balance,
-        GiftCards.LAST_SYNCED_AT: now,
-        GiftCards.LAST_ACTIVITY_AT: _last_activity(row, movements, now),
-    }
     current = row.status or CardStatus.ACTIVE
     target = status_for_balance(current, card.balance.is_zero)
     if target != current:
         require_transition(current, target)
-        changes[GiftCards.STATUS] = target
-    airtable.update_card(row.id, changes)
+    mirror = MirrorBalance(
+        row.id,
+        card.balance,
+        synced_at=now,
+        status=target if target != current else None,
+        activity_at=_last_activity(row, movements, now),
+    )
+    deps.airtable.update_card(mirror)
     return card.balance, _deactivated_note(card)
 
 

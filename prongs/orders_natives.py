@@ -14,19 +14,17 @@ import also takes, so the two never make two rows for one card.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from cards.addresses import is_email
 from cards.codes import mask_last4
-from cards.keys import ActionKey
-from cards.policy import is_expired
-from cards.vocab import CardSource, CardStatus, Kind
-from clients.errors import AmbiguousOutcome
-from clients.records import CardRow, Changes, ShopifyCard, ShopifyOrder
-from config.layout import GiftCards
-from prongs._recipe import CARD_LOCKS, Deps, Unresolved, again_if_ambiguous, is_email
+from cards.vocab import CardSource
+from clients.commands import NewCardRow
+from clients.records import ShopifyCard, ShopifyOrder
+from prongs.deps import Deps
+from prongs.exactly_once import again_if_ambiguous, create_card_once
+from prongs.lookup import native_card_row
 from prongs.orders_lines import MESSAGE, RECIPIENT_EMAIL, RECIPIENT_NAME, shared_native_holder
-
-CREATE_ATTEMPTS = 3
 
 
 @dataclass
@@ -44,60 +42,29 @@ def record_natives(
         if card.balance.currency != currency:
             result.problems.append(f"{card.id} is in {card.balance.currency}")
             continue
-        with CARD_LOCKS.hold(card.id):
+        with deps.card_locks.hold(card.id):
             row = again_if_ambiguous(lambda: deps.airtable.find_card(shopify_id=card.id))  # noqa: B023
             if row is None:
-                row = _create(deps, _changes(deps, order, card, holder))
+                row = create_card_once(deps, _native_row(deps, order, card, holder))
         result.card_ids.append(row.id)
     return result
 
 
-def _create(deps: Deps, changes: Changes) -> CardRow:
-    origin = str(changes[GiftCards.ORIGIN_KEY])
-    for _ in range(CREATE_ATTEMPTS):
-        try:
-            return deps.airtable.create_card(changes)
-        except AmbiguousOutcome:
-            found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
-            if found is not None:
-                return found
-    raise Unresolved("airtable", "create card", f"{origin} still unknown")
-
-
-def native_status(card: ShopifyCard, deps: Deps) -> CardStatus:
-    """As the store prong's import decides it: a card Shopify switched off cannot be spent."""
-    if not card.enabled:
-        return CardStatus.VOIDED
-    if is_expired(card.expires_on, deps.clock.now().date()):
-        return CardStatus.EXPIRED
-    return CardStatus.REDEEMED if card.balance.is_zero else CardStatus.ACTIVE
-
-
-def _changes(
+def _native_row(
     deps: Deps, order: ShopifyOrder, card: ShopifyCard, holder: Mapping[str, str]
-) -> Changes:
+) -> NewCardRow:
     last = card.last_characters.upper()
     recipient_email = holder.get(RECIPIENT_EMAIL)
     if recipient_email is not None and not is_email(recipient_email):
         recipient_email = None
-    return {
-        GiftCards.ORIGIN_KEY: str(ActionKey.native(card.id)),
-        GiftCards.SHOPIFY_GIFT_CARD_ID: card.id,
-        GiftCards.MASKED_CODE: mask_last4(last),
-        GiftCards.LAST_CHARACTERS: last,
-        GiftCards.STATUS: native_status(card, deps),
-        GiftCards.KIND: Kind.GIFT_CARD,
-        GiftCards.CURRENCY: card.balance.currency,
-        GiftCards.INITIAL_VALUE: card.initial_value,
-        GiftCards.BALANCE: card.balance,
-        GiftCards.SOURCE: CardSource.ONLINE,
-        GiftCards.ISSUED_AT: card.created_at,
-        GiftCards.EXPIRES_ON: card.expires_on,
-        GiftCards.PURCHASER_NAME: order.customer_name,
-        GiftCards.PURCHASER_EMAIL: order.customer_email,
-        GiftCards.RECIPIENT_NAME: holder.get(RECIPIENT_NAME) if recipient_email else None,
-        GiftCards.RECIPIENT_EMAIL: recipient_email,
-        GiftCards.MESSAGE: holder.get(MESSAGE),
-        GiftCards.SHOPIFY_ORDER: order.name,
-        GiftCards.LAST_SYNCED_AT: deps.clock.now(),
-    }
+    return replace(
+        native_card_row(card, CardSource.ONLINE, deps.clock.now()),
+        masked_code=mask_last4(last),
+        last_characters=last,
+        purchaser_name=order.customer_name,
+        purchaser_email=order.customer_email,
+        recipient_name=holder.get(RECIPIENT_NAME) if recipient_email else None,
+        recipient_email=recipient_email,
+        message=holder.get(MESSAGE),
+        shopify_order=order.name,
+    )

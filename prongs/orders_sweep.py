@@ -9,7 +9,8 @@ too). Receipts are the record of what is done, so the sweep needs no other bookk
   the next one starts ``overlap`` before the moment this one started (the overlap absorbs
   search-index lag). A sweep cut short by the budget resumes from its cursor next run; one with a
   failed order starts over from the same ``since``.
-- The mark lives in memory (:class:`RefundSweep`, held by the daemon across runs). A restarted
+- The mark lives in memory (:class:`RefundSweep`, an explicit state object the daemon keeps
+  across runs and passes to each run). A restarted
   process starts from ``window_days`` ago: a full rescan, safe because receipts are upserted on
   their keyed references and cheap because ``receipt_references`` answers a whole page at once.
   Nothing outside the window is lost that the untagged pass could still have seen.
@@ -26,12 +27,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import structlog
+
 from cards.vocab import OrderKind, OrderOutcome
-from clients.ports import AirtablePort, Clock, ShopifyPort
+from clients.commands import RecordOrder
 from clients.records import CardRow, OrderPage, ShopifyOrder
-from prongs._recipe import log
+from prongs.deps import Deps
 from prongs.orders_common import OrderErrors, OrderRun, pages, window_start
 from prongs.orders_movements import Movement, card_gids, movements_of, settle
+
+log = structlog.get_logger("giftbridge.prongs")
 
 _MEMO_LIMIT = 50_000
 
@@ -74,109 +79,98 @@ class SweepSettings:
     overlap: timedelta
 
 
-def sweep_refunds(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
-    clock: Clock,
-    state: RefundSweep,
-    settings: SweepSettings,
-    run: OrderRun,
-) -> None:
-    since = state.begin(clock.now(), settings.window_days)
-
-    def search(cursor: str | None) -> OrderPage:
-        return shopify.search_orders(
-            updated_since=since, paid_by_gift_card=True, after=cursor, page_size=settings.page_size
-        )
-
-    try:
-        for page in pages(search, state.cursor, settings.max_pages):
-            if not _settle_page(airtable, shopify, clock, state, settings, run, page.orders):
-                return  # stopped inside the page: the cursor stays before it
-            state.cursor = page.cursor
-            if page.cursor is None:
-                state.finish(settings.overlap)
-                return
-            if run.should_stop():
-                return
-    except OrderErrors as exc:  # a search or a page-wide read failed: resume at this page
-        run.search_failed("recently updated orders paid by gift card", exc)
+def sweep_refunds(deps: Deps, state: RefundSweep, settings: SweepSettings, run: OrderRun) -> None:
+    """One run's share of the sweep: pages from where the last run stopped, bounded by
+    ``settings.max_pages`` and the run's budget."""
+    _Sweep(deps, state, settings, run).go()
 
 
-def _settle_page(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
-    clock: Clock,
-    state: RefundSweep,
-    settings: SweepSettings,
-    run: OrderRun,
-    orders: Sequence[ShopifyOrder],
-) -> bool:
-    """Settle the page's unreceipted movements; False if the run had to stop inside it."""
-    movements = [m for order in orders for m in movements_of(order)]
-    asked = [m.reference for m in movements if m.reference not in state.settled]
-    if not asked:
-        return True
-    state.remember(airtable.receipt_references(asked))
-    missing = [m for m in movements if m.reference not in state.settled]
-    if not missing:
-        return True
-    cards = airtable.known_card_ids_by_shopify_id(card_gids(missing))
-    by_order: dict[str, list[Movement]] = {}
-    for movement in missing:
-        if movement.card_gid in cards:  # unknown cards need no processing
-            by_order.setdefault(movement.order.id, []).append(movement)
-    for group in by_order.values():
-        order = group[0].order
-        if run.should_stop() or not run.claim():
-            return False
-        run.report.found_work = True
-        try:
-            _settle_order(airtable, shopify, clock, state, settings, run, group, cards)
-        except OrderErrors as exc:
-            state.failed = True
-            run.order_failed(order, exc)
-        run.between_orders()
-    return True
+@dataclass
+class _Sweep:
+    deps: Deps
+    state: RefundSweep
+    settings: SweepSettings
+    run: OrderRun
 
+    def go(self) -> None:
+        state, settings = self.state, self.settings
+        since = state.begin(self.deps.clock.now(), settings.window_days)
 
-def _settle_order(
-    airtable: AirtablePort,
-    shopify: ShopifyPort,
-    clock: Clock,
-    state: RefundSweep,
-    settings: SweepSettings,
-    run: OrderRun,
-    movements: list[Movement],
-    cards: dict[str, CardRow],
-) -> None:
-    order, now = movements[0].order, clock.now()
-    refund_cards = tuple(dict.fromkeys(cards[m.card_gid].id for m in movements if m.is_refund))
-
-    def record_refund(outcome: OrderOutcome) -> None:
-        if refund_cards:
-            airtable.record_order(
-                order_id=order.id,
-                order_name=order.name,
-                kind=OrderKind.REFUND,
-                outcome=outcome,
-                card_ids=refund_cards,
-                processed_at=now,
+        def search(cursor: str | None) -> OrderPage:
+            return self.deps.shopify.search_orders(
+                updated_since=since,
+                paid_by_gift_card=True,
+                after=cursor,
+                page_size=settings.page_size,
             )
 
-    if order.currency != settings.currency:
-        # The untagged pass records the order itself; a late refund on it needs a person too.
-        record_refund(OrderOutcome.NEEDS_ATTENTION)
-        state.remember({m.reference for m in movements})  # recorded for a person: done
-        return
-    record_refund(OrderOutcome.PROCESSED)
-    result = settle(airtable, shopify, movements, cards, currency=settings.currency, now=now)
-    if result.problems:
-        for problem in result.problems:
-            log.warning("order needs attention", order=order.id, name=order.name, why=problem)
-        record_refund(OrderOutcome.NEEDS_ATTENTION)
-    # Movements settle() left out (a foreign-currency amount) are recorded for a person: done.
-    state.remember({m.reference for m in movements})
-    for movement in result.written:
-        run.report.outcomes[movement.action.value] += 1
-    run.report.record("Late " + ("Refund" if refund_cards else "Redemption"))
+        try:
+            for page in pages(search, state.cursor, settings.max_pages):
+                if not self.settle_page(page.orders):
+                    return  # stopped inside the page: the cursor stays before it
+                state.cursor = page.cursor
+                if page.cursor is None:
+                    state.finish(settings.overlap)
+                    return
+                if self.run.should_stop():
+                    return
+        except OrderErrors as exc:  # a search or a page-wide read failed: resume at this page
+            self.run.search_failed("recently updated orders paid by gift card", exc)
+
+    def settle_page(self, orders: Sequence[ShopifyOrder]) -> bool:
+        """Settle the page's unreceipted movements; False if the run had to stop inside it."""
+        airtable, state, run = self.deps.airtable, self.state, self.run
+        movements = [m for order in orders for m in movements_of(order)]
+        asked = [m.reference for m in movements if m.reference not in state.settled]
+        if not asked:
+            return True
+        state.remember(airtable.receipt_references(asked))
+        missing = [m for m in movements if m.reference not in state.settled]
+        if not missing:
+            return True
+        cards = airtable.known_card_ids_by_shopify_id(card_gids(missing))
+        by_order: dict[str, list[Movement]] = {}
+        for movement in missing:
+            if movement.card_gid in cards:  # unknown cards need no processing
+                by_order.setdefault(movement.order.id, []).append(movement)
+        for group in by_order.values():
+            order = group[0].order
+            if run.should_stop() or not run.claim():
+                return False
+            run.report.found_work = True
+            try:
+                self.settle_order(group, cards)
+            except OrderErrors as exc:
+                state.failed = True
+                run.order_failed(order, exc)
+            run.between_orders()
+        return True
+
+    def settle_order(self, movements: list[Movement], cards: dict[str, CardRow]) -> None:
+        order, now = movements[0].order, self.deps.clock.now()
+        currency = self.settings.currency
+        refund_cards = tuple(dict.fromkeys(cards[m.card_gid].id for m in movements if m.is_refund))
+
+        def record_refund(outcome: OrderOutcome) -> None:
+            if refund_cards:
+                refund = RecordOrder(
+                    order.id, order.name, OrderKind.REFUND, outcome, refund_cards, now
+                )
+                self.deps.airtable.record_order(refund)
+
+        if order.currency != currency:
+            # The untagged pass records the order itself; a late refund on it needs a person too.
+            record_refund(OrderOutcome.NEEDS_ATTENTION)
+            self.state.remember({m.reference for m in movements})  # recorded for a person: done
+            return
+        record_refund(OrderOutcome.PROCESSED)
+        result = settle(self.deps, movements, cards, currency=currency, now=now)
+        if result.problems:
+            for problem in result.problems:
+                log.warning("order needs attention", order=order.id, name=order.name, why=problem)
+            record_refund(OrderOutcome.NEEDS_ATTENTION)
+        # Movements settle() left out (a foreign-currency amount) are recorded for a person: done.
+        self.state.remember({m.reference for m in movements})
+        for movement in result.written:
+            self.run.report.outcomes[movement.action.value] += 1
+        self.run.report.record("Late " + ("Refund" if refund_cards else "Redemption"))

@@ -14,24 +14,22 @@ keeps its key ``redeem:<record id>`` and its own outcome; the group shares the A
 2. Take the group's card locks, by record id and by Shopify GID (the online prongs lock the
    GID), in sorted order, each once. A resumed request (Processing) reads Shopify back for its
    key's note first; a debit found there is this request's.
-3. Decide each: Not Active (Pending), Voided, Expired, Invalid Amount (blank, zero, negative,
-   finer than the currency, above MAX_AMOUNT), Exceeds Order Total (a certificate worth more
-   than the order). A refusal decided here has touched nothing and needs no intent. A Redeemed
-   card is still tried: the mirror may lag a refund, and Shopify's balance decides.
+3. Decide each (:func:`cards.redemption.decide`, pure; a certificate's value is read from
+   Shopify first): Not Active (Pending), Voided, Expired, Invalid Amount (blank, zero,
+   negative, finer than the currency, above MAX_AMOUNT), Exceeds Order Total (a certificate
+   worth more than the order: a certificate is used in full, see :mod:`cards.redemption`). A
+   refusal decided here has touched nothing and needs no intent. A Redeemed card is still
+   tried: the mirror may lag a refund, and Shopify's balance decides.
 4. One write records the intent of every request about to be debited (Status Processing, the
    card linked); then the debits, one by one, each with note ``giftbridge <key>``. Shopify's
    refusals (INSUFFICIENT_FUNDS, an expired or disabled card) are recorded as the Outcome in one
    write, still Processing, before anything acts on them, so a resume finishes the same refusal.
-5. One write mirrors the balances Shopify returned into the cards (Redeemed at zero; a card
-   debited twice gets its latest balance), one upsert writes the receipts (Redeemed or
-   Redemption Rejected), each store gets its notice (Klaviyo, one per request), and one write
-   closes the requests (Status, Outcome, Result Message, Balance After, Shopify Transaction ID,
-   Processed At, Code masked). Every prefix of these writes is a recovery point: the closing
-   write comes last, and balances come only from Shopify's answers.
-
-A certificate (Kind Certificate) is used in full: the debit is its whole balance as Shopify holds
-it, and Amount is not used. It must not exceed the order: the Order Total, or Amount when Order
-Total is blank (staff may type the order total there); both blank is Invalid Amount.
+5. (:mod:`prongs.redemption_closing`) One write mirrors the balances Shopify returned into the
+   cards (Redeemed at zero; a card debited twice gets its latest balance), each store gets its
+   notice (Klaviyo, one per request), one upsert writes the receipts (Redeemed or Redemption
+   Rejected), and one write closes the requests (Status, Outcome, Result Message, Balance After,
+   Shopify Transaction ID, Processed At, Code masked). Every prefix of these writes is a
+   recovery point: the closing write comes last, and balances come only from Shopify's answers.
 
 Failures are per request. Before the intent, an error closes the request as Error (Needs
 Attention) so the till hears at once. After the intent, an ambiguous or transient error leaves it
@@ -44,45 +42,26 @@ replaced by a plainer one: Needs Attention, with the Outcome and the masked code
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from cards.status import status_for_balance
-from cards.vocab import CardStatus, RedemptionOutcome, RequestStatus
-from clients.errors import ClientError, InvariantViolation, Permanent
-from clients.records import (
-    Changes,
-    RedemptionRequest,
-    TransactionKind,
-)
-from config.layout import GiftCards, StoreRedemptions
-from prongs._recipe import (
-    CARD_LOCKS,
-    Context,
-    Handled,
-    failure_line,
-    log,
-    move_money,
-    read_back,
-    upsert_receipts,
-    write_cards,
-    write_request,
-    write_requests,
-)
-from prongs._redeem_rules import (
-    Closing,
-    Item,
-    Verdict,
-    closing,
-    fail,
-    plan,
-    refusal,
-    success,
-    typed_amount,
-)
+import structlog
+
+from cards import redemption
+from cards.errors import InvariantViolation
+from cards.keys import ActionKey
+from cards.money import Money
+from cards.vocab import RedemptionOutcome, RequestStatus
+from clients.commands import Queue, RecordIntent, RecordRedemptionRefusal
+from clients.errors import AmbiguousOutcome, ClientError, Permanent, Retryable
+from clients.records import CardRow, RedemptionRequest, TransactionKind, TransactionResult
+from prongs.exactly_once import again_if_ambiguous, move_money, read_back, write_requests
 from prongs.lookup import Known, Lookup, digests_of, find_by_codes, read_digests
+from prongs.redemption_closing import Ending, Verdict, mirror_balances, notify_stores_and_close
+from prongs.store_context import Context, Handled, failure_line
 
-R = RedemptionOutcome
-S = StoreRedemptions
+log = structlog.get_logger("giftbridge.prongs")
 
 
 def handle(ctx: Context, req: RedemptionRequest) -> Handled:
@@ -109,107 +88,136 @@ class Page:
         return handle_group(ctx, group, self.known)
 
 
+@dataclass
+class Item:
+    """One request of a group on its way through the phases."""
+
+    req: RedemptionRequest
+    intent: bool  # Status Processing is recorded (a resumed request, or after the intent write)
+    found: Lookup | None = None
+    amount: Money | None = None  # decided: debit this much
+    money: TransactionResult | None = None  # the debit, made or read back
+    answered: int = 0  # when ``money`` came back, among the group's Shopify answers
+    verdict: Verdict | None = None  # how it ends, once known
+    refused: bool = False  # Shopify refused: the Outcome is recorded before acting on it
+    result: Handled | None = None  # done with: finished, or left for the next run
+    error: str | None = None  # a failure line for the run report
+
+    @property
+    def key(self) -> ActionKey:
+        return ActionKey.redeem(self.req.id)
+
+    @property
+    def card(self) -> CardRow | None:
+        return self.found.card if self.found is not None else None
+
+    @property
+    def open(self) -> bool:
+        """Neither decided nor done with."""
+        return self.verdict is None and self.result is None
+
+
 def handle_group(
     ctx: Context, requests: Sequence[RedemptionRequest], known: Known | None = None
 ) -> list[Handled]:
     """Handle up to ten requests together; one :class:`Handled` per request, in order.
     ``known``: card rows by digest read beforehand (see :class:`Page`)."""
-    items = [Item(r, intent=r.status == RequestStatus.PROCESSING) for r in requests]
-    _look_up(ctx, items, known)
-    with CARD_LOCKS.hold_all(_lock_keys(items)):
+    group = _Group(ctx, [Item(r, intent=r.status == RequestStatus.PROCESSING) for r in requests])
+    group.look_up(known)
+    items = group.items
+    with ctx.deps.card_locks.hold_cards([i.card for i in items if i.card is not None]):
         for item in items:
             if item.open:
-                _decide(ctx, item)
-        _record_intents(ctx, [i for i in items if i.open and i.amount is not None and not i.intent])
+                group.decide(item)
+        group.record_intents([i for i in items if i.open and i.amount is not None and not i.intent])
         for item in items:
             if item.open and item.amount is not None and item.intent:
-                _debit(ctx, item)
-        _record_refusals(ctx, [i for i in items if i.refused and i.result is None])
-        _mirror(ctx, [i for i in items if i.open and i.money is not None])
-        _finish(ctx, [i for i in items if i.result is None and i.verdict is not None])
+                group.debit_in_shopify(item)
+        group.record_refusals([i for i in items if i.refused and i.result is None])
+        group.mirror([i for i in items if i.open and i.money is not None])
+        group.finish([i for i in items if i.result is None and i.verdict is not None])
     return [i.result or Handled(None, i.error) for i in items]
 
 
-def _lock_keys(items: list[Item]) -> list[str]:
-    """Each card by its record id (the store prong's other flows) and its Shopify GID (the
-    online prongs' balance refresh), so no other writer of these balances interleaves."""
-    cards = [i.card for i in items if i.card is not None]
-    return [c.id for c in cards] + [c.shopify_id for c in cards if c.shopify_id]
+class _Group:
+    """The phases of one group; each phase works on the items still in play."""
 
+    def __init__(self, ctx: Context, items: list[Item]) -> None:
+        self.ctx = ctx
+        self.items = items
+        self._answers = itertools.count(1)  # orders Shopify's answers within the group
 
-def _look_up(ctx: Context, items: list[Item], known: Known | None) -> None:
-    try:
-        found = find_by_codes(ctx.deps, ctx.card, [i.req.code_text for i in items], known)
-    except (ClientError, InvariantViolation) as exc:
-        for item in items:
-            fail(ctx, item, exc)
-        return
-    for item, result in zip(items, found, strict=True):
-        if isinstance(result, Lookup):
-            item.found = result
-        else:
-            fail(ctx, item, result)
+    def saw(self, item: Item, money: TransactionResult | None) -> None:
+        item.money = money
+        item.answered = next(self._answers)
 
-
-def _decide(ctx: Context, item: Item) -> None:
-    req, found = item.req, item.found
-    if found is None:
-        return
-    if item.intent and req.outcome:  # a refusal recorded before its effects: finish it as decided
-        item.verdict = Verdict(
-            R(req.outcome), req.result_message or req.outcome, typed_amount(ctx, req)
-        )
-        return
-    card = found.card
-    if card is None:
-        item.verdict = (
-            Verdict(
-                R.FORMAT_INCORRECT,
-                "The code is not in the right format; check it and try again.",
-                typed_amount(ctx, req),
-            )
-            if found.format_incorrect
-            else Verdict(R.NOT_FOUND, "No gift card has this code.", typed_amount(ctx, req))
-        )
-        return
-    try:
-        if item.intent and card.shopify_id:
-            item.saw(read_back(ctx.deps, card.shopify_id, item.key, req.created_time))
-        if item.money is None:
-            decided = plan(ctx, req, card)
-            if isinstance(decided, Verdict):
-                item.verdict = decided
-            else:
-                item.amount = decided
-    except (ClientError, InvariantViolation) as exc:
-        fail(ctx, item, exc)
-
-
-def _record_intents(ctx: Context, items: list[Item]) -> None:
-    """Status Processing for every request about to be debited, before the first debit."""
-    updates: list[tuple[str, Changes]] = [
-        (i.req.id, {S.STATUS: RequestStatus.PROCESSING, S.GIFT_CARD: (i.card.id,)})
-        for i in items
-        if i.card is not None
-    ]
-    refused = _write(ctx, items, lambda: write_requests(ctx.deps, S.TABLE, updates))
-    for item in items:
-        if item.result is None and item.verdict is None:
-            if item.req.id in refused:
-                fail(ctx, item, refused[item.req.id])
-            else:
-                item.intent = True
-
-
-def _debit(ctx: Context, item: Item) -> None:
-    card, amount = item.card, item.amount
-    if card is None or amount is None:
-        return
-    try:
+    def look_up(self, known: Known | None) -> None:
+        texts = [i.req.code_text for i in self.items]
         try:
-            item.saw(
-                move_money(
-                    ctx.deps,
+            found = find_by_codes(self.ctx.deps, self.ctx.card, texts, known)
+        except (ClientError, InvariantViolation) as exc:
+            for item in self.items:
+                self.fail(item, exc)
+            return
+        for item, result in zip(self.items, found, strict=True):
+            if isinstance(result, Lookup):
+                item.found = result
+            else:
+                self.fail(item, result)
+
+    def decide(self, item: Item) -> None:
+        ctx, req, found = self.ctx, item.req, item.found
+        if found is None:
+            return
+        currency = ctx.card.currency
+        if item.intent and req.outcome:  # a refusal recorded before its effects: as decided
+            message = req.result_message or req.outcome
+            typed = redemption.typed_amount(req.amount, currency)
+            item.verdict = Verdict(RedemptionOutcome(req.outcome), message, typed)
+            return
+        card, today, limits = found.card, ctx.now().date(), ctx.card.limits
+        try:
+            if card is not None and item.intent and card.shopify_id:
+                self.saw(item, read_back(ctx.deps, card.shopify_id, item.key, req.created_time))
+            if item.money is not None:
+                return
+            decision = redemption.decide(
+                card, req, today, limits, currency=currency, format_incorrect=found.format_incorrect
+            )
+            if isinstance(decision, redemption.CheckCertificateValue) and card is not None:
+                value = read_certificate_value(ctx, card)
+                decision = redemption.decide_certificate(value, decision.order_total)
+            if isinstance(decision, redemption.Debit):
+                item.amount = decision.amount
+            elif isinstance(decision, redemption.Refuse):
+                item.verdict = Verdict.refused(decision)
+        except (ClientError, InvariantViolation) as exc:
+            self.fail(item, exc)
+
+    def record_intents(self, items: list[Item]) -> None:
+        """Status Processing for every request about to be debited, before the first debit."""
+        intents = [
+            RecordIntent(Queue.REDEMPTIONS, i.req.id, card_id=i.card.id)
+            for i in items
+            if i.card is not None
+        ]
+        refused = self._write(items, lambda: write_requests(self.ctx.deps, intents))
+        for item in items:
+            if item.result is None and item.verdict is None:
+                if item.req.id in refused:
+                    self.fail(item, refused[item.req.id])
+                else:
+                    item.intent = True
+
+    def debit_in_shopify(self, item: Item) -> None:
+        """Debit Shopify under the request's key (read back, never blind, when ambiguous)."""
+        card, amount = item.card, item.amount
+        if card is None or amount is None:
+            return
+        try:
+            try:
+                money = move_money(
+                    self.ctx.deps,
                     card.shopify_id or "",
                     TransactionKind.DEBIT,
                     amount,
@@ -217,117 +225,92 @@ def _debit(ctx: Context, item: Item) -> None:
                     since=item.req.created_time,
                     check_first=False,
                 )
-            )
-        except Permanent as exc:
-            item.verdict = refusal(ctx, card, exc, amount)
-            item.refused = True
-    except (ClientError, InvariantViolation) as exc:
-        fail(ctx, item, exc)
+                self.saw(item, money)
+            except Permanent as exc:
+                item.verdict = Verdict.refused(
+                    explain_refusal_from_shopify(self.ctx, card, exc, amount)
+                )
+                item.refused = True
+        except (ClientError, InvariantViolation) as exc:
+            self.fail(item, exc)
 
+    def record_refusals(self, items: list[Item]) -> None:
+        """Shopify's refusals as Outcomes (still Processing) before receipts and notices."""
+        refusals = [
+            RecordRedemptionRefusal(i.req.id, i.verdict.outcome, i.verdict.message)
+            for i in items
+            if i.verdict is not None
+        ]
+        refused = self._write(items, lambda: write_requests(self.ctx.deps, refusals))
+        for item in items:
+            item.refused = False
+            if item.req.id in refused and item.result is None:
+                self.fail(item, refused[item.req.id])
 
-def _record_refusals(ctx: Context, items: list[Item]) -> None:
-    """Shopify's refusals as Outcomes (still Processing) before receipts and notices."""
-    updates: list[tuple[str, Changes]] = [
-        (i.req.id, {S.OUTCOME: i.verdict.outcome, S.RESULT_MESSAGE: i.verdict.message})
-        for i in items
-        if i.verdict is not None
-    ]
-    refused = _write(ctx, items, lambda: write_requests(ctx.deps, S.TABLE, updates))
-    for item in items:
+    def mirror(self, items: list[Item]) -> None:
+        """Shopify's balances into the card rows, in the order Shopify answered."""
+        answers = [
+            (i.card, i.money.balance_after)
+            for i in sorted(items, key=lambda i: i.answered)
+            if i.card is not None and i.money is not None
+        ]
+        refused = self._write(items, lambda: mirror_balances(self.ctx, answers))
+        for item in items:
+            if item.result is not None or item.verdict is not None or item.card is None:
+                continue
+            if item.card.id in refused:
+                self.fail(item, refused[item.card.id])
+            elif item.money is not None:
+                masked = item.found.masked if item.found is not None else ""
+                item.verdict = Verdict.succeeded(item.card.kind, masked, item.money)
+
+    def finish(self, items: list[Item]) -> None:
+        def found(item: Item) -> Lookup:  # what was typed, when the look-up failed
+            return item.found or Lookup(item.req.code_text or "", None, None, False)
+
+        endings = [Ending(i.req, found(i), i.verdict, i.error) for i in items if i.verdict]
+        for item, handled in zip(items, notify_stores_and_close(self.ctx, endings), strict=True):
+            item.result = handled
+            item.error = handled.error
+
+    def fail(self, item: Item, exc: Exception) -> None:
+        """After the intent, a transient or ambiguous failure waits for the next run's
+        read-back; anything else closes the request, for a person to look at (the till hears
+        at once)."""
+        req = item.req
+        item.error = failure_line(f"redemption {req.id}", exc)
         item.refused = False
-        if item.req.id in refused and item.result is None:
-            fail(ctx, item, refused[item.req.id])
+        if item.intent and isinstance(exc, AmbiguousOutcome | Retryable):
+            log.warning("redemption left Processing to resume", key=str(item.key), error=str(exc))
+            item.result = Handled(None, item.error)
+            return
+        typed = redemption.typed_amount(req.amount, self.ctx.card.currency)
+        item.verdict = Verdict.failed(req, exc, intent=item.intent, money=item.money, typed=typed)
+
+    def _write(
+        self, items: list[Item], write: Callable[[], dict[str, Permanent]]
+    ) -> dict[str, Permanent]:
+        """A batched write for ``items``; when it fails as a whole, so does each of them."""
+        try:
+            return write()
+        except ClientError as exc:
+            for item in items:
+                if item.result is None:
+                    self.fail(item, exc)
+            return {}
 
 
-def _mirror(ctx: Context, items: list[Item]) -> None:
-    """Shopify's balances into the card rows: the mirror, never computed here. Written in the
-    order Shopify answered, so a card debited twice keeps the latest balance."""
-    now = ctx.now()
-    updates: list[tuple[str, Changes]] = []
-    for item in sorted(items, key=lambda i: i.observed):
-        if item.card is None or item.money is None:
-            continue
-        zero = item.money.balance_after.is_zero
-        changes: Changes = {
-            GiftCards.BALANCE: item.money.balance_after,
-            GiftCards.STATUS: status_for_balance(item.card.status or CardStatus.ACTIVE, zero),
-            GiftCards.LAST_ACTIVITY_AT: now,
-            GiftCards.LAST_SYNCED_AT: now,
-        }
-        updates.append((item.card.id, changes))
-    refused = _write(ctx, items, lambda: write_cards(ctx.deps, updates))
-    for item in items:
-        if item.result is not None or item.verdict is not None or item.card is None:
-            continue
-        if item.card.id in refused:
-            fail(ctx, item, refused[item.card.id])
-        elif item.money is not None:
-            item.verdict = success(item.card, item.found, item.money)
+def read_certificate_value(ctx: Context, card: CardRow) -> Money:
+    """A certificate's value as Shopify holds it (it is used in full)."""
+    live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(card.shopify_id or ""))
+    if live is None:
+        raise InvariantViolation(f"card {card.id}: Shopify has no card {card.shopify_id}")
+    return live.balance
 
 
-def _finish(ctx: Context, items: list[Item]) -> None:
-    """Notices (one per request), then one receipts upsert, then one closing write."""
-    closings: dict[str, Closing] = {}
-    try:
-        for item in items:
-            if item.verdict is not None:
-                closings[item.req.id] = closing(ctx, item.req, _lookup_of(item), item.verdict)
-        upsert_receipts(ctx.deps, [r for c in closings.values() for r in c.receipts])
-        refused = write_requests(ctx.deps, S.TABLE, [(k, c.changes) for k, c in closings.items()])
-    except ClientError as exc:
-        for item in items:  # left as it is: the next run does it again, safely
-            _leave(item, exc)
-        return
-    for item in items:
-        done = closings[item.req.id]
-        if item.req.id in refused:
-            item.result = _close_plainly(ctx, item, done, refused[item.req.id])
-            continue
-        item.result = Handled(done.verdict.outcome.value, item.error)
-        log.info(
-            "redemption finished",
-            key=str(item.key),
-            outcome=done.verdict.outcome.value,
-            card=done.card_id,
-        )
-
-
-def _close_plainly(ctx: Context, item: Item, done: Closing, exc: Permanent) -> Handled:
-    """Airtable refused this request's closing write (a value, a link): close it with the
-    fields that cannot be refused, for a person to look at."""
-    item.error = failure_line(f"redemption {item.req.id}", exc)
-    outcome = done.verdict.outcome if done.verdict.money is not None else R.ERROR
-    changes: Changes = {
-        S.STATUS: RequestStatus.NEEDS_ATTENTION,
-        S.OUTCOME: outcome,
-        S.RESULT_MESSAGE: f"{done.verdict.message} (Airtable refused the full result: {exc})",
-        S.PROCESSED_AT: ctx.now(),
-        S.CODE: done.changes.get(S.CODE),
-    }
-    try:
-        write_request(ctx.deps, S.TABLE, item.req.id, changes)
-    except ClientError as again:
-        return Handled(None, failure_line(f"redemption {item.req.id}", again))
-    return Handled(outcome.value, item.error)
-
-
-def _lookup_of(item: Item) -> Lookup:
-    return item.found or Lookup(item.req.code_text or "", None, None, format_incorrect=False)
-
-
-def _write(
-    ctx: Context, items: list[Item], write: Callable[[], dict[str, Permanent]]
-) -> dict[str, Permanent]:
-    """A batched write for ``items``; when it fails as a whole, so does each of them."""
-    try:
-        return write()
-    except ClientError as exc:
-        for item in items:
-            if item.result is None:
-                fail(ctx, item, exc)
-        return {}
-
-
-def _leave(item: Item, exc: ClientError) -> None:
-    item.error = failure_line(f"redemption {item.req.id}", exc)
-    item.result = Handled(None, item.error)
+def explain_refusal_from_shopify(
+    ctx: Context, card: CardRow, exc: Permanent, amount: Money
+) -> redemption.Refuse:
+    """Why Shopify refused the debit, read from the card as Shopify holds it now."""
+    live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(card.shopify_id or ""))
+    return redemption.decide_refused_debit(exc.code, live, amount, ctx.now().date(), str(exc))

@@ -36,6 +36,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import structlog
+
+from cards.addresses import is_email
 from cards.keys import ActionKey
 from cards.vocab import (
     CardSource,
@@ -47,7 +50,8 @@ from cards.vocab import (
     ReceiptSource,
 )
 from clients.records import CardRow, LineItem, ShopifyCard, ShopifyOrder
-from prongs._recipe import CardConfig, Deps, again_if_ambiguous, is_email, log
+from prongs.deps import CardConfig, Deps
+from prongs.exactly_once import again_if_ambiguous
 from prongs.issuance import IssuanceAbandoned, IssueOrder, issue_card
 from prongs.orders_common import (
     OrderErrors,
@@ -60,6 +64,8 @@ from prongs.orders_common import (
 from prongs.orders_lines import holder_for, native_units, sku_lines, units
 from prongs.orders_natives import record_natives
 from prongs.report import Budget, Gate, RunReport
+
+log = structlog.get_logger("giftbridge.prongs")
 
 PAID_STATUSES = frozenset({"PAID", "PARTIALLY_REFUNDED"})
 DEAD_STATUSES = frozenset({"REFUNDED", "VOIDED", "EXPIRED"})
@@ -74,6 +80,7 @@ class PurchasesConfig:
     page_size: int = 25
     max_orders_per_run: int = 20  # orders acted on per run (waiting ones do not count)
     max_pages_per_run: int = 10
+    alert_email: str | None = None  # ALERT_EMAIL, for Giftbridge Alert (prongs.alerts)
 
 
 def run_once(deps: Deps, config: PurchasesConfig, budget: Budget, gate: Gate) -> RunReport:
@@ -107,7 +114,7 @@ def _visit(
     try:
         # A dead order is recorded Skipped without its native cards: never wait for them
         # (refunded before fulfilment, Shopify issues none).
-        natives = [] if status in DEAD_STATUSES else _native_cards(deps, order)
+        natives = [] if status in DEAD_STATUSES else _read_native_cards_from_shopify(deps, order)
     except OrderErrors as exc:
         run.order_failed(order, exc)
         return True
@@ -130,7 +137,7 @@ def _visit(
     return True
 
 
-def _native_cards(deps: Deps, order: ShopifyOrder) -> list[ShopifyCard] | None:
+def _read_native_cards_from_shopify(deps: Deps, order: ShopifyOrder) -> list[ShopifyCard] | None:
     """Shopify's cards for the native units, or None while some are not issued yet."""
     wanted = native_units(order)
     if wanted == 0:
@@ -161,7 +168,9 @@ class _OrderWork:
             return "Tagged"
         currency = self.config.card.currency
         if order.currency != currency:
-            return self.finish(OrderOutcome.NEEDS_ATTENTION, f"the order is in {order.currency}")
+            return self.record_and_tag(
+                OrderOutcome.NEEDS_ATTENTION, f"the order is in {order.currency}"
+            )
         if (order.financial_status or "").upper() in DEAD_STATUSES:
             return self.finish_dead(lines)
         for line in lines:
@@ -173,7 +182,7 @@ class _OrderWork:
         if natives.card_ids:
             self.run.report.outcomes["Native recorded"] += len(natives.card_ids)
         outcome = OrderOutcome.NEEDS_ATTENTION if self.problems else OrderOutcome.PROCESSED
-        return self.finish(outcome)
+        return self.record_and_tag(outcome)
 
     def finish_dead(self, lines: list[LineItem]) -> str:
         """Skipped, unless an earlier run cut short issued some units before the order died:
@@ -186,8 +195,8 @@ class _OrderWork:
                     self.card_ids.append(row.id)
         if self.card_ids:
             why = f"the order is {status} but {len(self.card_ids)} of its cards were issued"
-            return self.finish(OrderOutcome.NEEDS_ATTENTION, why)
-        return self.finish(OrderOutcome.SKIPPED, f"the order is {status}")
+            return self.record_and_tag(OrderOutcome.NEEDS_ATTENTION, why)
+        return self.record_and_tag(OrderOutcome.SKIPPED, f"the order is {status}")
 
     def unit_row(self, origin: str) -> CardRow | None:
         return again_if_ambiguous(lambda: self.deps.airtable.find_card(origin_key=origin))
@@ -237,7 +246,7 @@ class _OrderWork:
             self.run.between_orders()
         return True
 
-    def finish(self, outcome: OrderOutcome, problem: str | None = None) -> str:
+    def record_and_tag(self, outcome: OrderOutcome, problem: str | None = None) -> str:
         if problem:
             self.problems.append(problem)
         for line in self.problems:
@@ -245,8 +254,7 @@ class _OrderWork:
                 "order needs attention", order=self.order.id, name=self.order.name, why=line
             )
         record_then_tag(
-            self.deps.airtable,
-            self.deps.shopify,
+            self.deps,
             self.order,
             kind=OrderKind.PURCHASE,
             outcome=outcome,

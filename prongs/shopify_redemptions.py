@@ -21,13 +21,15 @@ tagged, with no receipts: the Receipts and Gift Cards amounts are in the shop's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
+
 from cards.vocab import OrderKind, OrderOutcome, Prong
-from clients.ports import AirtablePort, Clock, ShopifyPort
+from clients.commands import RecordOrder
 from clients.records import ShopifyOrder
-from prongs._recipe import log
+from prongs.deps import Deps
 from prongs.orders_common import (
     OrderErrors,
     OrderRun,
@@ -40,6 +42,8 @@ from prongs.orders_movements import card_gids, movements_of, settle
 from prongs.orders_sweep import RefundSweep, SweepSettings, sweep_refunds
 from prongs.report import Budget, Gate, RunReport
 
+log = structlog.get_logger("giftbridge.prongs")
+
 
 @dataclass(frozen=True, slots=True)
 class RedemptionsConfig:
@@ -51,20 +55,15 @@ class RedemptionsConfig:
     max_pages_per_run: int = 10  # per pass
     # A finished sweep's next one starts this long before it began, for search-index lag.
     sweep_overlap: timedelta = timedelta(minutes=15)
-
-
-@dataclass(frozen=True, slots=True)
-class RedemptionsDeps:
-    airtable: AirtablePort
-    shopify: ShopifyPort
-    clock: Clock
-    # Kept by the daemon across runs; a new process starts a full sweep over the window.
-    sweep: RefundSweep = field(default_factory=RefundSweep)
+    alert_email: str | None = None  # ALERT_EMAIL, for Giftbridge Alert (prongs.alerts)
 
 
 def run_once(
-    deps: RedemptionsDeps, config: RedemptionsConfig, budget: Budget, gate: Gate
+    deps: Deps, config: RedemptionsConfig, budget: Budget, gate: Gate, *, sweep: RefundSweep
 ) -> RunReport:
+    """One run of both passes. ``sweep`` is the late-refund sweep's progress, kept by the daemon
+    across runs (a fresh :class:`RefundSweep` sweeps the whole window again, as a new process
+    does)."""
     run = OrderRun(Prong.SHOPIFY_REDEMPTIONS.value, budget, gate)
     _untagged_pass(deps, config, run)
     if not run.should_stop():
@@ -75,11 +74,11 @@ def run_once(
             max_pages=config.max_pages_per_run,
             overlap=config.sweep_overlap,
         )
-        sweep_refunds(deps.airtable, deps.shopify, deps.clock, deps.sweep, settings, run)
+        sweep_refunds(deps, sweep, settings, run)
     return run.report
 
 
-def _untagged_pass(deps: RedemptionsDeps, config: RedemptionsConfig, run: OrderRun) -> None:
+def _untagged_pass(deps: Deps, config: RedemptionsConfig, run: OrderRun) -> None:
     since = window_start(deps.clock.now(), config.order_window_days)
 
     handled = 0
@@ -105,9 +104,7 @@ def _untagged_pass(deps: RedemptionsDeps, config: RedemptionsConfig, run: OrderR
         run.search_failed("untagged orders paid by gift card", exc)
 
 
-def _handle(
-    deps: RedemptionsDeps, config: RedemptionsConfig, order: ShopifyOrder, run: OrderRun
-) -> str:
+def _handle(deps: Deps, config: RedemptionsConfig, order: ShopifyOrder, run: OrderRun) -> str:
     """Bring one untagged order to its final state; returns the outcome for the report."""
     airtable, shopify = deps.airtable, deps.shopify
     if recorded(airtable.order_rows(order.id), OrderKind.REDEMPTION) is not None:
@@ -117,8 +114,7 @@ def _handle(
 
     def finish(outcome: OrderOutcome, card_ids: list[str]) -> str:
         record_then_tag(
-            airtable,
-            shopify,
+            deps,
             order,
             kind=OrderKind.REDEMPTION,
             outcome=outcome,
@@ -137,7 +133,7 @@ def _handle(
         why = f"the order is in {order.currency}"
         log.warning("order needs attention", order=order.id, name=order.name, why=why)
         return finish(OrderOutcome.NEEDS_ATTENTION, [row.id for row in cards.values()])
-    result = settle(airtable, shopify, movements, cards, currency=config.currency, now=now)
+    result = settle(deps, movements, cards, currency=config.currency, now=now)
     outcome = OrderOutcome.NEEDS_ATTENTION if result.problems else OrderOutcome.PROCESSED
     for problem in result.problems:
         log.warning("order needs attention", order=order.id, name=order.name, why=problem)
@@ -145,12 +141,7 @@ def _handle(
         run.report.outcomes[movement.action.value] += 1
     refunded = [cards[m.card_gid].id for m in result.written if m.is_refund]
     if refunded:
-        airtable.record_order(
-            order_id=order.id,
-            order_name=order.name,
-            kind=OrderKind.REFUND,
-            outcome=outcome,
-            card_ids=tuple(dict.fromkeys(refunded)),
-            processed_at=now,
-        )
+        card_ids = tuple(dict.fromkeys(refunded))
+        refund = RecordOrder(order.id, order.name, OrderKind.REFUND, outcome, card_ids, now)
+        airtable.record_order(refund)
     return finish(outcome, result.card_ids)

@@ -4,9 +4,9 @@ Composition root::
 
     report = run_once(deps, config, budget, gate)
 
-with ``Deps(airtable, shopify, email, certificates, clock)`` and ``StoreConfig(card=CardConfig(
-currency, business_name, code_length, limits, expiry, pepper, code_key), portal_enabled,
-balance_checks_per_hour)`` (the other fields have defaults).
+with the process's :class:`~prongs.deps.Deps` and a
+:class:`~prongs.store_context.StoreConfig` (``card=CardConfig(...)``, ``portal_enabled``,
+``balance_checks_per_hour``; the other fields have defaults).
 
 One run: poll Store Redemptions and handle every new (blank) or unfinished (Processing) one, in
 groups of ``redemption_batch`` (10) that share their Airtable reads and writes; then the lower
@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+import structlog
+
 from cards.vocab import Prong
 from clients.errors import ClientError
 from clients.ports import Priority, priority
@@ -38,20 +40,14 @@ from clients.records import (
     RedemptionRequest,
 )
 from prongs import balance_checks, card_actions, creations, redemptions
-from prongs._recipe import (
-    CardConfig,
-    Context,
-    Deps,
-    Handled,
-    StoreConfig,
-    again_if_ambiguous,
-    failure_line,
-    log,
-)
 from prongs.balance_checks import CheckLimits
+from prongs.deps import Deps
+from prongs.exactly_once import again_if_ambiguous
 from prongs.report import Budget, Gate, RunReport
+from prongs.store_context import Context, Handled, StoreConfig, failure_line
 
-__all__ = ["CardConfig", "Deps", "StoreConfig", "run_once"]
+log = structlog.get_logger("giftbridge.prongs")
+
 
 PRONG = Prong.STORE_TRANSACTIONS.value
 T = TypeVar("T", RedemptionRequest, CreationRequest, BalanceCheckRequest, CardActionRequest)

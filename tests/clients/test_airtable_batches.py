@@ -3,18 +3,46 @@ requests and matched literally, PATCHes in tens, one refused record costing only
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from cards.money import Money
-from cards.vocab import CardStatus, RequestStatus
-from clients.errors import Permanent
-from clients.records import Changes
+from cards.vocab import CardStatus, RedemptionOutcome, RequestStatus
+from clients.commands import (
+    CloseRedemption,
+    MirrorBalance,
+    NewCardRow,
+    Queue,
+    RecordIntent,
+    RecordRedemptionRefusal,
+)
 from config.layout import GiftCards, StoreRedemptions
 from tests.clients.conftest import AirtableRig
 
 pytestmark = pytest.mark.slow
 S = StoreRedemptions
 HOSTILE = ["x' OR 1=1 OR '", '"),TRUE(),("', "{Code Digest}", "a\\b\\", "O'Brien\\'"]
+
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def done(
+    record_id: str, card_id: str | None = None, balance_after: Money | None = None
+) -> CloseRedemption:
+    """A Done closing of a redemption."""
+    return CloseRedemption(
+        record_id,
+        status=RequestStatus.DONE,
+        outcome=RedemptionOutcome.SUCCESS,
+        message="done",
+        processed_at=NOW,
+        masked_code=None,
+        card_id=card_id,
+        balance_after=balance_after,
+        transaction_id=None,
+    )
 
 
 def requests_made(rig: AirtableRig, operation: str) -> int:
@@ -47,8 +75,8 @@ def test_a_duplicate_digest_comes_back_with_both_rows(airtable: AirtableRig) -> 
 
 def test_hostile_digests_match_literally(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
-    innocent = adapter.create_card({GiftCards.CODE_DIGEST: "innocent"})
-    targets = {h: adapter.create_card({GiftCards.CODE_DIGEST: h}).id for h in HOSTILE}
+    innocent = adapter.create_card(NewCardRow(code_digest="innocent"))
+    targets = {h: adapter.create_card(NewCardRow(code_digest=h)).id for h in HOSTILE}
     found = adapter.find_cards_by_digests([*HOSTILE, "missing' OR '1'='1"])
     assert {d: [r.id for r in rows] for d, rows in found.items()} == {
         h: [i] for h, i in targets.items()
@@ -77,9 +105,11 @@ def test_long_digests_split_the_formula_and_still_match(airtable: AirtableRig) -
 def test_requests_are_patched_ten_to_a_request(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
     ids = redemption_rows(airtable, 23)
-    updates: list[tuple[str, Changes]] = [(i, {S.STATUS: RequestStatus.PROCESSING}) for i in ids]
-    updates.append((ids[0], {S.RESULT_MESSAGE: "merged"}))  # one record named twice
-    assert adapter.update_requests(S.TABLE, updates) == {}
+    writes: list[RecordIntent | RecordRedemptionRefusal] = [
+        RecordIntent(Queue.REDEMPTIONS, i) for i in ids
+    ]
+    writes.append(RecordRedemptionRefusal(ids[0], RedemptionOutcome.ERROR, "merged"))  # twice
+    assert adapter.update_requests(writes) == {}
     assert requests_made(airtable, "airtable.update") == 3
     rows = {r["id"]: r["fields"] for r in airtable.base.records(S.TABLE)}
     assert all(rows[i][S.STATUS] == "Processing" for i in ids)
@@ -89,11 +119,9 @@ def test_requests_are_patched_ten_to_a_request(airtable: AirtableRig) -> None:
 def test_a_refused_record_costs_only_itself(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
     ids = redemption_rows(airtable, 12)
-    updates: list[tuple[str, Changes]] = [
-        (i, {S.STATUS: RequestStatus.DONE, S.GIFT_CARD: None}) for i in ids
-    ]
-    updates[3] = (ids[3], {S.GIFT_CARD: ("recDoesNotExist00",)})  # Airtable refuses this link
-    refused = adapter.update_requests(S.TABLE, updates)
+    writes = [done(i) for i in ids]
+    writes[3] = done(ids[3], card_id="recDoesNotExist00")  # Airtable refuses this link
+    refused = adapter.update_requests(writes)
     assert list(refused) == [ids[3]] and refused[ids[3]].status == 422
     # chunk one refused, then its ten records one by one; chunk two (two records) at once
     assert requests_made(airtable, "airtable.update") == 1 + 10 + 1
@@ -107,19 +135,22 @@ def test_a_value_that_cannot_be_sent_is_refused_alone_before_any_request(
     adapter = airtable.adapter()
     ids = redemption_rows(airtable, 3)
     euros = Money.of("1.00", "EUR")
-    updates = [(i, {S.BALANCE_AFTER: Money.of("1.00", "USD")}) for i in ids]
-    updates[1] = (ids[1], {S.BALANCE_AFTER: euros})
-    refused = adapter.update_requests(S.TABLE, updates)
+    writes = [done(i, balance_after=Money.of("1.00", "USD")) for i in ids]
+    writes[1] = done(ids[1], balance_after=euros)
+    refused = adapter.update_requests(writes)
     assert list(refused) == [ids[1]] and refused[ids[1]].code == "INVALID_VALUE"
     assert requests_made(airtable, "airtable.update") == 1
 
 
 def test_cards_are_patched_in_tens_and_a_missing_one_is_reported(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
-    cards = [adapter.create_card({GiftCards.ORIGIN_KEY: f"k{n}"}).id for n in range(11)]
+    cards = [adapter.create_card(NewCardRow(origin_key=f"k{n}")).id for n in range(11)]
     gone = cards.pop(4)
     airtable.base.delete(GiftCards.TABLE, gone)
-    updates = [(c, {GiftCards.STATUS: CardStatus.REDEEMED}) for c in [*cards, gone]]
+    zero = Money.of("0.00", "USD")
+    updates = [
+        MirrorBalance(c, zero, synced_at=NOW, status=CardStatus.REDEEMED) for c in [*cards, gone]
+    ]
     refused = adapter.update_cards(updates)
     assert list(refused) == [gone] and refused[gone].status == 404
     for card in cards:
@@ -131,12 +162,6 @@ def test_a_lost_batch_response_is_resent_because_it_is_safe(airtable: AirtableRi
     adapter = airtable.adapter()
     ids = redemption_rows(airtable, 4)
     airtable.sandbox.faults.add("airtable.update", "drop_after")
-    refused = adapter.update_requests(S.TABLE, [(i, {S.STATUS: RequestStatus.DONE}) for i in ids])
+    refused = adapter.update_requests([done(i) for i in ids])
     assert refused == {} and requests_made(airtable, "airtable.update") == 2
 
-
-def test_only_request_tables_take_request_updates(airtable: AirtableRig) -> None:
-    adapter = airtable.adapter()
-    with pytest.raises(Permanent):
-        adapter.update_requests(GiftCards.TABLE, [("recAAAAAAAAAAAAAA", {})])
-    assert airtable.sandbox.request_log == []

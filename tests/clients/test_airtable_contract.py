@@ -9,6 +9,7 @@ import pytest
 
 from cards.money import Money
 from cards.vocab import (
+    BalanceOutcome,
     CardStatus,
     OrderKind,
     OrderOutcome,
@@ -17,15 +18,15 @@ from cards.vocab import (
     ReceiptSource,
     RequestStatus,
 )
-from clients.errors import InvariantViolation, Permanent
+from clients.commands import ChangeExpiry, CloseBalanceCheck, NewCardRow, RecordOrder
+from clients.errors import InvariantViolation
 from clients.records import OrderRow, Receipt
+from clients.status_commands import ReleaseLease
 from config.layout import (
     BalanceChecks,
     CreationRequests,
-    GiftCards,
     Receipts,
     ShopifyOrders,
-    Status,
     StoreRedemptions,
     Stores,
 )
@@ -93,8 +94,8 @@ def test_creation_requests_are_decoded(airtable: AirtableRig) -> None:
 )
 def test_hostile_lookup_values_match_literally(airtable: AirtableRig, hostile: str) -> None:
     adapter = airtable.adapter()
-    innocent = adapter.create_card({GiftCards.CODE_DIGEST: "innocent", GiftCards.ORIGIN_KEY: "k"})
-    target = adapter.create_card({GiftCards.CODE_DIGEST: hostile})
+    innocent = adapter.create_card(NewCardRow(code_digest="innocent", origin_key="k"))
+    target = adapter.create_card(NewCardRow(code_digest=hostile))
     found = adapter.find_card(digest=hostile)
     assert found is not None and found.id == target.id
     assert adapter.find_card(digest=hostile + "x") is None
@@ -106,25 +107,24 @@ def test_hostile_lookup_values_match_literally(airtable: AirtableRig, hostile: s
 def test_a_duplicate_key_is_an_invariant_violation(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
     for _ in range(2):
-        adapter.create_card({GiftCards.SHOPIFY_GIFT_CARD_ID: "gid://shopify/GiftCard/7"})
+        adapter.create_card(NewCardRow(shopify_id="gid://shopify/GiftCard/7"))
     with pytest.raises(InvariantViolation):
         adapter.find_card(shopify_id="gid://shopify/GiftCard/7")
 
 
 def test_cards_round_trip_money_dates_and_links(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
-    card = adapter.create_card({
-        GiftCards.STATUS: CardStatus.PENDING,
-        GiftCards.CURRENCY: "USD",
-        GiftCards.INITIAL_VALUE: Money.of("50.10", "USD"),
-        GiftCards.BALANCE: Money.of("0.30", "USD"),
-        GiftCards.ISSUED_AT: NOW,
-        GiftCards.EXPIRES_ON: NOW.date() + timedelta(days=3650),
-        GiftCards.SHOPIFY_GIFT_CARD_ID: "gid://shopify/GiftCard/42",
-    })
+    card = adapter.create_card(NewCardRow(
+        status=CardStatus.PENDING,
+        currency="USD",
+        initial_value=Money.of("50.10", "USD"),
+        balance=Money.of("0.30", "USD"),
+        issued_at=NOW,
+        expires_on=NOW.date() + timedelta(days=3650),
+        shopify_id="gid://shopify/GiftCard/42",
+    ))
     assert card.balance == Money.of("0.30", "USD")
-    updated = adapter.update_card(card.id, {GiftCards.STATUS: CardStatus.ACTIVE,
-                                            GiftCards.EXPIRES_ON: None})
+    updated = adapter.update_card(ChangeExpiry(card.id, None, CardStatus.ACTIVE, at=NOW))
     assert updated.status is CardStatus.ACTIVE and updated.expires_on is None
     fetched = adapter.get_card(card.id)
     assert fetched is not None and fetched.issued_at == NOW
@@ -151,11 +151,10 @@ def test_receipts_upsert_in_tens_and_a_replay_adds_nothing(airtable: AirtableRig
 
 def test_orders_upsert_on_order_id_and_kind(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
-    card = adapter.create_card({GiftCards.ORIGIN_KEY: "order:1:2:1"})
+    card = adapter.create_card(NewCardRow(origin_key="order:1:2:1"))
     def record(kind: OrderKind, outcome: OrderOutcome, card_ids: list[str]) -> OrderRow:
-        return adapter.record_order(order_id="gid://shopify/Order/1", order_name="#1001",
-                                    kind=kind, outcome=outcome, card_ids=card_ids,
-                                    processed_at=NOW)
+        order = RecordOrder("gid://shopify/Order/1", "#1001", kind, outcome, tuple(card_ids), NOW)
+        return adapter.record_order(order)
 
     record(OrderKind.PURCHASE, OrderOutcome.NEEDS_ATTENTION, [])
     row = record(OrderKind.PURCHASE, OrderOutcome.PROCESSED, [card.id])
@@ -170,17 +169,16 @@ def test_requests_status_rows_and_recent_balance_checks(airtable: AirtableRig) -
     b = BalanceChecks
     rows = airtable.base.create(b.TABLE, [{b.CODE: "A"}, {b.CODE: "B"}])
     old = datetime.now(UTC) - timedelta(hours=2)
-    adapter.update_request(b.TABLE, rows[0]["id"], {b.STATUS: RequestStatus.DONE,
-                                                   b.PROCESSED_AT: datetime.now(UTC)})
-    adapter.update_request(b.TABLE, rows[1]["id"], {b.STATUS: RequestStatus.DONE,
-                                                   b.PROCESSED_AT: old})
+    def close(record_id: str, at: datetime) -> CloseBalanceCheck:
+        return CloseBalanceCheck(record_id, RequestStatus.DONE, BalanceOutcome.SENT, at, None)
+
+    adapter.update_request(close(rows[0]["id"], datetime.now(UTC)))
+    adapter.update_request(close(rows[1]["id"], old))
     recent = adapter.recent_balance_checks(datetime.now(UTC) - timedelta(hours=1))
     assert [r.id for r in recent] == [rows[0]["id"]]
-    with pytest.raises(Permanent):
-        adapter.update_request(GiftCards.TABLE, rows[0]["id"], {})
 
-    status = adapter.create_status_row("store-transactions", {Status.STATE: ProngState.OFFLINE})
-    adapter.update_status_row(status.id, {Status.LAST_RUN_PROCESSED: 3, Status.HEARTBEAT_AT: NOW})
+    status = adapter.create_status_row("store-transactions", ProngState.OFFLINE)
+    adapter.update_status_row(status.id, ReleaseLease(NOW, processed=3, error=None, offline=True))
     (read,) = adapter.status_rows()
     assert read.prong == "store-transactions" and read.last_run_processed == 3
     assert read.heartbeat_at == NOW
@@ -188,7 +186,7 @@ def test_requests_status_rows_and_recent_balance_checks(airtable: AirtableRig) -
 
 def test_a_certificate_upload_replaces_the_previous_one(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
-    card = adapter.create_card({GiftCards.MASKED_CODE: "••••••••7KQ2"})
+    card = adapter.create_card(NewCardRow(masked_code="••••••••7KQ2"))
     adapter.attach_certificate(card.id, "certificate-7KQ2.pdf", b"%PDF-1.4 first")
     adapter.attach_certificate(card.id, "certificate-7KQ2.pdf", b"%PDF-1.4 second")
     fetched = adapter.get_card(card.id)
@@ -204,11 +202,11 @@ def test_card_search_matches_parts_in_any_case_and_hostile_text_literally(
     airtable: AirtableRig, hostile: str
 ) -> None:
     adapter = airtable.adapter()
-    ada = adapter.create_card({GiftCards.LAST_CHARACTERS: "7KQ2",
-                               GiftCards.RECIPIENT_EMAIL: "Ada@Example.com",
-                               GiftCards.STATUS: CardStatus.ACTIVE})
-    bob = adapter.create_card({GiftCards.PURCHASER_NAME: "Bob O'Brien",
-                               GiftCards.STATUS: CardStatus.VOIDED})
+    ada = adapter.create_card(NewCardRow(last_characters="7KQ2",
+                                         recipient_email="Ada@Example.com",
+                                         status=CardStatus.ACTIVE))
+    bob = adapter.create_card(NewCardRow(purchaser_name="Bob O'Brien",
+                                         status=CardStatus.VOIDED))
     assert [c.id for c in adapter.search_cards("ada@example")] == [ada.id]
     assert [c.id for c in adapter.search_cards("7kq2")] == [ada.id]
     assert [c.id for c in adapter.search_cards("o'brien")] == [bob.id]

@@ -6,9 +6,12 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 
+from cards.money import Money
+from clients.commands import NewCardRow, VoidCard
 from clients.errors import AmbiguousOutcome, RateLimited, Retryable
 from clients.factory import Limiters
 from clients.ports import Priority, priority
@@ -17,6 +20,7 @@ from config.layout import GiftCards, StoreRedemptions, Stores
 from tests.clients.conftest import AirtableRig, fast_policy, open_limiters
 
 pytestmark = pytest.mark.slow
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def card_rows(rig: AirtableRig) -> int:
@@ -27,7 +31,7 @@ def test_a_lost_create_response_is_ambiguous_and_never_resent(airtable: Airtable
     adapter = airtable.adapter()
     airtable.sandbox.faults.add("airtable.create", "drop_after")
     with pytest.raises(AmbiguousOutcome):
-        adapter.create_card({GiftCards.ORIGIN_KEY: "create:recAAAAAAAAAAAAAA"})
+        adapter.create_card(NewCardRow(origin_key="create:recAAAAAAAAAAAAAA"))
     assert card_rows(airtable) == 1  # it happened, once: the caller looks it up by Origin Key
     found = adapter.find_card(origin_key="create:recAAAAAAAAAAAAAA")
     assert found is not None
@@ -35,9 +39,9 @@ def test_a_lost_create_response_is_ambiguous_and_never_resent(airtable: Airtable
 
 def test_a_lost_patch_response_is_resent_because_it_is_safe(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
-    card = adapter.create_card({GiftCards.ORIGIN_KEY: "k"})
+    card = adapter.create_card(NewCardRow(origin_key="k"))
     airtable.sandbox.faults.add("airtable.update", "drop_after")
-    updated = adapter.update_card(card.id, {GiftCards.VOID_REASON: "test"})
+    updated = adapter.update_card(VoidCard(card.id, "test", Money.of("0", "USD"), None, at=NOW))
     assert updated.void_reason == "test"
 
 
@@ -78,7 +82,7 @@ def test_a_hung_response_times_out_into_the_right_class(airtable: AirtableRig) -
     adapter = airtable.adapter(retry=fast_policy(attempts=1), call_timeout_seconds=0.3)
     airtable.sandbox.faults.add("airtable.create", "delay", seconds=1.0)
     with pytest.raises(AmbiguousOutcome):
-        adapter.create_card({GiftCards.ORIGIN_KEY: "slow"})
+        adapter.create_card(NewCardRow(origin_key="slow"))
     airtable.sandbox.faults.add("airtable.list", "delay", seconds=1.0)
     with pytest.raises(Retryable):
         adapter.stores()
@@ -91,7 +95,7 @@ def test_connection_refused_is_retryable(airtable: AirtableRig) -> None:
     rig = AirtableRig(airtable.sandbox, f"http://127.0.0.1:{port}", airtable.closers)
     adapter = rig.adapter(retry=fast_policy(attempts=2))
     with pytest.raises(Retryable):
-        adapter.create_card({GiftCards.ORIGIN_KEY: "never sent"})
+        adapter.create_card(NewCardRow(origin_key="never sent"))
 
 
 class ExpiringLimiter(WindowLimiter):

@@ -22,8 +22,9 @@ import vcr
 
 from cards.codes import Code
 from cards.money import Money
-from cards.vocab import Metric, RequestStatus
+from cards.vocab import Metric, RedemptionOutcome, RequestStatus
 from clients.airtable import AirtableAdapter
+from clients.commands import RecordRedemptionRefusal
 from clients.errors import CodeTaken, Permanent, RateLimited
 from clients.factory import Limiters, build_airtable, build_email, build_shopify
 from clients.klaviyo import KlaviyoEmail
@@ -31,7 +32,6 @@ from clients.ratelimit import CostBucket, Window, WindowLimiter
 from clients.records import EmailEvent, TransactionKind
 from clients.retry import RetryPolicy
 from clients.shopify import ShopifyAdapter
-from config.layout import StoreRedemptions
 from config.settings import Settings, load_settings
 from tests.clients.cassette_tools import AIRTABLE_URL, CASSETTES, KLAVIYO_URL, SHOPIFY_URL
 from tests.clients.conftest import fast_policy
@@ -189,7 +189,7 @@ def test_airtable_error_bodies_of_either_shape(settings: Settings, closers: list
         assert airtable.get_card("recNoSuchCard0001") is None  # error{} MODEL_ID_NOT_FOUND
         with pytest.raises(Permanent) as bare:
             airtable.update_request(
-                StoreRedemptions.TABLE, "recNotAnId", {StoreRedemptions.RESULT_MESSAGE: "x"}
+                RecordRedemptionRefusal("recNotAnId", RedemptionOutcome.ERROR, "x")
             )
         with pytest.raises(Permanent) as forbidden:
             airtable.pending_redemptions(10)

@@ -29,8 +29,9 @@ from config.layout import (
     Receipts,
     StoreRedemptions,
 )
-from prongs._recipe import Deps, StoreConfig
+from prongs.deps import Deps
 from prongs.report import Budget, OpenGate, RunReport
+from prongs.store_context import StoreConfig
 from prongs.store_transactions import run_once
 from sandbox.klaviyo.service import AcceptedEvent
 from sandbox.shopify.state import CardTransaction

@@ -1,8 +1,10 @@
 """An in-memory Airtable base implementing AirtablePort, strict like the real API.
 
-Rows hold domain values keyed by field name. Unknown fields and unknown select options are
-refused (as Airtable's 422s), empty values are omitted (as Airtable omits them), and every call
-is counted and can be crashed or dropped through the shared Injector.
+Rows hold domain values keyed by field name; typed writes become cells through the adapter's own
+mapping (:mod:`clients.airtable_columns`), so a test asserts on the cells the real base gets.
+Unknown fields and unknown select options are refused (as Airtable's 422s), empty values are
+omitted (as Airtable omits them), and every call is counted and can be crashed or dropped
+through the shared Injector.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from clients.airtable_batch import grouped_by_table
+from clients.airtable_columns import card_columns, new_card_cells, request_columns
 from clients.airtable_queries import bounded_chunks
+from clients.commands import CardUpdate, NewCardRow, RequestWrite
 from clients.errors import InvariantViolation, Permanent
 from clients.records import (
     BalanceCheckRequest,
     CardActionRequest,
     CardRow,
-    Changes,
     CreationRequest,
     RedemptionRequest,
     Store,
@@ -30,7 +34,6 @@ from config.layout import (
     Stores,
 )
 from tests.fakes.airtable_ledger import LedgerTables
-from tests.fakes.airtable_store import REQUEST_TABLE_NAMES
 
 
 class FakeAirtable(LedgerTables):
@@ -75,17 +78,15 @@ class FakeAirtable(LedgerTables):
 
         return self._call("list", read)
 
-    def update_request(self, table: str, record_id: str, changes: Changes) -> None:
-        if table not in REQUEST_TABLE_NAMES:
-            raise AssertionError(f"{table} is not a request table")
-        self._call("update", lambda: self._apply(table, record_id, changes))
+    def update_request(self, write: RequestWrite) -> None:
+        table, record_id, cells = request_columns(write)
+        self._call("update", lambda: self._apply(table, record_id, cells))
 
-    def update_requests(
-        self, table: str, updates: Sequence[tuple[str, Changes]]
-    ) -> dict[str, Permanent]:
-        if table not in REQUEST_TABLE_NAMES:
-            raise AssertionError(f"{table} is not a request table")
-        return self._update_in_tens(table, updates)
+    def update_requests(self, writes: Sequence[RequestWrite]) -> dict[str, Permanent]:
+        refused: dict[str, Permanent] = {}
+        for table, updates in grouped_by_table(writes).items():
+            refused |= self._update_in_tens(table, updates)
+        return refused
 
     # --- cards --------------------------------------------------------------------------
     def get_card(self, record_id: str) -> CardRow | None:
@@ -142,27 +143,29 @@ class FakeAirtable(LedgerTables):
 
         return self._call("list", read)
 
-    def create_card(self, changes: Changes) -> CardRow:
+    def create_card(self, card: NewCardRow) -> CardRow:
         def create() -> CardRow:
             record_id = self.new_id()
             self.tables[GiftCards.TABLE][record_id] = {}
             self.created[record_id] = self.clock.now()
-            self._apply(GiftCards.TABLE, record_id, changes)
+            self._apply(GiftCards.TABLE, record_id, new_card_cells(card))
             return self._card(record_id, self.tables[GiftCards.TABLE][record_id])
 
         return self._call("create", create)
 
-    def update_card(self, record_id: str, changes: Changes) -> CardRow:
-        def update() -> CardRow:
+    def update_card(self, update: CardUpdate) -> CardRow:
+        record_id, changes = card_columns(update)
+
+        def update_row() -> CardRow:
             if record_id not in self.tables[GiftCards.TABLE]:
                 raise Permanent("airtable", "update", "no such record", code="MODEL_ID_NOT_FOUND")
             self._apply(GiftCards.TABLE, record_id, changes)
             return self._card(record_id, self.tables[GiftCards.TABLE][record_id])
 
-        return self._call("update", update)
+        return self._call("update", update_row)
 
-    def update_cards(self, updates: Sequence[tuple[str, Changes]]) -> dict[str, Permanent]:
-        return self._update_in_tens(GiftCards.TABLE, updates)
+    def update_cards(self, updates: Sequence[CardUpdate]) -> dict[str, Permanent]:
+        return self._update_in_tens(GiftCards.TABLE, [card_columns(u) for u in updates])
 
     def find_cards_by_digests(self, digests: Sequence[str]) -> dict[str, list[CardRow]]:
         found: dict[str, list[CardRow]] = {}

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
 
-from cards.vocab import OrderKind, OrderOutcome
+from cards.vocab import ProngState
+from clients.airtable_ledger_columns import (
+    new_status_cells,
+    order_cells,
+    receipt_cells,
+    status_cells,
+)
+from clients.commands import RecordOrder
 from clients.errors import Permanent
-from clients.records import Changes, OrderRow, Receipt, StatusRow
+from clients.records import OrderRow, Receipt, StatusRow
+from clients.status_commands import StatusWrite
 from config.layout import Receipts, ShopifyOrders, Status
 from tests.fakes.airtable_rows import Row, RowConverters
 from tests.fakes.airtable_store import AirtableStore
@@ -40,24 +47,7 @@ class LedgerTables(AirtableStore, RowConverters):
         if not existing:
             table[record_id] = {}
             self.created[record_id] = self.clock.now()
-        self._apply(
-            Receipts.TABLE,
-            record_id,
-            {
-                Receipts.REFERENCE: receipt.reference,
-                Receipts.ACTION: receipt.action,
-                Receipts.GIFT_CARD: (receipt.card_id,) if receipt.card_id else None,
-                Receipts.STORE: (receipt.store_id,) if receipt.store_id else None,
-                Receipts.AMOUNT: receipt.amount,
-                Receipts.BALANCE_BEFORE: receipt.balance_before,
-                Receipts.BALANCE_AFTER: receipt.balance_after,
-                Receipts.SOURCE: receipt.source,
-                Receipts.REQUEST: receipt.request,
-                Receipts.SHOPIFY_REFERENCE: receipt.shopify_reference,
-                Receipts.DETAILS: receipt.details,
-                Receipts.AT: receipt.at,
-            },
-        )
+        self._apply(Receipts.TABLE, record_id, receipt_cells(receipt))
 
     def receipt_references(self, references: Sequence[str]) -> set[str]:
         wanted = set(references)
@@ -83,39 +73,20 @@ class LedgerTables(AirtableStore, RowConverters):
             ],
         )
 
-    def record_order(
-        self,
-        *,
-        order_id: str,
-        order_name: str,
-        kind: OrderKind,
-        outcome: OrderOutcome,
-        card_ids: Sequence[str],
-        processed_at: datetime,
-    ) -> OrderRow:
+    def record_order(self, order: RecordOrder) -> OrderRow:
         def upsert() -> OrderRow:
             table = self.tables[ShopifyOrders.TABLE]
             hits = [
                 i
                 for i, r in table.items()
-                if r.get(ShopifyOrders.ORDER_ID) == order_id and r.get(ShopifyOrders.KIND) == kind
+                if r.get(ShopifyOrders.ORDER_ID) == order.order_id
+                and r.get(ShopifyOrders.KIND) == order.kind
             ]
             record_id = hits[0] if hits else self.new_id()
             if not hits:
                 table[record_id] = {}
                 self.created[record_id] = self.clock.now()
-            self._apply(
-                ShopifyOrders.TABLE,
-                record_id,
-                {
-                    ShopifyOrders.ORDER_ID: order_id,
-                    ShopifyOrders.ORDER_NAME: order_name,
-                    ShopifyOrders.KIND: kind,
-                    ShopifyOrders.OUTCOME: outcome,
-                    ShopifyOrders.GIFT_CARDS: tuple(card_ids),
-                    ShopifyOrders.PROCESSED_AT: processed_at,
-                },
-            )
+            self._apply(ShopifyOrders.TABLE, record_id, order_cells(order))
             return self._order(record_id, table[record_id])
 
         return self._call("upsert", upsert)
@@ -126,12 +97,13 @@ class LedgerTables(AirtableStore, RowConverters):
             "list", lambda: [self._status(i, r) for i, r in self.tables[Status.TABLE].items()]
         )
 
-    def create_status_row(self, prong: str, changes: Changes) -> StatusRow:
+    def create_status_row(self, prong: str, state: ProngState) -> StatusRow:
         def create() -> StatusRow:
-            record_id = self.insert(Status.TABLE, {Status.PRONG: prong, **changes})
+            record_id = self.insert(Status.TABLE, dict(new_status_cells(prong, state)))
             return self._status(record_id, self.tables[Status.TABLE][record_id])
 
         return self._call("create", create)
 
-    def update_status_row(self, record_id: str, changes: Changes) -> None:
-        self._call("update", lambda: self._apply(Status.TABLE, record_id, changes))
+    def update_status_row(self, record_id: str, write: StatusWrite) -> None:
+        cells = status_cells(write)
+        self._call("update", lambda: self._apply(Status.TABLE, record_id, cells))

@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from cards.money import Money
 from cards.vocab import RequestStatus
 from clients.airtable_batch import merge_updates
+from clients.airtable_columns import Changes
 from clients.errors import Permanent
-from clients.records import Changes
 from config.layout import (
     BalanceChecks,
     CardActions,
@@ -57,6 +57,10 @@ class AirtableStore:
         self.created[record_id] = self.clock.now()
         self._apply(table, record_id, fields)
         return record_id
+
+    def edit(self, table: str, record_id: str, fields: dict[str, Any]) -> None:
+        """Change cells as a person in Airtable's grid would (validated; a counted call)."""
+        self._call("update", lambda: self._apply(table, record_id, fields))
 
     def row(self, table: str, record_id: str) -> Row:
         return dict(self.tables[table][record_id])

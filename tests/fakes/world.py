@@ -21,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from clients.errors import AmbiguousOutcome, Retryable
+from prongs.card_locks import CardLocks
+from prongs.deps import Deps
 
 if TYPE_CHECKING:
     from tests.fakes.airtable import FakeAirtable
@@ -114,6 +116,14 @@ class World:
     shopify: FakeShopify
     email: FakeEmail
     certificates: FakeCertificates
+    card_locks: CardLocks = field(default_factory=CardLocks)  # the process's, as the daemon's
+
+    def deps(self) -> Deps:
+        """Every prong of a test over this world shares these deps' card locks, as the
+        daemon's prongs share the process's."""
+        return Deps(
+            self.airtable, self.shopify, self.email, self.certificates, self.clock, self.card_locks
+        )
 
     @classmethod
     def build(cls, currency: str = "USD") -> World:

@@ -25,8 +25,10 @@ from config.layout import (
     StoreRedemptions,
     Stores,
 )
+from prongs.deps import CardConfig, Deps
 from prongs.report import Budget, OpenGate, RunReport
-from prongs.store_transactions import CardConfig, Deps, StoreConfig, run_once
+from prongs.store_context import StoreConfig
+from prongs.store_transactions import run_once
 from tests.fakes import (
     FakeAirtable,
     FakeCertificates,
@@ -93,8 +95,7 @@ class Harness:
     # --- running ----------------------------------------------------------------------------
     @property
     def deps(self) -> Deps:
-        w = self.world
-        return Deps(w.airtable, w.shopify, w.email, w.certificates, w.clock)
+        return self.world.deps()
 
     @property
     def at(self) -> FakeAirtable:

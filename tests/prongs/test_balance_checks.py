@@ -7,7 +7,7 @@ from typing import Any
 from cards.codes import check_symbol
 from cards.vocab import BalanceOutcome, CardSource, Metric, RequestStatus
 from config.layout import BalanceChecks, GiftCards, Receipts
-from prongs.store_transactions import StoreConfig
+from prongs.store_context import StoreConfig
 from tests.prongs.conftest import Harness, card_config, usd
 
 B = BalanceChecks

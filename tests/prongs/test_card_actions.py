@@ -10,7 +10,7 @@ import pytest
 from cards.policy import ExpiryPolicy
 from cards.vocab import CardActionOutcome, CardActionType, CardStatus, Metric, RequestStatus
 from config.layout import CardActions, CreationRequests, GiftCards, Receipts
-from prongs.store_transactions import StoreConfig
+from prongs.store_context import StoreConfig
 from tests.fakes import SimulatedCrash
 from tests.prongs.conftest import Harness, card_config, usd
 
@@ -170,7 +170,7 @@ def test_extend_expiry_brings_an_expired_card_back() -> None:
     h = Harness(config=StoreConfig(card=card_config(expiry=ExpiryPolicy(30))))
     card = h.issue("20.00")
     h.world.clock.advance(timedelta(days=40).total_seconds())
-    h.at.update_card(card, {GiftCards.STATUS: CardStatus.EXPIRED})
+    h.at.edit(GiftCards.TABLE, card, {GiftCards.STATUS: CardStatus.EXPIRED})
     new = date(2027, 6, 1)
     rec = h.card_action(card, T.EXTEND_EXPIRY, new_expiry=new)
     h.run()
@@ -199,7 +199,7 @@ def test_voiding_a_pending_card_also_empties_a_shopify_card_made_before_a_crash(
         h.run()
     (card,) = h.at.rows(GiftCards.TABLE)
     assert card[GiftCards.STATUS] == CardStatus.PENDING
-    h.at.update_request(
+    h.at.edit(
         CreationRequests.TABLE, rec, {CreationRequests.STATUS: RequestStatus.NEEDS_ATTENTION}
     )
     act = h.card_action(card["id"], T.VOID, reason="abandoned")

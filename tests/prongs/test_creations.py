@@ -22,7 +22,7 @@ from cards.vocab import (
 )
 from config.layout import CreationRequests, GiftCards, Receipts
 from prongs import issuance
-from prongs.store_transactions import StoreConfig
+from prongs.store_context import StoreConfig
 from tests.prongs.conftest import PEPPER, Harness, card_config, usd
 
 C = CreationRequests

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from cards.vocab import CardActionType, Kind, RequestStatus
+from clients.commands import Queue, RecordIntent
 from config.layout import (
     BalanceChecks,
     CardActions,
@@ -28,7 +29,6 @@ from config.layout import (
     Receipts,
     StoreRedemptions,
 )
-from prongs._recipe import CARD_LOCKS
 from tests.fakes import SimulatedCrash
 from tests.prongs.conftest import Harness, usd
 
@@ -75,7 +75,7 @@ def _redeem_batch(h: Harness) -> None:
     h.shop.issue_native("NATIVE7KQ2XY", usd("30.00"))
     code = h.code_of(card).reveal()
     resumed = h.redemption(code, "1.00", store=store)
-    h.at.update_request(StoreRedemptions.TABLE, resumed, {StoreRedemptions.STATUS: "Processing"})
+    h.at.update_request(RecordIntent(Queue.REDEMPTIONS, resumed))  # an earlier run's intent
     h.redemption(code, "12.50", store=store)
     h.redemption(h.code_of(small).reveal(), "12.50", store=store)
     h.redemption("QQQQQQQQQQQQ", "3.00", store=store)
@@ -176,7 +176,7 @@ def invariants(h: Harness) -> None:
         if gid:
             assert row[GiftCards.BALANCE] == h.shop.balance(gid)
             assert isinstance(row[GiftCards.BALANCE].amount, type(usd("1").amount))
-    assert len(CARD_LOCKS) == 0
+    assert len(h.deps.card_locks) == 0
 
 
 def prepared(flow: Flow) -> tuple[Harness, int]:

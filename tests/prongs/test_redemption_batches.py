@@ -8,8 +8,9 @@ from typing import Any
 from cards.codes import digest, generate
 from cards.keys import ActionKey
 from cards.vocab import CardStatus, Kind, RedemptionOutcome, RequestStatus
+from clients.commands import Queue, RecordIntent
 from config.layout import GiftCards, StoreRedemptions
-from prongs._recipe import CARD_LOCKS, StoreConfig
+from prongs.store_context import StoreConfig
 from tests.prongs.conftest import PEPPER, Harness, card_config, usd
 
 S = StoreRedemptions
@@ -88,7 +89,7 @@ def test_a_resumed_request_read_back_before_a_new_debit_does_not_win_the_mirror(
     card, code = seeded_card(h, "30.00")
     new = h.redemption(code, "10.00")  # older, still blank
     resumed = h.redemption(code, "4.00")
-    h.at.update_request(S.TABLE, resumed, {S.STATUS: RequestStatus.PROCESSING})
+    h.at.update_request(RecordIntent(Queue.REDEMPTIONS, resumed))  # an earlier run's intent
     h.shop.debit(h.shopify_id(card), usd("4.00"), ActionKey.redeem(resumed).note)
     h.run()  # the read-back (26.00) is seen before the new debit (16.00), listed after it
     assert h.card(card)[GiftCards.BALANCE] == usd("16.00") == h.shop.balance(h.shopify_id(card))
@@ -113,7 +114,7 @@ def test_a_request_airtable_refuses_costs_only_itself(h: Harness) -> None:
     assert h.shop.notes(h.shopify_id(seeded[1][0])) == []
     assert h.event(f"redeem:{recs[1]}:store").properties["outcome"] == "Error"
     assert len(report.errors) == 1 and recs[1] in report.errors[0]
-    assert len(CARD_LOCKS) == 0
+    assert len(h.deps.card_locks) == 0
 
 
 def test_a_closing_write_refused_after_the_debit_keeps_success_for_a_person(h: Harness) -> None:

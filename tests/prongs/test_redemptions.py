@@ -21,10 +21,11 @@ from cards.vocab import (
     RedemptionOutcome,
     RequestStatus,
 )
+from clients.commands import Queue, RecordIntent
 from clients.ports import Priority, current_priority
 from config.layout import GiftCards, Receipts, StoreRedemptions
-from prongs._recipe import CARD_LOCKS, Context
 from prongs.redemptions import handle
+from prongs.store_context import Context
 from tests.prongs.conftest import PEPPER, Harness, card_config, usd
 
 S = StoreRedemptions
@@ -285,7 +286,7 @@ def test_a_transient_failure_after_the_intent_waits_for_the_next_run(h: Harness)
 def test_a_processing_request_whose_debit_happened_is_not_debited_again(h: Harness) -> None:
     card = h.issue("50.00")
     rec = h.redemption(h.code_of(card).reveal(), "5.00")
-    h.at.update_request(S.TABLE, rec, {S.STATUS: RequestStatus.PROCESSING})
+    h.at.update_request(RecordIntent(Queue.REDEMPTIONS, rec))  # an earlier run's intent
     h.shop.debit(h.shopify_id(card), usd("5.00"), ActionKey.redeem(rec).note)
     h.run()
     assert h.shop.balance(h.shopify_id(card)) == usd("45.00")
@@ -330,4 +331,4 @@ def test_two_threads_redeeming_one_card_never_interleave(h: Harness) -> None:
     gid = h.shopify_id(card)
     assert h.shop.balance(gid) == usd("25.00") == h.card(card)[GiftCards.BALANCE]
     assert {redeemed(h, r)[S.OUTCOME] for r in recs} == {RedemptionOutcome.SUCCESS}
-    assert len(CARD_LOCKS) == 0
+    assert len(h.deps.card_locks) == 0

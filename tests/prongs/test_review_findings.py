@@ -19,8 +19,9 @@ from cards.vocab import (
     RequestStatus,
 )
 from config.layout import CardActions, CreationRequests, GiftCards, StoreRedemptions
+from prongs.orders_sweep import RefundSweep
 from prongs.report import Budget, OpenGate
-from prongs.shopify_redemptions import RedemptionsConfig, RedemptionsDeps
+from prongs.shopify_redemptions import RedemptionsConfig
 from prongs.shopify_redemptions import run_once as run_online_redemptions
 from tests.fakes import SimulatedCrash
 from tests.prongs.conftest import Harness, usd
@@ -79,7 +80,7 @@ def test_a_resumed_void_of_a_pending_card_emails_nobody(h: Harness) -> None:
         h.run()
     (card,) = h.at.rows(GiftCards.TABLE)
     assert card[GiftCards.STATUS] == CardStatus.PENDING
-    h.at.update_request(
+    h.at.edit(
         CreationRequests.TABLE,
         request,
         {CreationRequests.STATUS: RequestStatus.NEEDS_ATTENTION},
@@ -104,9 +105,12 @@ def test_a_resumed_void_of_a_pending_card_emails_nobody(h: Harness) -> None:
 
 
 def _online_run(h: Harness) -> None:
-    deps = RedemptionsDeps(h.at, h.shop, h.world.clock)
     run_online_redemptions(
-        deps, RedemptionsConfig(currency="USD"), Budget(h.world.clock, 30), OpenGate()
+        h.deps,  # the store prong's deps: one process, one set of card locks
+        RedemptionsConfig(currency="USD"),
+        Budget(h.world.clock, 30),
+        OpenGate(),
+        sweep=RefundSweep(),
     )
 
 

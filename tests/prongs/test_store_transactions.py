@@ -12,7 +12,8 @@ from config.layout import (
     StoreRedemptions,
 )
 from prongs.report import Budget, OpenGate
-from prongs.store_transactions import StoreConfig, run_once
+from prongs.store_context import StoreConfig
+from prongs.store_transactions import run_once
 from tests.prongs.conftest import Harness, card_config
 
 FINAL = {RequestStatus.DONE, RequestStatus.REJECTED, RequestStatus.NEEDS_ATTENTION}
@@ -169,4 +170,8 @@ def test_the_report_carries_each_queues_depth_when_first_read(h: Harness) -> Non
     h.creation()
     report = h.run()
     assert report.queue_depths == {
-        "redemptions": 2, "creations": 1, "balance checks": 0, "card actions": 0}
+        "redemptions": 2,
+        "creations": 1,
+        "balance checks": 0,
+        "card actions": 0,
+    }

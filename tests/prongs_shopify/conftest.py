@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -14,11 +14,12 @@ from cards.policy import AmountLimits, ExpiryPolicy
 from cards.vocab import CardSource, CardStatus, Kind, OrderKind
 from clients.records import ShopifyCard
 from config.layout import GiftCards, Receipts, ShopifyOrders
-from prongs._recipe import CardConfig, Deps
+from prongs.deps import CardConfig, Deps
+from prongs.orders_sweep import RefundSweep
 from prongs.report import Budget, Gate, OpenGate, RunReport
 from prongs.shopify_purchases import PurchasesConfig
 from prongs.shopify_purchases import run_once as run_purchases_once
-from prongs.shopify_redemptions import RedemptionsConfig, RedemptionsDeps, run_once
+from prongs.shopify_redemptions import RedemptionsConfig, run_once
 from tests.fakes import World
 
 USD = "USD"
@@ -76,21 +77,30 @@ def redemptions_config(**overrides: Any) -> RedemptionsConfig:
     return replace(RedemptionsConfig(currency=USD, page_size=2), **overrides)
 
 
-def redemptions_deps(world: World) -> RedemptionsDeps:
-    return RedemptionsDeps(world.airtable, world.shopify, world.clock)
+@dataclass
+class RedemptionsProcess:
+    """What one daemon process holds for the redemptions prong: the world's deps and the
+    late-refund sweep it keeps between runs (a new one is a restarted process)."""
+
+    deps: Deps
+    sweep: RefundSweep = field(default_factory=RefundSweep)
+
+    def run(self, config: RedemptionsConfig, budget: Budget, gate: Gate) -> RunReport:
+        return run_once(self.deps, config, budget, gate, sweep=self.sweep)
+
+
+def redemptions_process(world: World) -> RedemptionsProcess:
+    return RedemptionsProcess(world.deps())
 
 
 def run_redemptions(
     world: World,
-    deps: RedemptionsDeps | None = None,
+    process: RedemptionsProcess | None = None,
     config: RedemptionsConfig | None = None,
     gate: Gate | None = None,
 ) -> RunReport:
-    return run_once(
-        deps or redemptions_deps(world),
-        config or redemptions_config(),
-        Budget(world.clock, 30),
-        gate or OpenGate(),
+    return (process or redemptions_process(world)).run(
+        config or redemptions_config(), Budget(world.clock, 30), gate or OpenGate()
     )
 
 
@@ -156,7 +166,7 @@ def purchases_config(**overrides: Any) -> PurchasesConfig:
 
 
 def purchases_deps(world: World) -> Deps:
-    return Deps(world.airtable, world.shopify, world.email, world.certificates, world.clock)
+    return world.deps()
 
 
 def run_purchases(

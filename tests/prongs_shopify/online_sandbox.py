@@ -29,12 +29,15 @@ from clients.ratelimit import airtable_limiter
 from config.layout import CreationRequests, StoreRedemptions, Stores
 from config.settings import Settings
 from daemon.clock import SystemClock
-from prongs._recipe import CardConfig, Deps, StoreConfig
+from prongs.card_locks import CardLocks
+from prongs.deps import CardConfig, Deps
+from prongs.orders_sweep import RefundSweep
 from prongs.report import Budget, OpenGate, RunReport
 from prongs.shopify_purchases import PurchasesConfig
 from prongs.shopify_purchases import run_once as purchases_once
-from prongs.shopify_redemptions import RedemptionsConfig, RedemptionsDeps
+from prongs.shopify_redemptions import RedemptionsConfig
 from prongs.shopify_redemptions import run_once as redemptions_once
+from prongs.store_context import StoreConfig
 from prongs.store_transactions import run_once as store_once
 from sandbox.airtable import AirtableSandbox, BaseHandle, load_layout_json, make_airtable_app
 from sandbox.klaviyo import KlaviyoSandbox, make_klaviyo_app
@@ -58,7 +61,7 @@ class Online:
     base: BaseHandle
     settings: Settings
     deps: Deps
-    redemption_deps: RedemptionsDeps
+    refund_sweep: RefundSweep  # the redemptions prong's, kept across its runs
     store_id: str
 
     # --- the three prongs, once each --------------------------------------------------------
@@ -80,7 +83,9 @@ class Online:
             redeemed_tag=self.settings.redeemed_tag,
             order_window_days=self.settings.order_window_days,
         )
-        return redemptions_once(self.redemption_deps, config, self._budget(), OpenGate())
+        return redemptions_once(
+            self.deps, config, self._budget(), OpenGate(), sweep=self.refund_sweep
+        )
 
     def store(self) -> RunReport:
         config = StoreConfig(card=self.card_config)
@@ -193,7 +198,14 @@ def online() -> Iterator[Online]:
         stack.callback(shopify_port.close)
         email_port = build_email(klaviyo_config(settings, KLAVIYO_KEY), limiters)
         _close_later(stack, airtable_port, email_port)
-        deps = Deps(airtable_port, shopify_port, email_port, build_certificates(), SystemClock())
+        deps = Deps(
+            airtable_port,
+            shopify_port,
+            email_port,
+            build_certificates(),
+            SystemClock(),
+            CardLocks(),
+        )
         base = airtable.base(BASE_ID)
         (store,) = base.create(
             Stores.TABLE,
@@ -206,7 +218,7 @@ def online() -> Iterator[Online]:
             base,
             settings,
             deps,
-            RedemptionsDeps(airtable_port, shopify_port, deps.clock),
+            RefundSweep(),
             str(store["id"]),
         )
 

@@ -7,21 +7,20 @@ from dataclasses import dataclass
 
 from cards.vocab import Metric, OrderKind, ReceiptAction
 from config.layout import ShopifyOrders
-from prongs._recipe import Deps
+from prongs.deps import Deps
 from prongs.report import Budget, OpenGate, RunReport
 from prongs.shopify_purchases import run_once as run_purchases_once
-from prongs.shopify_redemptions import RedemptionsDeps
-from prongs.shopify_redemptions import run_once as run_redemptions_once
 from tests.fakes import World
 from tests.prongs_shopify.conftest import (
     SKU,
     TAG_P,
     TAG_R,
+    RedemptionsProcess,
     known_card,
     purchases_config,
     purchases_deps,
     redemptions_config,
-    redemptions_deps,
+    redemptions_process,
     usd,
 )
 from tests.prongs_shopify.crashkit import Scenario, matrix
@@ -30,7 +29,7 @@ from tests.prongs_shopify.crashkit import Scenario, matrix
 @dataclass
 class BothDeps:
     purchases: Deps
-    redemptions: RedemptionsDeps
+    redemptions: RedemptionsProcess
 
 
 def tagged_without_row(world: World) -> list[str]:
@@ -78,16 +77,14 @@ def build() -> Scenario:
         first_report = run_purchases_once(
             deps.purchases, purchases, Budget(world.clock, 30), OpenGate()
         )
-        second = run_redemptions_once(
-            deps.redemptions, redemptions, Budget(world.clock, 30), OpenGate()
-        )
+        second = deps.redemptions.run(redemptions, Budget(world.clock, 30), OpenGate())
         second.found_work = second.found_work or first_report.found_work
         second.errors += first_report.errors
         return second
 
     return Scenario(
         world,
-        lambda: BothDeps(purchases_deps(world), redemptions_deps(world)),
+        lambda: BothDeps(purchases_deps(world), redemptions_process(world)),
         run,
         [first, later],
         tagged_without_row,

@@ -13,7 +13,7 @@ from tests.prongs_shopify.conftest import (
     known_card,
     order_rows,
     receipts_by_reference,
-    redemptions_deps,
+    redemptions_process,
     run_redemptions,
     unknown_card,
     until_quiet,
@@ -154,7 +154,7 @@ def test_a_refund_days_after_the_tag_is_found_once_and_reactivates_a_redeemed_ca
     card = known_card(world, "AAAA2222BBBB", "30.00")
     order = world.shopify.place_order(world.shopify.line_item(usd("30.00")))
     world.shopify.pay_with_card(order.id, card.gid, usd("30.00"))
-    deps = redemptions_deps(world)
+    deps = redemptions_process(world)
     until_quiet(lambda: run_redemptions(world, deps))
     assert card_row(world, card.row_id)[GiftCards.STATUS] == CardStatus.REDEEMED
     assert TAG_R in world.shopify.orders[order.id].tags
@@ -183,7 +183,7 @@ def test_an_idle_run_makes_no_airtable_call_and_does_not_claim_the_lease(world: 
     card = known_card(world, "AAAA2222BBBB", "30.00")
     order = world.shopify.place_order(world.shopify.line_item(usd("30.00")))
     world.shopify.pay_with_card(order.id, card.gid, usd("30.00"))
-    deps = redemptions_deps(world)
+    deps = redemptions_process(world)
     until_quiet(lambda: run_redemptions(world, deps))
     world.clock.advance(3600)  # past the overlap: the tagged order is no longer "recent"
     until_quiet(lambda: run_redemptions(world, deps))
@@ -202,7 +202,7 @@ def test_the_refund_sweep_remembers_settled_references_between_runs(world: World
     card = known_card(world, "AAAA2222BBBB", "30.00")
     order = world.shopify.place_order(world.shopify.line_item(usd("30.00")))
     world.shopify.pay_with_card(order.id, card.gid, usd("30.00"))
-    deps = redemptions_deps(world)
+    deps = redemptions_process(world)
     until_quiet(lambda: run_redemptions(world, deps))
     before = len(world.injector.calls)
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 from cards.vocab import OrderKind, ReceiptAction
 from config.layout import ShopifyOrders
 from prongs.report import Budget, OpenGate, RunReport
-from prongs.shopify_redemptions import RedemptionsDeps, run_once
 from tests.fakes import World
 from tests.prongs_shopify.conftest import (
     TAG_R,
+    RedemptionsProcess,
     known_card,
     redemptions_config,
-    redemptions_deps,
+    redemptions_process,
     unknown_card,
     usd,
 )
@@ -56,11 +56,11 @@ def build() -> Scenario:
 
     config = redemptions_config(page_size=2)
 
-    def run(deps: RedemptionsDeps) -> RunReport:
-        return run_once(deps, config, Budget(world.clock, 30), OpenGate())
+    def run(process: RedemptionsProcess) -> RunReport:
+        return process.run(config, Budget(world.clock, 30), OpenGate())
 
     return Scenario(
-        world, lambda: redemptions_deps(world), run, [first, later], untagged_without_row
+        world, lambda: redemptions_process(world), run, [first, later], untagged_without_row
     )
 
 

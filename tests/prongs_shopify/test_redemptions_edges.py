@@ -9,7 +9,6 @@ from cards.keys import ActionKey
 from cards.vocab import CardStatus, OrderKind, OrderOutcome, ReceiptAction
 from config.layout import GiftCards, Receipts, ShopifyOrders
 from prongs.report import Budget, OpenGate
-from prongs.shopify_redemptions import run_once
 from tests.fakes import World
 from tests.prongs_shopify.conftest import (
     TAG_R,
@@ -18,7 +17,7 @@ from tests.prongs_shopify.conftest import (
     order_rows,
     receipts_by_reference,
     redemptions_config,
-    redemptions_deps,
+    redemptions_process,
     run_redemptions,
     until_quiet,
     usd,
@@ -54,7 +53,7 @@ def test_an_order_in_another_currency_needs_attention_and_writes_no_money(world:
     card = known_card(world, "AAAA2222BBBB", "30.00")
     order = world.shopify.place_order(world.shopify.line_item(usd("30.00")), currency="EUR")
     world.shopify.pay_with_card(order.id, card.gid, usd("30.00"))
-    deps = redemptions_deps(world)
+    deps = redemptions_process(world)
 
     until_quiet(lambda: run_redemptions(world, deps))
 
@@ -139,12 +138,12 @@ def test_a_busy_backlog_is_worked_off_over_several_bounded_runs(world: World) ->
         order = world.shopify.place_order(world.shopify.line_item(usd("1.00")))
         world.shopify.pay_with_card(order.id, card.gid, usd("1.00"))
         orders.append(order)
-    deps, config = redemptions_deps(world), redemptions_config(max_orders_per_run=3)
+    process, config = redemptions_process(world), redemptions_config(max_orders_per_run=3)
 
-    first = run_once(deps, config, Budget(world.clock, 30), OpenGate())
+    first = process.run(config, Budget(world.clock, 30), OpenGate())
     assert sum(1 for o in orders if TAG_R in world.shopify.orders[o.id].tags) == 3
     assert first.processed >= 3
-    until_quiet(lambda: run_once(deps, config, Budget(world.clock, 30), OpenGate()))
+    until_quiet(lambda: process.run(config, Budget(world.clock, 30), OpenGate()))
 
     assert all(TAG_R in world.shopify.orders[o.id].tags for o in orders)
     assert len(world.airtable.receipts()) == 7
@@ -157,8 +156,8 @@ def test_a_spent_budget_stops_between_orders_and_the_next_run_goes_on(world: Wor
         order = world.shopify.place_order(world.shopify.line_item(usd("1.00")))
         world.shopify.pay_with_card(order.id, card.gid, usd("1.00"))
 
-    report = run_once(
-        redemptions_deps(world), redemptions_config(), Budget(world.clock, 0), OpenGate()
+    report = redemptions_process(world).run(
+        redemptions_config(), Budget(world.clock, 0), OpenGate()
     )
 
     assert report.budget_exhausted and report.processed == 0
@@ -184,7 +183,7 @@ def test_a_sweep_with_a_failed_order_does_not_move_its_mark_so_the_refund_is_not
     card = known_card(world, "AAAA2222BBBB", "30.00")
     order = world.shopify.place_order(world.shopify.line_item(usd("30.00")))
     world.shopify.pay_with_card(order.id, card.gid, usd("30.00"))
-    deps = redemptions_deps(world)
+    deps = redemptions_process(world)
     until_quiet(lambda: run_redemptions(world, deps))
     world.clock.advance(86400)
     until_quiet(lambda: run_redemptions(world, deps))

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 import pytest
 
-from cards.keys import ActionKey, KeyError_, KeyKind, gid_number, key_from_note
+from cards.keys import ActionKey, KeyKind, MalformedKey, gid_number, key_from_note
 from cards.money import Money
 from cards.policy import AmountLimits, ExpiryPolicy, is_expired
 from cards.status import (
@@ -91,9 +91,9 @@ def test_request_keys_and_their_derived_forms() -> None:
 
 
 def test_sent_receipts_need_an_audience_and_others_take_none() -> None:
-    with pytest.raises(KeyError_):
+    with pytest.raises(MalformedKey):
         ActionKey.create(REC).reference(ReceiptAction.SENT)
-    with pytest.raises(KeyError_):
+    with pytest.raises(MalformedKey):
         ActionKey.create(REC).reference(ReceiptAction.CREATED, Audience.RECIPIENT)
 
 
@@ -103,9 +103,9 @@ def test_shopify_keys_use_gid_numbers() -> None:
     assert str(ActionKey.native("gid://shopify/GiftCard/99")) == "native:99"
     assert str(ActionKey.shopify_txn("gid://shopify/OrderTransaction/5")) == "shopify-txn:5"
     assert order.record_id is None
-    with pytest.raises(KeyError_):
+    with pytest.raises(MalformedKey):
         ActionKey.order_unit("gid://shopify/Order/42", "gid://shopify/LineItem/7", 0)
-    with pytest.raises(KeyError_):
+    with pytest.raises(MalformedKey):
         gid_number("42")
 
 
@@ -140,7 +140,7 @@ def test_keys_round_trip(text: str) -> None:
     ],
 )
 def test_malformed_keys_are_refused(text: str) -> None:
-    with pytest.raises(KeyError_):
+    with pytest.raises(MalformedKey):
         ActionKey.parse(text)
 
 
@@ -266,5 +266,5 @@ def test_drift_references_end_detected_or_repaired_and_parse_back() -> None:
     ],
 )
 def test_malformed_lifecycle_keys_are_refused(text: str) -> None:
-    with pytest.raises(KeyError_):
+    with pytest.raises(MalformedKey):
         ActionKey.parse(text)

@@ -1,0 +1,67 @@
+"""What every store-transaction flow (redemptions, creations, balance checks, card actions) is
+handed: its run's :class:`Context` and :class:`StoreConfig`, and what it hands back for each
+request (:class:`Handled`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from clients.records import Store
+from prongs.deps import CardConfig, Deps
+from prongs.exactly_once import again_if_ambiguous
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    """Everything the store-transactions prong reads from settings."""
+
+    card: CardConfig
+    portal_enabled: bool = True
+    balance_checks_per_hour: int = 5
+    redemption_recheck_seconds: float = 2.0
+    queue_page: int = 100  # records read per queue poll (one Airtable page)
+    redemption_batch: int = 10  # redemptions handled together: Airtable's records per write
+    max_records_per_run: int = 300
+    alert_email: str | None = None  # ALERT_EMAIL, for Giftbridge Alert (prongs.alerts)
+
+
+@dataclass
+class Context:
+    """One run's dependencies, configuration and read-once caches."""
+
+    deps: Deps
+    config: StoreConfig
+    _stores: dict[str, Store] | None = None
+
+    @property
+    def card(self) -> CardConfig:
+        return self.config.card
+
+    def now(self) -> datetime:
+        return self.deps.clock.now()
+
+    def store(self, store_ids: Sequence[str]) -> Store | None:
+        """The first linked store (Stores are read once per run)."""
+        if not store_ids:
+            return None
+        if self._stores is None:
+            stores = again_if_ambiguous(self.deps.airtable.stores)
+            self._stores = {s.id: s for s in stores}
+        return self._stores.get(store_ids[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What handling one request came to: its Outcome, or None when it was left Processing to
+    resume; ``error`` is one line for the run report."""
+
+    outcome: str | None
+    error: str | None = None
+
+
+def failure_line(what: str, exc: BaseException) -> str:
+    """One report line: the record and the error class and message (which never hold a code)."""
+    return f"{what}: {type(exc).__name__}: {exc}"
