@@ -8,7 +8,7 @@ limiter (``clients.airtable_http``), every failure becomes a class of :mod:`clie
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pyairtable.formulas import OR
@@ -167,6 +167,15 @@ class AirtableAdapter:
         if text.strip().title() in {s.value for s in CardStatus}:
             formula = OR(formula, q.equals(GiftCards.STATUS, text.strip().title()))
         found = self._t.list_records(GiftCards.TABLE, formula=formula, max_records=limit)
+        return [rows.card(record, self.currency) for record in found]
+
+    def cards_expiring_by(self, last_day: date, limit: int) -> list[CardRow]:
+        formula = q.due_by(
+            GiftCards.STATUS, CardStatus.ACTIVE.value, GiftCards.EXPIRES_ON, last_day
+        )
+        found = self._t.list_records(
+            GiftCards.TABLE, formula=formula, max_records=limit, sort=[GiftCards.EXPIRES_ON]
+        )
         return [rows.card(record, self.currency) for record in found]
 
     def create_card(self, card: NewCardRow) -> CardRow:

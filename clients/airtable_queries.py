@@ -8,9 +8,9 @@ Values are quoted by the library (``'`` and ``\\`` escaped), field names come fr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from pyairtable.formulas import AND, EQ, FIND, GTE, LOWER, OR, Field, Formula
+from pyairtable.formulas import AND, EQ, FIND, GTE, LOWER, LTE, OR, Field, Formula
 
 from cards.vocab import RequestStatus
 
@@ -48,6 +48,11 @@ def containing(text: str, fields: Sequence[str]) -> Formula:
 def at_or_after(field: str, since: datetime) -> Formula:
     """``{field}`` set and not before ``since`` (an aware datetime)."""
     return AND(Field(field), GTE(Field(field), since))
+
+
+def due_by(status_field: str, status: str, date_field: str, last_day: date) -> Formula:
+    """Rows in ``status`` whose ``date_field`` is set and on or before ``last_day``."""
+    return AND(EQ(Field(status_field), status), Field(date_field), LTE(Field(date_field), last_day))
 
 
 def chunks(values: Sequence[str], size: int = MAX_TERMS) -> list[list[str]]:
