@@ -65,7 +65,11 @@ def test_many_cards_by_gid_in_one_request(shopify: ShopifyRig) -> None:
 
 @pytest.mark.parametrize(
     ("zone", "abbreviation", "minutes"),
-    [("America/Los_Angeles", "PST", -480), ("Pacific/Auckland", "NZDT", 780), ("Etc/UTC", "UTC", 0)],
+    [
+        ("America/Los_Angeles", "PST", -480),
+        ("Pacific/Auckland", "NZDT", 780),
+        ("Etc/UTC", "UTC", 0),
+    ],
 )
 def test_the_shops_time_zone_is_what_the_sandbox_is_told(
     shopify_factory: object, zone: str, abbreviation: str, minutes: int
