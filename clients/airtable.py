@@ -69,6 +69,9 @@ CARD_SEARCH_FIELDS = (
 #: come first in practice, and a flood never turns one poll into dozens of requests.
 QUEUE_SCAN_CAP = 300
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: ``receipt_references`` per request: a reminder run checks hundreds of keys at once.
+REFERENCES_PER_READ = 100
+REFERENCE_CHARS_PER_READ = 8000
 
 
 class AirtableAdapter:
@@ -227,10 +230,11 @@ class AirtableAdapter:
 
     def receipt_references(self, references: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        for chunk in q.chunks(references):
+        # 100 references a read (a long formula goes as POST listRecords: pyairtable's switch)
+        for chunk in q.bounded_chunks(references, REFERENCES_PER_READ, REFERENCE_CHARS_PER_READ):
             records = self._t.list_records(
                 Receipts.TABLE,
-                formula=q.any_of(Receipts.REFERENCE, chunk),
+                formula=q.any_of(Receipts.REFERENCE, chunk, REFERENCES_PER_READ),
                 fields=[Receipts.REFERENCE],
             )
             found |= {_reference(r) for r in records}

@@ -27,12 +27,13 @@ def pending(status_field: str) -> Formula:
     return OR(EQ(Field(status_field), ""), EQ(Field(status_field), RequestStatus.PROCESSING.value))
 
 
-def any_of(field: str, values: Sequence[str]) -> Formula:
-    """``{field}`` equal to one of ``values`` (at most :data:`MAX_TERMS` of them)."""
+def any_of(field: str, values: Sequence[str], max_terms: int = MAX_TERMS) -> Formula:
+    """``{field}`` equal to one of ``values`` (at most ``max_terms`` of them: a caller that
+    allows more keeps the values short, and pyairtable sends a long formula as a POST)."""
     if not values:
         raise ValueError("any_of needs at least one value")
-    if len(values) > MAX_TERMS:
-        raise ValueError(f"at most {MAX_TERMS} values per formula")
+    if len(values) > max_terms:
+        raise ValueError(f"at most {max_terms} values per formula")
     terms = [EQ(Field(field), v) for v in values]
     return terms[0] if len(terms) == 1 else OR(*terms)
 

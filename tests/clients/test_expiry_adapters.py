@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from cards.vocab import CardStatus
-from config.layout import GiftCards
+from config.layout import GiftCards, Receipts
 from tests.clients.conftest import AirtableRig, ShopifyRig
 
 pytestmark = pytest.mark.slow
@@ -87,3 +87,16 @@ def test_the_shops_time_zone_is_what_the_sandbox_is_told(
         "timezoneAbbreviation": abbreviation,
         "timezoneOffsetMinutes": minutes,
     }
+
+
+def test_receipt_references_are_read_a_hundred_a_request(airtable: AirtableRig) -> None:
+    adapter = airtable.adapter()
+    wanted = [f"remind:rec{n:014d}:2026-12-01:30:reminder-sent" for n in range(250)]
+    airtable.base.create(
+        Receipts.TABLE,
+        [{Receipts.REFERENCE: wanted[n], Receipts.ACTION: "Reminder Sent"} for n in (0, 99, 249)],
+    )
+    before = len(airtable.sandbox.request_log)
+
+    assert adapter.receipt_references(wanted) == {wanted[0], wanted[99], wanted[249]}
+    assert len(airtable.sandbox.request_log) - before == 3
