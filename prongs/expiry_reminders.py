@@ -3,7 +3,7 @@
 The key is ``remind:<card record id>:<expires on>:<N>``: an extension gives the card a new date,
 so its reminders start afresh under new keys. Exactly once, by the recipe:
 
-1. One receipts read for every reminder due (``receipt_references``, 40 references a request):
+1. One receipts read for every reminder due (``receipt_references``, 100 references a request):
    a reminder whose receipt exists was done. Which receipt marks it done depends on the card:
    **Reminder Sent** (``<key>:reminder-sent``) for a card with a holder email, **Email Failed**
    (``<key>:email-failed:recipient``, Details saying no email could go) for a card without one.
