@@ -8,7 +8,7 @@ limiter (``clients.airtable_http``), every failure becomes a class of :mod:`clie
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from pyairtable.formulas import OR
@@ -69,6 +69,9 @@ CARD_SEARCH_FIELDS = (
 #: come first in practice, and a flood never turns one poll into dozens of requests.
 QUEUE_SCAN_CAP = 300
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: ``receipt_references`` per request: a reminder run checks hundreds of keys at once.
+REFERENCES_PER_READ = 100
+REFERENCE_CHARS_PER_READ = 8000
 
 
 class AirtableAdapter:
@@ -169,6 +172,15 @@ class AirtableAdapter:
         found = self._t.list_records(GiftCards.TABLE, formula=formula, max_records=limit)
         return [rows.card(record, self.currency) for record in found]
 
+    def cards_expiring_by(self, last_day: date, limit: int) -> list[CardRow]:
+        formula = q.due_by(
+            GiftCards.STATUS, CardStatus.ACTIVE.value, GiftCards.EXPIRES_ON, last_day
+        )
+        found = self._t.list_records(
+            GiftCards.TABLE, formula=formula, max_records=limit, sort=[GiftCards.EXPIRES_ON]
+        )
+        return [rows.card(record, self.currency) for record in found]
+
     def create_card(self, card: NewCardRow) -> CardRow:
         return rows.card(self._t.create(GiftCards.TABLE, new_card_cells(card)), self.currency)
 
@@ -218,10 +230,11 @@ class AirtableAdapter:
 
     def receipt_references(self, references: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        for chunk in q.chunks(references):
+        # 100 references a read (a long formula goes as POST listRecords: pyairtable's switch)
+        for chunk in q.bounded_chunks(references, REFERENCES_PER_READ, REFERENCE_CHARS_PER_READ):
             records = self._t.list_records(
                 Receipts.TABLE,
-                formula=q.any_of(Receipts.REFERENCE, chunk),
+                formula=q.any_of(Receipts.REFERENCE, chunk, REFERENCES_PER_READ),
                 fields=[Receipts.REFERENCE],
             )
             found |= {_reference(r) for r in records}

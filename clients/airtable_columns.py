@@ -27,6 +27,7 @@ from clients.commands import (
     CloseCreation,
     CloseRedemption,
     CloseRedemptionMinimally,
+    ExpireCard,
     FillCodeDigest,
     MirrorBalance,
     NewCardRow,
@@ -228,5 +229,12 @@ def _card_cells(update: CardUpdate) -> Changes:
             return {
                 GiftCards.EXPIRES_ON: update.expires_on,
                 GiftCards.STATUS: update.status,
+                **_touched(update.at),
+            }
+        case ExpireCard():
+            return {
+                GiftCards.STATUS: CardStatus.EXPIRED,
+                GiftCards.EXPIRES_ON: update.expires_on,
+                GiftCards.BALANCE: update.balance,
                 **_touched(update.at),
             }

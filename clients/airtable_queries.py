@@ -8,9 +8,9 @@ Values are quoted by the library (``'`` and ``\\`` escaped), field names come fr
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
-from pyairtable.formulas import AND, EQ, FIND, GTE, LOWER, OR, Field, Formula
+from pyairtable.formulas import AND, EQ, FIND, GTE, LOWER, LTE, OR, Field, Formula
 
 from cards.vocab import RequestStatus
 
@@ -27,12 +27,13 @@ def pending(status_field: str) -> Formula:
     return OR(EQ(Field(status_field), ""), EQ(Field(status_field), RequestStatus.PROCESSING.value))
 
 
-def any_of(field: str, values: Sequence[str]) -> Formula:
-    """``{field}`` equal to one of ``values`` (at most :data:`MAX_TERMS` of them)."""
+def any_of(field: str, values: Sequence[str], max_terms: int = MAX_TERMS) -> Formula:
+    """``{field}`` equal to one of ``values`` (at most ``max_terms`` of them: a caller that
+    allows more keeps the values short, and pyairtable sends a long formula as a POST)."""
     if not values:
         raise ValueError("any_of needs at least one value")
-    if len(values) > MAX_TERMS:
-        raise ValueError(f"at most {MAX_TERMS} values per formula")
+    if len(values) > max_terms:
+        raise ValueError(f"at most {max_terms} values per formula")
     terms = [EQ(Field(field), v) for v in values]
     return terms[0] if len(terms) == 1 else OR(*terms)
 
@@ -48,6 +49,11 @@ def containing(text: str, fields: Sequence[str]) -> Formula:
 def at_or_after(field: str, since: datetime) -> Formula:
     """``{field}`` set and not before ``since`` (an aware datetime)."""
     return AND(Field(field), GTE(Field(field), since))
+
+
+def due_by(status_field: str, status: str, date_field: str, last_day: date) -> Formula:
+    """Rows in ``status`` whose ``date_field`` is set and on or before ``last_day``."""
+    return AND(EQ(Field(status_field), status), Field(date_field), LTE(Field(date_field), last_day))
 
 
 def chunks(values: Sequence[str], size: int = MAX_TERMS) -> list[list[str]]:

@@ -91,8 +91,10 @@ class AirtableTables:
         formula: Formula | None = None,
         max_records: int | None = None,
         fields: list[str] | None = None,
+        sort: list[str] | None = None,
     ) -> list[Record]:
-        """Every matching record (all pages), in Airtable's order."""
+        """Every matching record (all pages), in Airtable's order or by ``sort`` (field names,
+        ``-name`` descending)."""
         options: dict[str, Any] = {"page_size": PAGE_SIZE}
         if formula is not None:
             options["formula"] = to_formula_str(formula)
@@ -100,6 +102,8 @@ class AirtableTables:
             options["max_records"] = max_records
         if fields is not None:
             options["fields"] = fields
+        if sort is not None:
+            options["sort"] = sort
         operation = f"list {table}"
         return self.read(lambda: self._all_pages(table, options), operation)
 

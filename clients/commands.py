@@ -16,7 +16,8 @@ expires"), and is simply left out where it says "when given".
 - Shopify Orders rows: :class:`RecordOrder`.
 - Gift Cards rows: :class:`NewCardRow` to create; :class:`ActivateCard`,
   :class:`AbandonPendingCard`, :class:`FillCodeDigest`, :class:`MirrorBalance`,
-  :class:`VoidCard`, :class:`ReactivateCard` and :class:`ChangeExpiry` to update.
+  :class:`VoidCard`, :class:`ReactivateCard`, :class:`ChangeExpiry` and :class:`ExpireCard` to
+  update.
 - Status rows: :mod:`clients.status_commands`.
 """
 
@@ -264,6 +265,17 @@ class ChangeExpiry:
     at: datetime  # Last Activity At and Last Synced At
 
 
+@dataclass(frozen=True, slots=True)
+class ExpireCard:
+    """Active -> Expired once Shopify agrees: the date that held (Shopify's) and the balance
+    Shopify keeps (the mirror; the books count it as expired)."""
+
+    card_id: str
+    expires_on: date
+    balance: Money
+    at: datetime  # Last Activity At and Last Synced At
+
+
 CardUpdate = (
     ActivateCard
     | AbandonPendingCard
@@ -272,4 +284,5 @@ CardUpdate = (
     | VoidCard
     | ReactivateCard
     | ChangeExpiry
+    | ExpireCard
 )

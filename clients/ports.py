@@ -150,6 +150,11 @@ class AirtablePort(Protocol):
         Shopify order or origin key contain ``text`` (any case), or whose Status is ``text``."""
         ...
 
+    def cards_expiring_by(self, last_day: date, limit: int) -> list[CardRow]:
+        """Active Gift Cards rows whose Expires On is set and on or before ``last_day``, soonest
+        first, at most ``limit``: one filtered read (a page per 100 rows)."""
+        ...
+
     def create_card(self, card: NewCardRow) -> CardRow:
         """Create a Gift Cards row. Ambiguous on a lost response: look it up by Origin Key."""
         ...
@@ -200,6 +205,15 @@ class AirtablePort(Protocol):
 
 class ShopifyPort(Protocol):
     def get_card(self, card_id: str) -> ShopifyCard | None: ...
+
+    def get_cards(self, card_ids: Sequence[str]) -> dict[str, ShopifyCard]:
+        """Many cards by GID in few requests (``nodes``, 50 a request): GID -> card; a GID
+        Shopify does not know is absent."""
+        ...
+
+    def shop_timezone(self) -> str:
+        """The shop's IANA time zone (``shop.ianaTimezone``), e.g. ``America/Los_Angeles``."""
+        ...
 
     def find_cards_by_code(self, code: Code) -> list[ShopifyCard]:
         """Shopify's code search (case-insensitive); usually zero or one card."""

@@ -281,7 +281,7 @@ class OrderPage:
 
 # --- Emails and certificates ------------------------------------------------------------------
 
-EventValue = str | bool | None
+EventValue = str | bool | int | None  # int: counts such as days_left (a Klaviyo number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""``giftbridge card show|pdf``: look at one card, or print its certificate with the full code."""
+"""``giftbridge card show|search|pdf``: look at one card, find cards (by text, or those expiring
+within some days), or print a card's certificate with the full code."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cards.codes import mask_last4
+from cards.money import Money
 from clients.records import CardRow, ShopifyCard
 from config.settings import Settings
 from daemon import bootstrap
 from daemon.metrics import default_metrics
-from prongs import card_view
+from prongs import card_view, expiry_dates
 from prongs.deps import CardConfig, Deps
 
 
@@ -106,9 +108,16 @@ def summary(row: CardRow) -> str:
 
 
 def cmd_search(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
-    text = args.text.strip()
+    if args.expiring is not None:
+        if args.text:
+            raise card_view.CardNotFound("give TEXT or --expiring DAYS, not both")
+        with _deps(load) as (deps, _):
+            due = expiry_dates.cards_expiring_within(deps, args.expiring, args.limit)
+        print("\n".join(expiring_lines(due)))
+        return 0
+    text = (args.text or "").strip()
     if len(text) < 3:
-        raise card_view.CardNotFound("search for at least 3 characters")
+        raise card_view.CardNotFound("search for at least 3 characters (or --expiring DAYS)")
     with _deps(load) as (deps, _):
         found = deps.airtable.search_cards(text, limit=args.limit)
     for row in found:
@@ -118,6 +127,29 @@ def cmd_search(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
         + (" (limit reached: --limit N)" if len(found) == args.limit else "")
     )
     return 0
+
+
+def expiring_lines(due: expiry_dates.ExpiringCards) -> list[str]:
+    """``card search --expiring``: one line per card with its date and days left, soonest
+    first, then the total left on them per currency."""
+    today = due.day.today
+    lines = []
+    totals: dict[str, Money] = {}
+    for row in due.cards:
+        left = (row.expires_on - today).days if row.expires_on else 0
+        when = "overdue" if left < 0 else "today" if left == 0 else f"in {left} d"
+        expires = row.expires_on.isoformat() if row.expires_on else "?"
+        lines.append(f"{summary(row)}  expires {expires} ({when})")
+        if row.balance is not None:
+            currency = row.balance.currency
+            totals[currency] = totals.get(currency, Money.zero(currency)) + row.balance
+    owed = ", ".join(str(t) for t in totals.values()) or "nothing"
+    cap = " (limit reached: --limit N)" if due.limited else ""
+    lines.append(
+        f"{len(due.cards)} Active card(s) expiring by {due.last_day} "
+        f"(the shop's today is {today}, {due.day.zone_name}){cap}; balance left: {owed}"
+    )
+    return lines
 
 
 def cmd_pdf(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
@@ -134,6 +166,16 @@ def cmd_pdf(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
 
 
 Command = Callable[[argparse.Namespace, Callable[[], Settings]], int]
+
+
+def _days(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days") from None
+    if not 0 <= value <= 3650:
+        raise argparse.ArgumentTypeError("DAYS must be from 0 to 3650")
+    return value
 
 
 def add_actions(
@@ -161,7 +203,16 @@ def add_actions(
         cmd_search,
         "cards whose last 4 characters, holder, purchaser, order or status match TEXT",
     )
-    search.add_argument("text", metavar="TEXT", help="at least 3 characters, any case")
+    search.add_argument(
+        "text", metavar="TEXT", nargs="?", help="at least 3 characters, any case"
+    )
+    search.add_argument(
+        "--expiring",
+        type=_days,
+        metavar="DAYS",
+        help="instead of TEXT: Active cards expiring within DAYS of the shop's today "
+        "(and any past their date not yet marked), soonest first, with their balances",
+    )
     search.add_argument("--limit", type=int, default=20, metavar="N", help="at most N cards")
     pdf = action(
         "pdf",

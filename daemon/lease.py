@@ -21,7 +21,8 @@ and the exactly-once recipe, not the lease, keeps the money right.
 Idle cost (DESIGN.md: at most 0.5 Airtable requests/s at the default tick), see
 :func:`idle_request_rate`: each tick = the queue polls of every prong + 1 Status read; plus one
 heartbeat write per prong per minute. Default: store-transactions polls 4 queues, the Shopify
-prongs touch Airtable only when Shopify shows work, so (4 + 1) / 15 + 3 / 60 = 0.38 requests/s.
+prongs touch Airtable only when Shopify shows work, and the expiry prong reads once an hour,
+so (4 + 1) / 15 + 4 / 60 = 0.40 requests/s.
 """
 
 from __future__ import annotations

@@ -35,12 +35,15 @@ class ProngJob:
     """One prong as the daemon runs it.
 
     ``airtable_polls_per_tick``: Airtable requests one idle run makes (its queue polls); the
-    service adds them up to check the idle request budget at start.
+    service adds them up to check the idle request budget at start. ``due``: for a prong that
+    runs less often than every tick (:mod:`daemon.interval`), whether this tick should run it
+    (None: every tick); ``once`` ignores it.
     """
 
     name: str
     run: Callable[[Budget, Gate], RunReport]
     airtable_polls_per_tick: int = 1
+    due: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +133,9 @@ class ProngRunner:
     def run_scheduled(self, job: ProngJob) -> RunOutcome | None:
         """A scheduler tick: like :meth:`run`, but a prong that keeps failing backs off."""
         if self._stop.is_set():
+            return None
+        if job.due is not None and not job.due():
+            self._health.alive(job.name)  # not due yet: the prong is not stuck
             return None
         if self._backoff.should_skip(job.name):
             self._health.alive(job.name)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 from cards.vocab import Prong
 from config.settings import Settings
+from daemon.interval import IntervalSchedule
 from daemon.runner import ProngJob
-from prongs import shopify_purchases, shopify_redemptions, store_transactions
+from prongs import expiry, shopify_purchases, shopify_redemptions, store_transactions
 from prongs.deps import CardConfig, Deps
+from prongs.expiry_run import ExpiryConfig
 from prongs.orders_sweep import RefundSweep
 from prongs.report import Budget, Gate, RunReport
 from prongs.shopify_purchases import PurchasesConfig
@@ -46,6 +48,7 @@ class ProngConfigs:
     store: StoreConfig
     purchases: PurchasesConfig
     redemptions: RedemptionsConfig
+    expiry: ExpiryConfig
 
 
 def prong_configs(settings: Settings) -> ProngConfigs:
@@ -70,12 +73,16 @@ def prong_configs(settings: Settings) -> ProngConfigs:
             order_window_days=settings.order_window_days,
             alert_email=settings.alert_email,
         ),
+        expiry=ExpiryConfig(
+            business_name=settings.business_name,
+            reminder_days=settings.reminder_days,
+        ),
     )
 
 
 def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
-    """The three prongs over the process's one ``deps``; configs and the redemptions prong's
-    late-refund sweep are built once and reused by every run."""
+    """The prongs over the process's one ``deps``; configs, the redemptions prong's late-refund
+    sweep and the expiry prong's schedule are built once and reused by every run."""
     configs = prong_configs(settings)
     sweep = RefundSweep()  # in memory: a restarted process sweeps the window again
 
@@ -88,8 +95,19 @@ def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
     def run_redemptions(budget: Budget, gate: Gate) -> RunReport:
         return shopify_redemptions.run_once(deps, configs.redemptions, budget, gate, sweep=sweep)
 
+    def run_expiry(budget: Budget, gate: Gate) -> RunReport:
+        return expiry.run_once(deps, configs.expiry, budget, gate)
+
+    # Once at start, then every EXPIRY_INTERVAL_SECONDS (its one filtered read is not a poll).
+    expiry_schedule = IntervalSchedule(settings.expiry_interval_seconds, deps.clock.monotonic)
     return [
         ProngJob(Prong.STORE_TRANSACTIONS.value, run_store, airtable_polls_per_tick=STORE_QUEUES),
         ProngJob(Prong.SHOPIFY_PURCHASES.value, run_purchases, airtable_polls_per_tick=0),
         ProngJob(Prong.SHOPIFY_REDEMPTIONS.value, run_redemptions, airtable_polls_per_tick=0),
+        ProngJob(
+            Prong.EXPIRY.value,
+            expiry_schedule.wrap(run_expiry),
+            airtable_polls_per_tick=0,
+            due=expiry_schedule.due,
+        ),
     ]

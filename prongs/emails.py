@@ -1,7 +1,8 @@
 """Builders for every Klaviyo event of DESIGN.md's table, with the contract's property names.
 
 Formats: money as strings with the currency's decimals (``"12.50"``), dates ISO (``"2031-11-21"``)
-or null for never, ``kind`` and ``theme`` as the Airtable select names, ``found`` a boolean. The
+or null for never, ``kind`` and ``theme`` as the Airtable select names, ``found`` a boolean,
+``days_left`` a whole number (so a Klaviyo flow can split on it). The
 ``unique_id`` is always ``<key>:<audience>`` so Klaviyo drops a repeat. Only :func:`issued`
 carries the full code, and only the card's holder receives it.
 """
@@ -160,8 +161,19 @@ def balance(
     )
 
 
-def expiring_soon(card: CardRow, *, key: ActionKey, to: str, at: datetime) -> EmailEvent:
-    """``Gift Card Expiring Soon`` (for the expiry prong)."""
+def expiring_soon(
+    card: CardRow,
+    *,
+    balance: Money,
+    expires_on: date,
+    days_left: int,
+    business_name: str,
+    key: ActionKey,
+    to: str,
+    at: datetime,
+) -> EmailEvent:
+    """``Gift Card Expiring Soon``: to the holder, with what is left (Shopify's balance) and
+    the date that holds (Shopify's); ``days_left`` is 0 on the last day."""
     return _event(
         Metric.EXPIRING_SOON,
         key,
@@ -170,8 +182,11 @@ def expiring_soon(card: CardRow, *, key: ActionKey, to: str, at: datetime) -> Em
         at,
         {
             "masked_code": card.masked_code,
-            "balance": money_text(card.balance),
-            "expires_on": date_text(card.expires_on),
+            "balance": money_text(balance),
+            "currency": balance.currency,
+            "expires_on": date_text(expires_on),
+            "days_left": days_left,
+            "business_name": business_name,
         },
     )
 

@@ -17,6 +17,7 @@ import re
 from datetime import timedelta
 from functools import cache
 from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo
 
 from graphql import (
     GraphQLError,
@@ -93,12 +94,17 @@ class Root:
 
     def shop(self, info: Info) -> dict[str, Any]:
         ctx = self.ctx
+        local = ctx.now.astimezone(ZoneInfo(ctx.timezone))
+        minutes = int((local.utcoffset() or timedelta(0)).total_seconds() // 60)
+        sign, (hours, mins) = ("-" if minutes < 0 else "+"), divmod(abs(minutes), 60)
         return {"id": "gid://shopify/Shop/1", "name": ctx.shop_name,
                 "myshopifyDomain": ctx.shop_domain, "currencyCode": ctx.rules.currency,
                 "email": f"owner@{ctx.shop_domain}", "contactEmail": f"owner@{ctx.shop_domain}",
-                "url": f"https://{ctx.shop_domain}", "ianaTimezone": "Etc/UTC",
-                "timezoneAbbreviation": "UTC", "timezoneOffset": "+0000",
-                "timezoneOffsetMinutes": 0, "enabledPresentmentCurrencies": [ctx.rules.currency]}
+                "url": f"https://{ctx.shop_domain}", "ianaTimezone": ctx.timezone,
+                "timezoneAbbreviation": local.tzname() or "UTC",
+                "timezoneOffset": f"{sign}{hours:02d}{mins:02d}",
+                "timezoneOffsetMinutes": minutes,
+                "enabledPresentmentCurrencies": [ctx.rules.currency]}
 
     def current_app_installation(self, info: Info) -> dict[str, Any]:
         scopes = [{"handle": s, "description": s} for s in sorted(self.ctx.scopes)]

@@ -61,8 +61,10 @@ class ShopifySandbox:
                  issue_limit: Decimal | str = Decimal("9999.99"), max_query_cost: int = 1000,
                  receipt_json_as_string: bool = True, faults: FaultPlan | None = None,
                  snapshot_path: Path | str | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 timezone: str = "Etc/UTC") -> None:
         self.access_token, self.shop_domain, self.shop_name = access_token, shop_domain, shop_name
+        self.timezone = timezone  # shop.ianaTimezone (an IANA name); tests may change it
         self.currency = currency
         self.scopes = frozenset(scopes)
         self.rules = CardRules(currency, Decimal(issue_limit))
@@ -119,7 +121,7 @@ class ShopifySandbox:
 
     def context(self) -> Context:
         return Context(self.data, self.rules, self.now(), self.scopes, self.shop_name,
-                       self.shop_domain, self.receipt_json_as_string)
+                       self.shop_domain, self.receipt_json_as_string, timezone=self.timezone)
 
     def record(self, prepared: executor.Prepared | None, operation_name: str | None,
                outcome: str, requested: int, actual: int | None, started: float,

@@ -29,6 +29,7 @@ class Context:
     shop_name: str
     shop_domain: str
     receipt_as_string: bool = True
+    timezone: str = "Etc/UTC"  # shop.ianaTimezone
     search_warnings: list[dict[str, Any]] = field(default_factory=list)
     changed: bool = False  # set by mutations, so the sandbox knows to persist
 

@@ -67,6 +67,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "OrderLineItems": {"id": "gid://shopify/Order/1", "after": "abc"},
     "OrderCreatedAt": {"id": "gid://shopify/Order/1"},
     "TagsAdd": {"id": "gid://shopify/Order/1", "tags": ["giftbridge-processed"]},
+    "ShopTimezone": {},
+    "GiftCardsByIds": {"ids": [GID, "gid://shopify/GiftCard/2"]},
 }
 
 

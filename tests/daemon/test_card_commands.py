@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr
 
 from cards.codes import Code, unseal
 from cards.money import Money
+from cards.vocab import CardStatus
 from config.settings import Settings
 from daemon import bootstrap, cli
 from daemon.metrics import Metrics
 from tests.certificate_tools import pdf_text, qr_codes
 from tests.fakes.pdf import RenderingCertificates
 from tests.prongs.conftest import CODE_KEY, PEPPER, Harness
+from tests.prongs.expiry_kit import add_card
 
 
 @pytest.fixture
@@ -138,3 +142,30 @@ def test_search_finds_cards_by_holder_and_last_characters(
     assert card_id in capsys.readouterr().out
     assert cli.main(["card", "search", "zz"]) == 1
     assert "at least 3 characters" in capsys.readouterr().err
+
+
+def test_search_expiring_lists_the_cards_due_within_the_days_with_their_balances(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = harness.world
+    world.shopify.timezone = "America/Los_Angeles"
+    today = datetime.now(ZoneInfo("America/Los_Angeles")).date()  # the command's clock is real
+    soon = add_card(world, today + timedelta(days=3), balance="12.50")
+    overdue = add_card(world, today - timedelta(days=1), balance="7.50")
+    later = add_card(world, today + timedelta(days=40))
+    add_card(world, today + timedelta(days=2), status=CardStatus.REDEEMED, balance="0.00")
+
+    assert cli.main(["card", "search", "--expiring", "30"]) == 0
+
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines[:-1]] == [overdue.row_id, soon.row_id]
+    assert f"expires {today - timedelta(days=1)} (overdue)" in lines[0] and "7.50 USD" in lines[0]
+    assert f"expires {today + timedelta(days=3)} (in 3 d)" in lines[1] and "12.50" in lines[1]
+    assert lines[-1].startswith(f"2 Active card(s) expiring by {today + timedelta(days=30)}")
+    assert "America/Los_Angeles" in lines[-1] and "balance left: 20.00 USD" in lines[-1]
+    assert later.row_id not in "\n".join(lines)
+
+    assert cli.main(["card", "search", "rae", "--expiring", "3"]) == 1
+    assert "not both" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["card", "search", "--expiring", "-1"])

@@ -23,7 +23,7 @@ PROPERTIES = {
     Metric.STORE_NOTICE: "notice outcome masked_code amount currency balance_after request_id "
     "message",
     Metric.BALANCE: "found masked_code balance currency expires_on",
-    Metric.EXPIRING_SOON: "masked_code balance expires_on",
+    Metric.EXPIRING_SOON: "masked_code balance currency expires_on days_left business_name",
     Metric.VOIDED: "masked_code balance reason",
     Metric.ALERT: "cause subject message link",
 }

@@ -10,8 +10,9 @@ through the shared Injector.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
+from cards.vocab import CardStatus
 from clients.airtable_batch import grouped_by_table
 from clients.airtable_columns import card_columns, new_card_cells, request_columns
 from clients.airtable_queries import bounded_chunks
@@ -140,6 +141,20 @@ class FakeAirtable(LedgerTables):
                 or str(r.get(g.STATUS, "")) == text.strip().title()
             ]
             return [self._card(i, r) for i, r in hits[:limit]]
+
+        return self._call("list", read)
+
+    def cards_expiring_by(self, last_day: date, limit: int) -> list[CardRow]:
+        def read() -> list[CardRow]:
+            due = [
+                (r[GiftCards.EXPIRES_ON], i, r)
+                for i, r in self.tables[GiftCards.TABLE].items()
+                if r.get(GiftCards.STATUS) == CardStatus.ACTIVE
+                and r.get(GiftCards.EXPIRES_ON) is not None
+                and r[GiftCards.EXPIRES_ON] <= last_day
+            ]
+            due.sort(key=lambda item: (item[0], self.created[item[1]], item[1]))
+            return [self._card(i, r) for _, i, r in due[:limit]]
 
         return self._call("list", read)
 

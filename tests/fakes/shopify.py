@@ -7,6 +7,8 @@ codes are unique case-insensitively (TAKEN), deactivated or expired cards refuse
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -57,6 +59,21 @@ class FakeShopify(ShopifyOrderBook):
         return self._call(
             "get_card", lambda: self.cards[card_id].card if card_id in self.cards else None
         )
+
+    def get_cards(self, card_ids: Sequence[str]) -> dict[str, ShopifyCard]:
+        wanted = list(dict.fromkeys(card_ids))
+        found: dict[str, ShopifyCard] = {}
+
+        def read(chunk: list[str]) -> dict[str, ShopifyCard]:
+            return {i: self.cards[i].card for i in chunk if i in self.cards}
+
+        for start in range(0, len(wanted), 50):  # as the adapter: 50 a request
+            chunk = wanted[start : start + 50]
+            found |= self._call("get_cards", functools.partial(read, chunk))
+        return found
+
+    def shop_timezone(self) -> str:
+        return self._call("shop_timezone", lambda: self.timezone)
 
     def find_cards_by_code(self, code: Code) -> list[ShopifyCard]:
         return self._call(

@@ -39,6 +39,7 @@ class ShopifyStore:
             "write_orders",
         }
         self._ids = itertools.count(1001)
+        self.timezone = "Etc/UTC"  # shop.ianaTimezone
 
     def _call(self, operation: str, apply: Callable[[], T]) -> T:
         return self.injector.call(f"shopify.{operation}", apply)
