@@ -4,6 +4,8 @@ Requests are handled in groups of up to ten (``StoreConfig.redemption_batch``, A
 per write), so that a backlog costs about half an Airtable request per redemption. Each request
 keeps its key ``redeem:<record id>`` and its own outcome; the group shares the Airtable traffic:
 
+0. Store authority (:mod:`cards.authority`): a fresh request must link exactly one Active
+   store, else it is Not Allowed: nothing looked up, nothing debited, the store told why.
 1. Find the cards by digest, read for the whole poll's page at once (:class:`Page`, 40 digests a
    request; :func:`prongs.lookup.find_by_codes`); a Shopify-issued card gets its Imported row,
    code by code. Nothing found: Format Incorrect or Not Found. Nothing has moved yet, so no
@@ -16,10 +18,10 @@ keeps its key ``redeem:<record id>`` and its own outcome; the group shares the A
    key's note first; a debit found there is this request's.
 3. Decide each (:func:`cards.redemption.decide`, pure; a certificate's value is read from
    Shopify first): Not Active (Pending), Voided, Expired, Invalid Amount (blank, zero,
-   negative, finer than the currency, above MAX_AMOUNT), Exceeds Order Total (a certificate
-   worth more than the order: a certificate is used in full, see :mod:`cards.redemption`). A
-   refusal decided here has touched nothing and needs no intent. A Redeemed card is still
-   tried: the mirror may lag a refund, and Shopify's balance decides.
+   negative, not a number, finer than the currency, above MAX_AMOUNT), Exceeds Order Total (a
+   certificate worth more than the order: a certificate is used in full, see
+   :mod:`cards.redemption`). A refusal decided here has touched nothing and needs no intent. A
+   Redeemed card is still tried: the mirror may lag a refund, and Shopify's balance decides.
 4. One write records the intent of every request about to be debited (Status Processing, the
    card linked); then the debits, one by one, each with note ``giftbridge <key>``. Shopify's
    refusals (INSUFFICIENT_FUNDS, an expired or disabled card) are recorded as the Outcome in one
@@ -123,6 +125,7 @@ def handle_group(
     """Handle up to ten requests together; one :class:`Handled` per request, in order.
     ``known``: card rows by digest read beforehand (see :class:`Page`)."""
     group = _Group(ctx, [Item(r, intent=r.status == RequestStatus.PROCESSING) for r in requests])
+    group.check_stores()
     group.look_up(known)
     items = group.items
     with ctx.deps.card_locks.hold_cards([i.card for i in items if i.card is not None]):
@@ -151,15 +154,33 @@ class _Group:
         item.money = money
         item.answered = next(self._answers)
 
+    def check_stores(self) -> None:
+        """Store authority, before anything is looked up: a fresh request must link exactly one
+        Active store, else Not Allowed. A resumed one was authorised when its intent was
+        recorded, and its debit may have happened: it goes on."""
+        fresh = [i for i in self.items if not i.intent]
+        try:
+            for item in fresh:
+                why = self.ctx.store_refusal(item.req.store_ids, required=True)
+                if why is not None:
+                    typed = redemption.typed_amount(item.req.amount, self.ctx.card.currency)
+                    item.verdict = Verdict(RedemptionOutcome.NOT_ALLOWED, why, typed)
+        except ClientError as exc:  # Stores could not be read
+            for item in fresh:
+                self.fail(item, exc)
+
     def look_up(self, known: Known | None) -> None:
-        texts = [i.req.code_text for i in self.items]
+        items = [i for i in self.items if i.open]
+        texts = [i.req.code_text for i in items]
+        if not items:
+            return
         try:
             found = find_by_codes(self.ctx.deps, self.ctx.card, texts, known)
         except (ClientError, InvariantViolation) as exc:
-            for item in self.items:
+            for item in items:
                 self.fail(item, exc)
             return
-        for item, result in zip(self.items, found, strict=True):
+        for item, result in zip(items, found, strict=True):
             if isinstance(result, Lookup):
                 item.found = result
             else:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from cards.authority import store_refusal
 from clients.records import Store
 from prongs.deps import CardConfig, Deps
 from prongs.exactly_once import again_if_ambiguous
@@ -43,14 +44,22 @@ class Context:
     def now(self) -> datetime:
         return self.deps.clock.now()
 
-    def store(self, store_ids: Sequence[str]) -> Store | None:
-        """The first linked store (Stores are read once per run)."""
-        if not store_ids:
-            return None
+    def stores(self) -> dict[str, Store]:
+        """Every Stores row by record id, read once per run."""
         if self._stores is None:
             stores = again_if_ambiguous(self.deps.airtable.stores)
             self._stores = {s.id: s for s in stores}
-        return self._stores.get(store_ids[0])
+        return self._stores
+
+    def store(self, store_ids: Sequence[str]) -> Store | None:
+        """The first linked store."""
+        if not store_ids:
+            return None
+        return self.stores().get(store_ids[0])
+
+    def store_refusal(self, store_ids: Sequence[str], *, required: bool) -> str | None:
+        """Why the linked stores do not authorise a request (:mod:`cards.authority`)."""
+        return store_refusal(store_ids, self.stores(), required=required)
 
 
 @dataclass(frozen=True, slots=True)
