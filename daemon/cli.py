@@ -289,7 +289,7 @@ def _needs_card_action(args: argparse.Namespace) -> int:
 def _card(command: card_commands.Command, args: argparse.Namespace) -> int:
     try:
         return command(args, lambda: _settings(args))
-    except CardNotFound as exc:
+    except (CardNotFound, card_commands.OutputRefused) as exc:
         raise _Failed(f"card: {exc}") from None
 
 
