@@ -65,10 +65,12 @@ class Context:
 @dataclass(frozen=True, slots=True)
 class Handled:
     """What handling one request came to: its Outcome, or None when it was left Processing to
-    resume; ``error`` is one line for the run report."""
+    resume; ``error`` is one line for the run report; ``attempt_failed`` when an unexpected
+    exception was contained to it (the request is left as it was, and the attempt counts)."""
 
     outcome: str | None
     error: str | None = None
+    attempt_failed: bool = False  # an unexpected exception: counted (prongs.containment)
 
 
 def failure_line(what: str, exc: BaseException) -> str:

@@ -25,6 +25,7 @@ from config.layout import (
     StoreRedemptions,
     Stores,
 )
+from prongs.containment import AttemptBook
 from prongs.deps import CardConfig, Deps
 from prongs.report import Budget, OpenGate, RunReport
 from prongs.store_context import StoreConfig
@@ -93,6 +94,7 @@ class Harness:
     world: World = field(default_factory=build_world)
     config: StoreConfig = field(default_factory=lambda: StoreConfig(card=card_config()))
     _default_store: str | None = None
+    attempts: AttemptBook = field(default_factory=AttemptBook)  # kept across runs, as the daemon
 
     # --- running ----------------------------------------------------------------------------
     @property
@@ -114,7 +116,11 @@ class Harness:
 
     def run(self, gate: OpenGate | None = None, seconds: float = 30) -> RunReport:
         return run_once(
-            self.deps, self.config, Budget(self.world.clock, seconds), gate or OpenGate()
+            self.deps,
+            self.config,
+            Budget(self.world.clock, seconds),
+            gate or OpenGate(),
+            self.attempts,
         )
 
     def run_until_quiet(self, runs: int = 6) -> list[RunReport]:
