@@ -53,6 +53,7 @@ from daemon.service import Service, ServiceConfig
 from daemon.summary import BusinessSummary
 from daemon.wiring import card_config as card_config  # the card commands' (via bootstrap)
 from daemon.wiring import prong_jobs
+from prongs.alerts import Alerts
 from prongs.card_locks import CardLocks
 from prongs.deps import Deps
 
@@ -356,6 +357,7 @@ def assemble(
             metrics=metrics,
             summary=business_summary(settings, clients, metrics) if http else None,
             state_dir=settings.state_dir,
+            alerts=Alerts(clients.deps(), settings.alert_email) if settings.alert_email else None,
         )
     except BaseException:
         clients.close()

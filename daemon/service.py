@@ -37,6 +37,7 @@ from cards.vocab import ProngState
 from clients.ports import AirtablePort, Clock
 from clients.records import StatusRow
 from daemon import statuspage_business
+from daemon.alert_watch import AlertWatch
 from daemon.backoff import Backoff
 from daemon.clock import SystemClock
 from daemon.health import HealthBook
@@ -48,12 +49,14 @@ from daemon.report_files import latest_report
 from daemon.runner import ProngJob, ProngRunner, RunOutcome, StopSignal
 from daemon.scheduler import build_scheduler, quiet_scheduler_logs
 from daemon.summary import BusinessSummary
+from prongs.alerts import Alerts
 
 log = structlog.get_logger(__name__)
 
 IDLE_BUDGET_PER_SECOND = 0.5
 BOARD_JOB = "status-board"
 SUMMARY_JOB = "business-summary"
+ALERTS_JOB = "alerts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,7 @@ class Service:
         environ: Mapping[str, str] | None = None,
         summary: BusinessSummary | None = None,
         state_dir: Path | None = None,
+        alerts: Alerts | None = None,
     ) -> None:
         if not jobs or len({j.name for j in jobs}) != len(jobs):
             raise ValueError("the service needs at least one prong job, each with its own name")
@@ -135,6 +139,11 @@ class Service:
             lease_seconds=config.lease_seconds,
         )
         self.summary = summary  # the status page's business figures (a refresh every few min)
+        self.alert_watch = (  # Giftbridge Alert for stuck and Needs Attention requests, and
+            AlertWatch(alerts, self.health, summary, self.clock, status_url=self.status_url)
+            if alerts is not None  # prongs failing every run for 10 minutes (ALERT_EMAIL)
+            else None
+        )
         self.state_dir = state_dir  # where `giftbridge report` writes: /report serves the newest
         self.http: HttpEndpoint | None = None
         self._scheduler: BackgroundScheduler | None = None
@@ -211,6 +220,8 @@ class Service:
         jobs: list[tuple[str, Callable[[], object]]] = [(BOARD_JOB, self.board_tick)]
         if self.summary is not None:  # due every few minutes; a tick before that does nothing
             jobs.append((SUMMARY_JOB, self.summary.tick))
+        if self.alert_watch is not None:  # in memory; reads Receipts only for a new cause
+            jobs.append((ALERTS_JOB, self.alert_watch.tick))
         jobs += [
             (name, functools.partial(self.runner.run_scheduled, job))
             for name, job in self.jobs.items()
@@ -314,6 +325,12 @@ class Service:
             summary.last_error if summary else "no summary in this process",
             latest_report(self.state_dir) if self.state_dir else None,
         )
+
+    @property
+    def status_url(self) -> str | None:
+        """The status page, for alerts' links (None without an endpoint)."""
+        c = self.config
+        return f"http://{c.http_host}:{c.http_port}/" if c.http_port is not None else None
 
     def latest_report(self) -> Path | None:
         found = latest_report(self.state_dir) if self.state_dir else None

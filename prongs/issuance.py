@@ -205,9 +205,9 @@ def _create_card_in_shopify(
             return deps.shopify.create_card(code, order.amount, order.key.note, expires_on)
         except CodeTaken:
             cards = again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
-            ours = [c for c in cards if c.note == order.key.note]
-            if ours:  # created before (a lost reply, or a row staff deleted): that card
-                return ours[0]
+            mine = [c for c in cards if c.note == order.key.note]
+            if mine:  # created before (a lost reply, or a row staff deleted): that card
+                return mine[0]
             if not cards:  # Shopify's search lags its own create: look again next run
                 raise Unresolved(
                     "shopify", "giftCardCreate", f"{order.key}: TAKEN, not found yet"
