@@ -35,7 +35,10 @@ class LimitedSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         self.limiter.acquire(max_wait=self.max_wait)
-        response = super().request(method, url, *args, **kwargs)
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        finally:
+            self.limiter.release()  # the budget counts the call until a window after its end
         if response.status_code == 429:
             silence = self.penalty + _jitter.uniform(0, self.penalty / 10)
             self.limiter.penalize(silence)

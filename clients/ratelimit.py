@@ -5,9 +5,10 @@ by ``clients.ports.current_priority()`` (REDEMPTION, then NORMAL, then BULK) and
 priority, first come first served: a waiting redemption is admitted before bulk calls that
 queued earlier. Kinds of gate:
 
-- :class:`WindowLimiter`: at most N admissions in any sliding window (Airtable: 5 per second
-  per base; Klaviyo: 350 per second and 3,500 per minute). Admission times are what we
-  control; a small margin on the window absorbs network jitter between admission and arrival.
+- :class:`WindowLimiter`: at most N admissions in any sliding window (Klaviyo: 350 per second
+  and 3,500 per minute). Airtable's 5 per second per base is stricter (a 429 silences the base
+  for 30 s) and shared between processes: :class:`clients.airtable_budget.CallBudget` counts
+  each call until a window after its response instead.
 - :class:`CostBucket`: Shopify's leaky bucket, estimated from the last ``throttleStatus`` seen
   and refilled at ``restoreRate``.
 
@@ -49,6 +50,9 @@ class PriorityGate(abc.ABC):
         self._arrivals = itertools.count()
         self._silent_until = float("-inf")
         self.admitted = 0
+        # A head looks again at least this often (None: when its delay is over, or when woken):
+        # a budget shared with other processes cannot be woken by them.
+        self.poll: float | None = None
         # Told (name, seconds) whenever a caller had to wait: the daemon's metrics listen here.
         self.on_wait: Callable[[str, float], None] | None = None
 
@@ -60,6 +64,23 @@ class PriorityGate(abc.ABC):
     @abc.abstractmethod
     def _admit(self, now: float, cost: float) -> None:
         """Count a call of ``cost`` admitted at ``now``."""
+
+    def _try(self, now: float, cost: float, waiting_since: float) -> float:
+        """Admit the head of the queue if it may go now (0 or less), else the seconds to wait
+        before asking again. ``waiting_since``: when the head started waiting (the order
+        between processes sharing a budget, :mod:`clients.airtable_budget`)."""
+        delay = max(self._silent_until - now, self._delay(now, cost))
+        if delay <= 0:
+            self._admit(now, cost)
+        return delay
+
+    def _withdraw(self) -> None:  # noqa: B027 - a hook; window and bucket gates need none
+        """The head of the queue gave up waiting (a budget shared between processes forgets
+        its place)."""
+
+    def release(self) -> None:  # noqa: B027 - a hook; window and bucket gates need none
+        """The admitted call is over: its response came, or it failed. Window and bucket
+        limits count admissions only; a budget that counts calls in flight overrides this."""
 
     # --- the shared part -----------------------------------------------------------------------
     def acquire(self, cost: float = 1.0, *, max_wait: float | None = None) -> float:
@@ -75,6 +96,8 @@ class PriorityGate(abc.ABC):
                 waited = self._wait_for_turn(ticket, cost, start, max_wait)
             except BaseException:
                 if ticket in self._queue:
+                    if self._queue[0] == ticket:
+                        self._withdraw()
                     self._queue.remove(ticket)
                     heapq.heapify(self._queue)
                     self._cond.notify_all()
@@ -90,10 +113,9 @@ class PriorityGate(abc.ABC):
             now = self._clock()
             delay: float | None = None  # None: not at the head, wait to be woken
             if self._queue[0] == ticket:
-                delay = max(self._silent_until - now, self._delay(now, cost))
+                delay = self._try(now, cost, start)
                 if delay <= 0:
                     heapq.heappop(self._queue)
-                    self._admit(now, cost)
                     self.admitted += 1
                     self._cond.notify_all()  # the next head re-computes its own delay
                     return now - start
@@ -103,6 +125,8 @@ class PriorityGate(abc.ABC):
                 if remaining <= 0 or (delay is not None and delay > remaining):
                     raise LimiterTimeout(self.name, delay if delay is not None else max_wait)
                 timeout = remaining if delay is None else min(delay, remaining)
+            if self.poll is not None and delay is not None:
+                timeout = min(timeout, self.poll) if timeout is not None else self.poll
             self._cond.wait(timeout)
 
     def penalize(self, seconds: float) -> None:
@@ -197,16 +221,6 @@ class CostBucket(PriorityGate):
 
 
 # --- the defaults for the three services -------------------------------------------------------
-
-#: Admission-to-arrival jitter allowance: 5 per 1.05 s keeps every 1 s window at the server <= 5.
-AIRTABLE_WINDOW_MARGIN = 0.05
-
-
-def airtable_limiter(
-    per_second: int = 5, *, margin: float = AIRTABLE_WINDOW_MARGIN, window: float = 1.0
-) -> WindowLimiter:
-    return WindowLimiter("airtable", [Window(per_second, window + margin)])
-
 
 def klaviyo_limiter(burst: int = 350, steady_per_minute: int = 3500) -> WindowLimiter:
     return WindowLimiter("klaviyo", [Window(burst, 1.02), Window(steady_per_minute, 60.5)])

@@ -263,7 +263,9 @@ def report_setup(settings: Settings, retry: RetryPolicy) -> ReportSetup:
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
     config = airtable_config(settings, _secret(settings, "airtable_token"), retry)
-    source = factory.build_reports(config, factory.Limiters())
+    source = factory.build_reports(
+        config, factory.Limiters.for_base(settings.state_dir, config.base_id)
+    )
     return ReportSetup(source, settings.business_name, settings.currency, settings.state_dir)
 
 
@@ -275,7 +277,8 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
     configs = adapter_configs(settings, on_call=metrics.outside_call)
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
-    limiters = factory.Limiters()
+    # Airtable's budget is the base's, shared with every giftbridge process using STATE_DIR.
+    limiters = factory.Limiters.for_base(settings.state_dir, configs.airtable.base_id)
     for limiter in (limiters.airtable, limiters.shopify, limiters.klaviyo):
         limiter.on_wait = metrics.rate_limit_wait
     airtable = factory.build_airtable(configs.airtable, limiters)

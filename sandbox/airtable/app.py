@@ -47,6 +47,11 @@ async def _errors(request: web.Request, handler: object) -> web.StreamResponse:
         return not_found_route().response()
 
 
+async def _rate_limit(request: web.Request) -> web.Response:
+    """``GET /_sandbox/rate-limit``: the 429s the base's limit answered, and its penalties."""
+    return web.json_response({"bases": request.app[SANDBOX_KEY].limiter.counts()})
+
+
 async def _attachment(request: web.Request) -> web.Response:
     sandbox = request.app[SANDBOX_KEY]
     with sandbox.lock:
@@ -89,6 +94,7 @@ def make_airtable_app(sandbox: AirtableSandbox) -> web.Application:
     app.router.add_get(
         "/_sandbox/attachments/{base_id}/{attachment_id}/{filename}", _attachment
     )
+    app.router.add_get("/_sandbox/rate-limit", _rate_limit)
     add_admin_routes(app, faults=sandbox.faults, log=sandbox.log, state=sandbox.state,
                      reset=sandbox.reset)
     app.cleanup_ctx.append(_snapshots)
