@@ -168,7 +168,10 @@ class _Group:
             return
         card, today, limits = found.card, ctx.now().date(), ctx.card.limits
         try:
-            if card is not None and item.intent and card.shopify_id:
+            # A resumed request reads its key back; so does every request while another owner
+            # may have acted lately (a lease taken over: DESIGN.md, two processes).
+            looks_back = item.intent or ctx.fence.contested()
+            if card is not None and looks_back and card.shopify_id:
                 self.saw(item, read_back(ctx.deps, card.shopify_id, item.key, req.created_time))
             if item.money is not None:
                 return
@@ -210,6 +213,7 @@ class _Group:
             return
         try:
             try:
+                self.ctx.fence.fence()  # the lease still proven, right before the debit
                 money = move_money(
                     self.ctx.deps,
                     card.shopify_id or "",

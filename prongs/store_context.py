@@ -6,13 +6,14 @@ request (:class:`Handled`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from cards.authority import store_refusal
 from clients.records import Store
 from prongs.deps import CardConfig, Deps
 from prongs.exactly_once import again_if_ambiguous
+from prongs.report import Fence, NoFence
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Context:
 
     deps: Deps
     config: StoreConfig
+    fence: Fence = field(default_factory=NoFence)  # the lease's: before moving money
     _stores: dict[str, Store] | None = None
 
     @property

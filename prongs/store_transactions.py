@@ -48,7 +48,7 @@ from prongs.balance_checks import CheckLimits
 from prongs.containment import MAX_ATTEMPTS, AttemptBook
 from prongs.deps import Deps
 from prongs.exactly_once import again_if_ambiguous
-from prongs.report import Budget, Gate, RunReport
+from prongs.report import Budget, Gate, RunReport, fence_of
 from prongs.store_context import Context, Handled, StoreConfig, failure_line
 
 log = structlog.get_logger("giftbridge.prongs")
@@ -67,7 +67,7 @@ def run_once(
 ) -> RunReport:
     """One run; ``attempts``: the book of failed attempts the caller keeps across runs (the
     daemon's lives in STATE_DIR); without one, attempts are counted within this run only."""
-    run = _Run(Context(deps, config), budget, gate, attempts or AttemptBook())
+    run = _Run(Context(deps, config, fence_of(gate)), budget, gate, attempts or AttemptBook())
     run.go()
     return run.report
 
