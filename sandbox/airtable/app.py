@@ -36,7 +36,7 @@ async def _errors(request: web.Request, handler: object) -> web.StreamResponse:
     except AirtableError as exc:
         return exc.response()
     except RateLimited:
-        return rate_limited_response()
+        return rate_limited_response(request.app[SANDBOX_KEY].limiter.penalty_seconds)
     except web.HTTPNotFound:
         if request.path.startswith("/_sandbox/"):
             raise
