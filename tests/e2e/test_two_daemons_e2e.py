@@ -27,19 +27,21 @@ BURSTS = (7, 7, 6)
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.xfail(reason="the old per-run lease is not atomic: the Fischer lease is wired next")
 def test_two_daemons_at_once_never_debit_twice(tmp_path: Path) -> None:
     # Two budgets (two machines) may together go past 5 a second: a short penalty keeps it quick.
     with running_sandbox(tmp_path / "sandbox", penalty=1.0) as sandbox:
         codes = seed_cards(sandbox, sum(BURSTS))
         envs = [env_for(sandbox, tmp_path / f"machine-{n}") for n in (1, 2)]
+        # The first burst waits for both daemons, which start together and find it together.
+        requests = submit_redemptions(sandbox, codes[: BURSTS[0]])
         daemons = [start_daemon(env, tmp_path / f"daemon-{n}.log") for n, env in enumerate(envs)]
-        requests: list[str] = []
         try:
-            offset = 0
-            for size in BURSTS:
+            offset = BURSTS[0]
+            for size in BURSTS[1:]:
+                time.sleep(4.0)
                 requests += submit_redemptions(sandbox, codes[offset : offset + size])
                 offset += size
-                time.sleep(3.0)
             finished = wait_for(lambda: set(statuses(sandbox, requests).values()) <= FINAL, 180)
         finally:
             codes_ok = [stop(d) for d in daemons]
