@@ -21,11 +21,14 @@ Settings become typed values once, here; everything else takes plain values and 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import structlog
 from pydantic import SecretStr
 
 from clients.adapter_config import (
@@ -40,7 +43,15 @@ from clients.adapter_config import (
 )
 from clients.errors import GiftbridgeError
 from clients.ports import AirtablePort, CertificatePort, EmailPort, ReportSource, ShopifyPort
-from config.settings import PREFIX, Mode, Settings, SettingsError, env_name, load_settings
+from config.settings import (
+    PREFIX,
+    Mode,
+    Settings,
+    SettingsError,
+    ShopifyAuth,
+    env_name,
+    load_settings,
+)
 from daemon.clock import SystemClock
 from daemon.credentials import SECRET_FIELDS, systemd_credentials
 from daemon.embedded_sandbox import DEMO_SKU, EmbeddedSandbox
@@ -57,9 +68,13 @@ from prongs._recipe import Deps
 
 if TYPE_CHECKING:
     from clients.airtable_reports import AirtableReports
+    from clients.factory import Limiters
     from clients.retry import CallHook, RetryPolicy
+    from clients.shopify_auth import TokenSource
+    from daemon.rehearsal import RehearsalPorts, RehearsalSetup
 
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 
 class NotWired(GiftbridgeError):
@@ -74,6 +89,8 @@ class Clients:
     certificates: CertificatePort
     base_admin: BaseAdminPort | None = None
     reports: ReportSource | None = None  # the status page's summary reads through it
+    shopify_tokens: TokenSource | None = None  # says when Shopify calls are stopped
+    limiters: Limiters | None = None  # the process's, for adapters built later (rehearsal)
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def deps(self) -> Deps:
@@ -94,12 +111,22 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     return load_settings(**systemd_credentials(environ))
 
 
-def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Callable[[], None]]:
-    """Live settings as given; in sandbox mode, start the embedded sandbox (with demo traffic
-    when ``demo``) and return settings pointed at it, plus the function that stops it."""
+def connect(
+    settings: Settings, *, demo: bool = False, quiet: bool = False
+) -> tuple[Settings, Callable[[], None]]:
+    """Live settings as given; in sandbox mode, the sandbox already running on ``STATE_DIR``
+    or a new embedded one (with demo traffic when ``demo``; its log lines in a file when
+    ``quiet``), and settings pointed at it, plus the function that stops it (nothing, for a
+    sandbox that was running before)."""
     if settings.mode is Mode.LIVE:
         return settings, lambda: None
-    sandbox = EmbeddedSandbox.start(settings.state_dir, demo=demo, currency=settings.currency)
+    sandbox = EmbeddedSandbox.start(
+        settings.state_dir, demo=demo, currency=settings.currency, quiet=quiet
+    )
+    if sandbox.shared:
+        log.info(
+            "sandbox.shared", detail=f"using the sandbox already running on {state_dir(settings)}"
+        )
     connected = _pointed_at(settings, sandbox.environment)
     add_secrets(log_secrets(connected))
     return connected, sandbox.stop
@@ -198,7 +225,23 @@ def shopify_config(
         credential=credential,
         timeouts=Timeouts.for_call(settings.call_timeout_seconds),
         retry=retry or call_policy(settings),
+        on_token=_redact_token,
+        on_renewal_failing=shopify_token_alert,
     )
+
+
+def _redact_token(token: str) -> None:
+    """Every token from the client credentials grant is masked in logs from its first moment."""
+    add_secrets([token])
+
+
+def shopify_token_alert(reason: str) -> None:
+    """Shopify's token cannot be renewed (``reason`` is one line, never a secret).
+
+    For now a log line an operator's journal monitoring can catch. Once the alerts collaborator
+    (``prongs/alerts.py``) is merged, it is wired here: cause ``shopify-token``, subject the
+    shop, ``Giftbridge Alert`` to ALERT_EMAIL with an Alert Sent receipt (DESIGN.md, Alerts)."""
+    log.error("alert.shopify_token", cause="shopify-token", message=reason)
 
 
 def klaviyo_config(
@@ -220,10 +263,15 @@ def shopify_credential(settings: Settings) -> ShopifyCredential:
     return StaticToken(_secret(settings, "shopify_access_token"))
 
 
-def adapter_configs(settings: Settings, on_call: CallHook | None = None) -> AdapterConfigs:
+def adapter_configs(
+    settings: Settings, on_call: CallHook | None = None, retry: RetryPolicy | None = None
+) -> AdapterConfigs:
     """Every adapter's config from settings that name a shop (live ones, or ones
     :func:`connect` pointed at the sandbox), sharing one retry policy."""
-    retry = call_policy(settings, on_call)
+    if retry is None:
+        retry = call_policy(settings, on_call)
+    elif on_call is not None:
+        retry = dataclasses.replace(retry, on_call=on_call)
     return AdapterConfigs(
         airtable=airtable_config(settings, _secret(settings, "airtable_token"), retry),
         shopify=shopify_config(settings, shopify_credential(settings), retry),
@@ -240,6 +288,39 @@ def _required(value: T | None, name: str) -> T:
     if value is None or value == "":
         raise SettingsError(f"{name} is required in live mode")
     return value
+
+
+def rehearsal_setup(settings: Settings) -> RehearsalSetup:
+    """``check --rehearse``'s values (the caller refuses first when ALERT_EMAIL is unset)."""
+    from cards.money import Money, minor_unit_exponent
+    from daemon.rehearsal import RehearsalSetup
+
+    currency = settings.currency
+    return RehearsalSetup(
+        amount=Money.of(settings.min_amount, currency),
+        unit=Money.of(Decimal(1).scaleb(-minor_unit_exponent(currency)), currency),
+        code_length=settings.code_length,
+        code_key=_secret(settings, "code_key").get_secret_value(),
+        alert_email=_required(settings.alert_email, env_name("alert_email")),
+        status_page=f"http://{settings.http_host}:{settings.http_port}/",
+        state_dir=settings.state_dir,
+    )
+
+
+def rehearsal_ports(settings: Settings, clients: Clients) -> RehearsalPorts:
+    """The rehearsal's ports over these clients, plus the request tables' test-row adapter
+    (closed with the clients)."""
+    from clients import factory
+    from clients.airtable_rehearsal import RehearsalRows
+    from daemon.rehearsal import RehearsalPorts, RehearsalShop
+
+    shop = clients.shopify
+    if not isinstance(shop, RehearsalShop):
+        raise NotWired("the rehearsal needs the Shopify adapter (giftCardDeactivate)")
+    config = airtable_config(settings, _secret(settings, "airtable_token"))
+    rows = RehearsalRows(factory.airtable_tables(config, clients.limiters or factory.Limiters()))
+    clients.closers.append(rows.close)
+    return RehearsalPorts(shop=shop, rows=rows, receipts=clients.airtable, email=clients.email)
 
 
 # --- clients -----------------------------------------------------------------------------
@@ -262,12 +343,15 @@ def report_setup(settings: Settings, retry: RetryPolicy) -> ReportSetup:
     return ReportSetup(source, settings.business_name, settings.currency, settings.state_dir)
 
 
-def build_clients(settings: Settings, metrics: Metrics) -> Clients:
+def build_clients(
+    settings: Settings, metrics: Metrics, *, retry: RetryPolicy | None = None
+) -> Clients:
     """The adapters, sharing one rate limiter per service; every outside call, error and
-    rate-limit wait is counted in ``metrics``."""
+    rate-limit wait is counted in ``metrics``. ``retry``: a policy of the caller's (``check``
+    gives up sooner than the daemon), instead of the run budget's."""
     if settings.mode is Mode.SANDBOX:
         raise NotWired("no credentials: call bootstrap.connect() first to start the sandbox")
-    configs = adapter_configs(settings, on_call=metrics.outside_call)
+    configs = adapter_configs(settings, on_call=metrics.outside_call, retry=retry)
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
     limiters = factory.Limiters()
@@ -279,22 +363,109 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
     admin = factory.build_base_admin(configs.airtable, limiters)
     reports = factory.build_reports(configs.airtable, limiters)
     clients = Clients(
-        airtable, shopify, email, factory.build_certificates(), base_admin=admin, reports=reports
+        airtable,
+        shopify,
+        email,
+        factory.build_certificates(),
+        base_admin=admin,
+        reports=reports,
+        shopify_tokens=shopify.tokens,
+        limiters=limiters,
     )
     clients.closers += [airtable.close, shopify.close, email.close, admin.close, reports.close]
     return clients
 
 
 def build_prong_jobs(settings: Settings, clients: Clients) -> list[ProngJob]:
-    """One ProngJob per prong, store-transactions first, over these clients."""
+    """One ProngJob per prong, store-transactions first, over these clients.
+
+    Every prong needs Shopify: while no access token can be had for the next run budget (the
+    client credentials grant keeps failing), each run is skipped before it touches a request,
+    with the reason on the status page, so store redemptions wait untouched as new requests."""
     deps = clients.deps()
-    return prong_jobs(settings, deps, deps.clock)
+    jobs = prong_jobs(settings, deps, deps.clock)
+    tokens = clients.shopify_tokens
+    if tokens is None:
+        return jobs
+    margin = settings.run_budget_seconds
+
+    def blocked() -> str | None:
+        return tokens.stopped(margin)
+
+    return [replace(job, blocked=blocked) for job in jobs]
 
 
 # --- checks and assembly -----------------------------------------------------------------
 def preflight_problems(settings: Settings, clients: Clients) -> list[str]:
-    """The checks before READY=1 and of ``giftbridge check``: one line per problem."""
-    return start_problems(clients.base_admin, clients.shopify)
+    """The checks before READY=1: the base layout; Shopify's credential (this fetches the first
+    token of a Dev Dashboard app), the shop's currency and the token's scopes. One line per
+    problem."""
+    from daemon import check  # here, not at import: `giftbridge --help` stays light
+
+    if not isinstance(clients.shopify, check.ShopCheck):  # a test's fake: scopes only
+        return start_problems(clients.base_admin, clients.shopify)
+    plan = check_plan(settings)
+    shopify = check.check_shopify(
+        clients.shopify,
+        plan.currency,
+        plan.graphql_url,
+        client_credentials=plan.client_credentials,
+    )
+    return start_problems(clients.base_admin, None) + shopify.problems
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """What ``giftbridge check`` checks against, as plain values."""
+
+    target: str  # "sandbox ..." or "live ..."
+    base_id: str
+    airtable_url: str
+    graphql_url: str
+    klaviyo_url: str
+    currency: str
+    client_credentials: bool  # a Dev Dashboard app's (else a legacy static token)
+    alert_email: str | None
+    status_page: str  # the status page's URL, for the rehearsal's alert link
+
+
+_LOOPBACK_HOSTS = ("127.", "localhost", "[::1]")
+
+
+def points_at_sandbox(settings: Settings) -> bool:
+    """Every service on loopback: the local stand-ins (``giftbridge sandbox``), not a shop."""
+    urls = (settings.airtable_api_url, settings.graphql_url or "", settings.klaviyo_api_url)
+    hosts = [u.split("://", 1)[-1] for u in urls]
+    return all(h.startswith(_LOOPBACK_HOSTS) for h in hosts)
+
+
+def describe_target(settings: Settings) -> str:
+    """One line: what these settings reach. Sandbox mode and settings pointed at a sandbox
+    started by hand both say "sandbox"."""
+    if settings.mode is Mode.SANDBOX:
+        return (
+            f"sandbox mode: the local stand-ins with data in {state_dir(settings) / 'sandbox'} "
+            "(no credentials set), not a real shop"
+        )
+    if points_at_sandbox(settings):
+        return "sandbox: these settings point at local stand-ins on 127.0.0.1, not a real shop"
+    shop = settings.shopify_shop or settings.graphql_url
+    return f"live: shop {shop}, Airtable base {settings.airtable_base_id}"
+
+
+def check_plan(settings: Settings) -> CheckPlan:
+    """For settings that name a shop (live, or pointed at the sandbox by :func:`connect`)."""
+    return CheckPlan(
+        target=describe_target(settings),
+        base_id=settings.airtable_base_id or "",
+        airtable_url=settings.airtable_api_url,
+        graphql_url=settings.graphql_url or "",
+        klaviyo_url=settings.klaviyo_api_url,
+        currency=settings.currency,
+        client_credentials=settings.shopify_auth is ShopifyAuth.CLIENT_CREDENTIALS,
+        alert_email=settings.alert_email,
+        status_page=f"http://{settings.http_host}:{settings.http_port}/",
+    )
 
 
 def business_summary(
@@ -346,6 +517,7 @@ def assemble(
         if problems:
             raise PreflightFailed(problems)
         jobs = build_prong_jobs(settings, clients)
+        tokens = clients.shopify_tokens
         service = Service(
             service_config(settings, http=http, mode=mode),
             clients.airtable,
@@ -353,6 +525,7 @@ def assemble(
             metrics=metrics,
             summary=business_summary(settings, clients, metrics) if http else None,
             state_dir=settings.state_dir,
+            notices=(lambda: {"shopify": tokens.stopped() or ""}) if tokens else None,
         )
     except BaseException:
         clients.close()

@@ -15,7 +15,8 @@ import structlog
 
 from cards.vocab import Prong
 from clients.errors import GiftbridgeError
-from config.settings import Settings, SettingsError
+from clients.retry import RetryPolicy
+from config.settings import Mode, Settings, SettingsError
 from daemon import bootstrap, card_commands, report_command
 from daemon.embedded_sandbox import SandboxNotInstalled, sandbox_command
 from daemon.health import RunResult
@@ -29,6 +30,8 @@ from prongs.card_view import CardNotFound
 log = structlog.get_logger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+#: check gives up on an unreachable service within seconds: two tries, not the daemon's budget.
+CHECK_RETRY = RetryPolicy(attempts=2, deadline=5.0)
 
 DESCRIPTION = """\
 giftbridge keeps one gift card in step between Shopify, Airtable and Klaviyo.
@@ -74,11 +77,16 @@ class _Failed(GiftbridgeError):
         self.code = code
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, quiet: bool = False) -> Settings:
+    """Settings, and logging configured. ``quiet`` (one-shot commands: check, card, base):
+    no log lines, so an unreachable service is the command's own one line, not a page of retry
+    logs (the command reports every failure itself); ``--debug`` shows everything."""
     settings = bootstrap.load()
-    configure(secrets=bootstrap.log_secrets(settings), level="DEBUG" if args.debug else "INFO")
-    for warning in bootstrap.start_warnings(settings):
-        log.warning("start.warning", message=warning)
+    level = "DEBUG" if args.debug else ("CRITICAL" if quiet else "INFO")
+    configure(secrets=bootstrap.log_secrets(settings), level=level)
+    if not quiet:
+        for warning in bootstrap.start_warnings(settings):
+            log.warning("start.warning", message=warning)
     return settings
 
 
@@ -162,6 +170,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     command's own."""
     argv = ["--port-base", str(args.port_base)] if args.port_base is not None else []
     argv += ["--demo"] if args.demo else []
+    argv += ["--token-seconds", str(args.token_seconds)] if args.token_seconds else []
     try:
         command = sandbox_command(argv)
     except SandboxNotInstalled as exc:
@@ -172,31 +181,57 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    from daemon import check as checks  # here: the adapters' libraries load for check only
+
+    settings = _settings(args, quiet=True)
+    if args.rehearse and settings.alert_email is None:
+        raise _Failed(
+            "--rehearse sends one Giftbridge Alert to GIFTBRIDGE_ALERT_EMAIL, which is not set: "
+            "set it to the operator's address",
+            EXIT_USAGE,
+        )
+    print(f"check: {bootstrap.describe_target(settings)}")
+    for warning in bootstrap.start_warnings(settings):
+        if bootstrap.run_mode(settings) is not Mode.SANDBOX or "sandbox" not in warning:
+            print(f"warning: {warning}")
     config = bootstrap.service_config(settings, http=False)
-    print(f"settings: valid ({bootstrap.run_mode(settings).value} mode)")
     check_timing(
         call_timeout=config.call_timeout_seconds,
         run_budget=config.run_budget_seconds,
         lease=config.lease_seconds,
         watchdog=None,
     )
+    print("settings: valid")
     problems = _state_dir_problems(bootstrap.state_dir(settings))
-    settings, stop_sandbox = bootstrap.connect(settings)
+    settings, stop_sandbox = bootstrap.connect(settings, quiet=True)
     try:
-        clients = bootstrap.build_clients(settings, default_metrics())
+        plan = bootstrap.check_plan(settings)
+        clients = bootstrap.build_clients(settings, default_metrics(), retry=CHECK_RETRY)
         try:
-            problems += bootstrap.preflight_problems(settings, clients)
+            found = checks.check_all(plan, clients)
+            for line in found.proven:
+                print(f"ok: {line}")
+            problems += found.problems
+            for problem in problems:
+                print(f"problem: {problem}")
+            if problems:
+                return EXIT_FAILED
+            print("check: everything giftbridge needs is in place")
+            if args.rehearse:
+                return _rehearse(settings, plan, clients)
         finally:
             clients.close()
     finally:
         stop_sandbox()
-    for problem in problems:
-        print(f"problem: {problem}")
-    if problems:
-        return EXIT_FAILED
-    print("check: everything giftbridge needs is in place")
     return EXIT_OK
+
+
+def _rehearse(settings: Settings, plan: bootstrap.CheckPlan, clients: bootstrap.Clients) -> int:
+    from daemon import rehearsal  # here: only --rehearse needs it
+
+    setup = bootstrap.rehearsal_setup(settings)
+    report = rehearsal.rehearse(setup, bootstrap.rehearsal_ports(settings, clients), print)
+    return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def _state_dir_problems(state: Path) -> list[str]:
@@ -269,7 +304,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="Airtable on N, Shopify on N+1, Klaviyo on N+2 (default 8701)",
     )
     sandbox.add_argument("--demo", action="store_true", help="add demo traffic")
-    add("check", cmd_check, "check settings, connectivity, token scopes and the base layout")
+    sandbox.add_argument(
+        "--token-seconds",
+        type=int,
+        metavar="N",
+        help="life of the stand-in Shopify's access tokens, 1 to 86399 (default 86399, as "
+        "Shopify's; a few seconds shows renewal at work)",
+    )
+    check = add(
+        "check",
+        cmd_check,
+        "prove each credential with a real call (Airtable, Shopify, Klaviyo), the shop's "
+        "currency, the token's scopes and the base layout; one line per problem",
+    )
+    check.add_argument(
+        "--rehearse",
+        action="store_true",
+        help="then the go-live rehearsal: a MIN_AMOUNT card made, debited, credited and "
+        "deactivated in Shopify, a test row written and deleted in each request table, one "
+        "Giftbridge Alert to ALERT_EMAIL; prints what each step proved",
+    )
     base = add("base", _needs_subcommand, "manage the Airtable base")
     base_commands = base.add_subparsers(dest="base_command", metavar="ACTION", required=True)
     init = base_commands.add_parser(

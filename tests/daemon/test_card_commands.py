@@ -29,7 +29,7 @@ def harness(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Harness:
     h = Harness()
     world = h.world
 
-    def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Any]:
+    def connect(settings: Settings, *, demo: bool = False, **_: Any) -> tuple[Settings, Any]:
         update = {
             "code_pepper": SecretStr(PEPPER),
             "code_key": SecretStr(CODE_KEY),
@@ -37,7 +37,7 @@ def harness(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Harness:
         }
         return settings.model_copy(update=update), lambda: None
 
-    def clients(settings: Settings, metrics: Metrics) -> bootstrap.Clients:
+    def clients(settings: Settings, metrics: Metrics, **_: Any) -> bootstrap.Clients:
         return bootstrap.Clients(world.airtable, world.shopify, world.email, world.certificates)
 
     monkeypatch.setattr(bootstrap, "connect", connect)

@@ -65,7 +65,7 @@ def wired(
     jobs = [WorkJob(STORE, items=2).job(), idle_job(PURCHASES), idle_job(REDEMPTIONS)]
     admin = FakeAdmin()
 
-    def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Any]:
+    def connect(settings: Settings, *, demo: bool = False, **_: Any) -> tuple[Settings, Any]:
         # Stands in for the embedded sandbox (tested in test_bootstrap): a pepper and a key.
         update = {
             "code_pepper": SecretStr("p" * 32),
@@ -73,7 +73,7 @@ def wired(
         }
         return settings.model_copy(update=update), lambda: None
 
-    def clients(settings: Settings, metrics: Metrics) -> bootstrap.Clients:
+    def clients(settings: Settings, metrics: Metrics, **_: Any) -> bootstrap.Clients:
         assert settings.code_key is not None
         return bootstrap.Clients(
             world.airtable, world.shopify, world.email, world.certificates, base_admin=admin
