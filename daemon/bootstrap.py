@@ -484,6 +484,14 @@ def business_summary(
     )
 
 
+def service_notices(clients: Clients) -> Callable[[], dict[str, str]] | None:
+    """The status page's trouble lines: Shopify calls stopped for want of a token."""
+    tokens = clients.shopify_tokens
+    if tokens is None:
+        return None
+    return lambda: {"shopify": tokens.stopped() or ""}
+
+
 @dataclass
 class Assembly:
     settings: Settings
@@ -517,7 +525,6 @@ def assemble(
         if problems:
             raise PreflightFailed(problems)
         jobs = build_prong_jobs(settings, clients)
-        tokens = clients.shopify_tokens
         service = Service(
             service_config(settings, http=http, mode=mode),
             clients.airtable,
@@ -525,7 +532,7 @@ def assemble(
             metrics=metrics,
             summary=business_summary(settings, clients, metrics) if http else None,
             state_dir=settings.state_dir,
-            notices=(lambda: {"shopify": tokens.stopped() or ""}) if tokens else None,
+            notices=service_notices(clients),
         )
     except BaseException:
         clients.close()

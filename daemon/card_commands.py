@@ -9,13 +9,37 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cards.codes import mask_last4
+from cards.codes import Code, CodeError, mask_last4
+from clients.errors import GiftbridgeError
 from clients.records import CardRow, ShopifyCard
 from config.settings import Settings
 from daemon import bootstrap
 from daemon.metrics import default_metrics
 from prongs import card_view
 from prongs._recipe import CardConfig, Deps
+
+
+class CardUsageError(GiftbridgeError):
+    """What was typed cannot name a card or a search (exit code 2)."""
+
+
+_RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")
+
+
+def check_reference(text: str, *, last4: bool) -> None:
+    """A record id, a code (8 to 20 letters and digits once spaces and dashes are gone) or,
+    when ``last4``, the last 4 characters; else :class:`CardUsageError`, before any call."""
+    if _RECORD_ID.fullmatch(text.strip()) or (last4 and last4_of(text) is not None):
+        return
+    try:
+        Code.parse(text)
+    except CodeError as exc:
+        what = (
+            "a record id (rec...), a code or its last 4 characters"
+            if last4
+            else ("a record id (rec...) or a code")
+        )
+        raise CardUsageError(f"not {what}: {exc}") from None  # never echo a code
 
 
 @contextmanager
@@ -104,6 +128,7 @@ def last4_of(text: str) -> str | None:
 
 
 def cmd_show(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
+    check_reference(args.card, last4=True)
     with _deps(load) as (deps, config):
         last4 = last4_of(args.card)
         if last4 is None:
@@ -177,7 +202,7 @@ def search_table(rows: list[CardRow], text: str) -> list[str]:
 def cmd_search(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
     text = args.text.strip()
     if len(text) < 3:
-        raise card_view.CardNotFound("search for at least 3 characters")
+        raise CardUsageError("search for at least 3 characters")
     with _deps(load) as (deps, _):
         found = deps.airtable.search_cards(text, limit=args.limit)
     if found:
@@ -191,6 +216,7 @@ def cmd_search(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
 
 
 def cmd_pdf(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
+    check_reference(args.card, last4=False)
     with _deps(load) as (deps, config):
         view, code = card_view.find(deps, config, args.card)
         pdf, name = card_view.printable_certificate(deps, config, view, code)

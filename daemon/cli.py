@@ -43,14 +43,19 @@ commands:
                prints one line per prong (ran, skipped and why, or failed and why)
   sandbox      the local stand-ins for Airtable, Shopify and Klaviyo, in the foreground;
                prints `export GIFTBRIDGE_...` lines that point a daemon at them
-  check        settings, connectivity, token scopes and the Airtable base layout;
-               names each problem
+  check        proves each credential with a real call (Airtable, Shopify, Klaviyo), the
+               shop's currency, the token's scopes and the base layout; one line per
+               problem; says "sandbox" when pointed at the local stand-ins
+  check --rehearse  then the go-live rehearsal against the real services (a card made,
+               spent and deactivated, test rows, one alert email); prints what each
+               step proved
   base init    create the missing tables and fields of the Airtable base
                (select options Airtable cannot add are named: add them by hand)
   card show    one card: record, status, balance in Airtable and Shopify, recent
-               transactions (by record id rec... or by code; the code stays masked)
+               transactions (by record id rec..., code or last 4 characters; the code
+               stays masked)
   card search  cards by last 4 characters, holder or purchaser name or email, order,
-               or status
+               or status; says which field matched
   card pdf     the printable certificate with the full code, certificate-<last 4>.pdf
                (or --out FILE): for the card's holder only
   report       sales and liability: report.html with charts and a CSV per table, per
@@ -249,7 +254,7 @@ def _state_dir_problems(state: Path) -> list[str]:
 
 
 def cmd_base_init(args: argparse.Namespace) -> int:
-    settings, stop_sandbox = bootstrap.connect(_settings(args))
+    settings, stop_sandbox = bootstrap.connect(_settings(args, quiet=True), quiet=True)
     try:
         clients = bootstrap.build_clients(settings, default_metrics())
         try:
@@ -326,8 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     base = add("base", _needs_subcommand, "manage the Airtable base")
     base_commands = base.add_subparsers(dest="base_command", metavar="ACTION", required=True)
+    init_text = (
+        "create the missing tables and fields of the Airtable base, in dependency order (never "
+        "renames or drops; select options Airtable's API cannot add are named)"
+    )
     init = base_commands.add_parser(
-        "init", help="create missing tables and fields", parents=[common]
+        "init", help="create missing tables and fields", description=init_text, parents=[common]
     )
     init.set_defaults(handler=cmd_base_init)
     card = add("card", _needs_card_action, "look at one card, or print its certificate")
@@ -342,7 +351,9 @@ def _needs_card_action(args: argparse.Namespace) -> int:
 
 def _card(command: card_commands.Command, args: argparse.Namespace) -> int:
     try:
-        return command(args, lambda: _settings(args))
+        return command(args, lambda: _settings(args, quiet=True))
+    except card_commands.CardUsageError as exc:
+        raise _Failed(f"card: {exc}", EXIT_USAGE) from None
     except CardNotFound as exc:
         raise _Failed(f"card: {exc}") from None
 
