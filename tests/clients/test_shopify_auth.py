@@ -118,7 +118,7 @@ def test_the_grant_answer_and_its_refusals() -> None:
 def test_a_token_is_fetched_once_and_renewed_when_a_tenth_of_its_life_is_left(
     app: ShopifyRig,
 ) -> None:
-    clock, seen = FakeTime(), []
+    clock, seen = FakeTime(), list[str]()
     source = tokens(app, clock, seen=seen)
     first = source.token()
     assert first.startswith("shpat_") and app.shop.tokens.grants == 1

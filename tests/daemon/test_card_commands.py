@@ -160,9 +160,9 @@ def test_show_takes_the_last_4_characters_and_lists_several_that_share_them(
         {"Last Characters": code.last4, "Masked Code": code.masked, "Status": "Active"},
     )
     assert cli.main(["card", "show", code.last4]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert card_id in "\n".join(out) and twin in "\n".join(out)
-    assert out[-1] == f"2 cards end in {code.last4}: show one by its record id (rec...)"
+    listed = capsys.readouterr().out.splitlines()
+    assert card_id in "\n".join(listed) and twin in "\n".join(listed)
+    assert listed[-1] == f"2 cards end in {code.last4}: show one by its record id (rec...)"
     assert cli.main(["card", "show", "ZZZZ"]) == 1
     assert "no card ends in ZZZZ" in capsys.readouterr().err
 
