@@ -33,12 +33,8 @@ from clients.ratelimit import (
     shopify_limiter,
 )
 from clients.shopify import ShopifyAdapter
-from clients.shopify_auth import (
-    ClientCredentialsTokens,
-    StaticTokenSource,
-    TokenSource,
-    token_endpoint,
-)
+from clients.shopify_auth import ClientCredentialsTokens, StaticTokenSource, TokenSource
+from clients.shopify_grant import token_endpoint
 from clients.shopify_transport import GraphQLRunner
 
 

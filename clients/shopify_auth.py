@@ -31,8 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
 import requests
 import structlog
@@ -40,24 +39,20 @@ from pydantic import SecretStr
 
 from clients.errors import ClientError, Permanent, Retryable
 from clients.retry import RetryPolicy
-from clients.transport_errors import failed_before_sending
+from clients.shopify_grant import (
+    OPERATION,
+    SERVICE,
+    CredentialsRejected,
+    Grant,
+    request_grant,
+)
 
 log = structlog.get_logger()
-SERVICE = "shopify"
-OPERATION = "access_token"
 RENEW_WHEN_LEFT = 0.1  # renew once a tenth of the token's life is left
-DEFAULT_LIFE = 3600.0  # an answer without expires_in (Shopify always sends it): renew hourly
 FAILING_AFTER = 2  # failed renewals in a row (each already retried) before the alert
 MIN_GAP, MAX_GAP = 1.0, 60.0  # seconds between renewal attempts after a failure
 
 TokenHook = Callable[[str], None]
-
-
-class CredentialsRejected(Permanent):
-    """The token endpoint refused the client id or secret (or the app is not installed)."""
-
-    def __init__(self, detail: str, *, status: int | None) -> None:
-        super().__init__(SERVICE, OPERATION, detail, code="CREDENTIALS_REJECTED", status=status)
 
 
 class TokenRejected(Permanent):
@@ -124,59 +119,6 @@ class StaticTokenSource:
 
     def __repr__(self) -> str:
         return "StaticTokenSource(<token>)"
-
-
-def token_endpoint(graphql_url: str) -> str:
-    """``<scheme>://<host[:port]>/admin/oauth/access_token`` of the GraphQL endpoint's origin."""
-    parts = urlsplit(graphql_url)
-    return f"{parts.scheme}://{parts.netloc}/admin/oauth/access_token"
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    token: SecretStr
-    scopes: frozenset[str]
-    life: float  # seconds, from expires_in
-
-
-def parse_grant(status: int, body: Any, secret: str, retry_after: float | None = None) -> Grant:
-    """The token endpoint's answer as a :class:`Grant`, or the error it means."""
-    if status == 429 or status >= 500:
-        raise Retryable(SERVICE, OPERATION, f"HTTP {status}", retry_after=retry_after)
-    if 300 <= status < 400:
-        raise CredentialsRejected(
-            f"HTTP {status}: the token endpoint redirected (is GIFTBRIDGE_SHOPIFY_SHOP the "
-            "shop's *.myshopify.com domain?)",
-            status=status,
-        )
-    if status != 200:
-        raise CredentialsRejected(_refusal(status, body, secret), status=status)
-    token = body.get("access_token") if isinstance(body, dict) else None
-    if not isinstance(token, str) or not token:
-        raise Permanent(
-            SERVICE, OPERATION, "the answer carries no access_token", code="UNEXPECTED_RESPONSE"
-        )
-    scope = body.get("scope")
-    names = scope.split(",") if isinstance(scope, str) else []
-    scopes = frozenset(n.strip() for n in names if n.strip())
-    life = body.get("expires_in")
-    seconds = float(life) if isinstance(life, int | float) and life > 0 else DEFAULT_LIFE
-    return Grant(SecretStr(token), scopes, seconds)
-
-
-def _refusal(status: int, body: Any, secret: str) -> str:
-    """``HTTP 401 invalid_client: <description>`` with the secret removed from what Shopify said."""
-    error = body.get("error") if isinstance(body, dict) else None
-    description = body.get("error_description") if isinstance(body, dict) else None
-    if not isinstance(error, str) and isinstance(body, dict):
-        error = body.get("errors")  # the Admin API's own shape: {"errors": "..."}
-    words = [f"HTTP {status}"]
-    if isinstance(error, str) and error:
-        words.append(error[:80])
-    text = " ".join(words)
-    if isinstance(description, str) and description:
-        text += ": " + description[:200]
-    return text.replace(secret, "<SECRET>") if secret else text
 
 
 @dataclass
@@ -357,36 +299,7 @@ class ClientCredentialsTokens:
     # --- the grant call -------------------------------------------------------------------------
     def _grant_once(self) -> Grant:
         secret = self._secret.get_secret_value()
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": secret,
-        }
-        try:
-            response = self._session.post(
-                self.url,
-                data=form,
-                headers={"Accept": "application/json"},
-                timeout=self._timeouts,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            # Asking again is harmless (it only mints another token): every failure is
-            # Retryable. No chained cause: nothing of the request travels with the error.
-            how = "could not connect" if failed_before_sending(exc) else "no usable response"
-            raise Retryable(SERVICE, OPERATION, f"{how} ({type(exc).__name__})") from None
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = None
-        return parse_grant(response.status_code, body, secret, _retry_after(response))
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return float(response.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
+        return request_grant(self._session, self.url, self.client_id, secret, self._timeouts)
 
 
 def _problem_line(exc: ClientError) -> str:

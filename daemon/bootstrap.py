@@ -12,7 +12,9 @@ Settings become typed values once, here; everything else takes plain values and 
   :func:`klaviyo_config`): Settings -> one typed config per adapter
   (``clients/adapter_config.py``), each with a retry policy whose ``on_call`` hook counts every
   outside call in ``/metrics``;
-- :func:`preflight_problems`: the start checks (base layout, Shopify scopes) over built clients;
+- :func:`preflight_problems`: the start checks (base layout; Shopify's credential, currency and
+  scopes) over built clients; ``giftbridge check`` and its rehearsal take their plain values
+  from this module's part for them, :mod:`daemon.bootstrap_check`;
 - :func:`build_clients`: the adapters of ``clients/factory.py`` from those configs, one limiter
   per service shared by all threads;
 - :func:`build_prong_jobs`: one job per prong (:mod:`daemon.wiring`, the prongs' configs);
@@ -24,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -48,7 +49,6 @@ from config.settings import (
     Mode,
     Settings,
     SettingsError,
-    ShopifyAuth,
     env_name,
     load_settings,
 )
@@ -71,7 +71,6 @@ if TYPE_CHECKING:
     from clients.factory import Limiters
     from clients.retry import CallHook, RetryPolicy
     from clients.shopify_auth import TokenSource
-    from daemon.rehearsal import RehearsalPorts, RehearsalSetup
 
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
@@ -290,39 +289,6 @@ def _required(value: T | None, name: str) -> T:
     return value
 
 
-def rehearsal_setup(settings: Settings) -> RehearsalSetup:
-    """``check --rehearse``'s values (the caller refuses first when ALERT_EMAIL is unset)."""
-    from cards.money import Money, minor_unit_exponent
-    from daemon.rehearsal import RehearsalSetup
-
-    currency = settings.currency
-    return RehearsalSetup(
-        amount=Money.of(settings.min_amount, currency),
-        unit=Money.of(Decimal(1).scaleb(-minor_unit_exponent(currency)), currency),
-        code_length=settings.code_length,
-        code_key=_secret(settings, "code_key").get_secret_value(),
-        alert_email=_required(settings.alert_email, env_name("alert_email")),
-        status_page=f"http://{settings.http_host}:{settings.http_port}/",
-        state_dir=settings.state_dir,
-    )
-
-
-def rehearsal_ports(settings: Settings, clients: Clients) -> RehearsalPorts:
-    """The rehearsal's ports over these clients, plus the request tables' test-row adapter
-    (closed with the clients)."""
-    from clients import factory
-    from clients.airtable_rehearsal import RehearsalRows
-    from daemon.rehearsal import RehearsalPorts, RehearsalShop
-
-    shop = clients.shopify
-    if not isinstance(shop, RehearsalShop):
-        raise NotWired("the rehearsal needs the Shopify adapter (giftCardDeactivate)")
-    config = airtable_config(settings, _secret(settings, "airtable_token"))
-    rows = RehearsalRows(factory.airtable_tables(config, clients.limiters or factory.Limiters()))
-    clients.closers.append(rows.close)
-    return RehearsalPorts(shop=shop, rows=rows, receipts=clients.airtable, email=clients.email)
-
-
 # --- clients -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ReportSetup:
@@ -404,6 +370,8 @@ def preflight_problems(settings: Settings, clients: Clients) -> list[str]:
 
     if not isinstance(clients.shopify, check.ShopCheck):  # a test's fake: scopes only
         return start_problems(clients.base_admin, clients.shopify)
+    from daemon.bootstrap_check import check_plan
+
     plan = check_plan(settings)
     shopify = check.check_shopify(
         clients.shopify,
@@ -412,60 +380,6 @@ def preflight_problems(settings: Settings, clients: Clients) -> list[str]:
         client_credentials=plan.client_credentials,
     )
     return start_problems(clients.base_admin, None) + shopify.problems
-
-
-@dataclass(frozen=True)
-class CheckPlan:
-    """What ``giftbridge check`` checks against, as plain values."""
-
-    target: str  # "sandbox ..." or "live ..."
-    base_id: str
-    airtable_url: str
-    graphql_url: str
-    klaviyo_url: str
-    currency: str
-    client_credentials: bool  # a Dev Dashboard app's (else a legacy static token)
-    alert_email: str | None
-    status_page: str  # the status page's URL, for the rehearsal's alert link
-
-
-_LOOPBACK_HOSTS = ("127.", "localhost", "[::1]")
-
-
-def points_at_sandbox(settings: Settings) -> bool:
-    """Every service on loopback: the local stand-ins (``giftbridge sandbox``), not a shop."""
-    urls = (settings.airtable_api_url, settings.graphql_url or "", settings.klaviyo_api_url)
-    hosts = [u.split("://", 1)[-1] for u in urls]
-    return all(h.startswith(_LOOPBACK_HOSTS) for h in hosts)
-
-
-def describe_target(settings: Settings) -> str:
-    """One line: what these settings reach. Sandbox mode and settings pointed at a sandbox
-    started by hand both say "sandbox"."""
-    if settings.mode is Mode.SANDBOX:
-        return (
-            f"sandbox mode: the local stand-ins with data in {state_dir(settings) / 'sandbox'} "
-            "(no credentials set), not a real shop"
-        )
-    if points_at_sandbox(settings):
-        return "sandbox: these settings point at local stand-ins on 127.0.0.1, not a real shop"
-    shop = settings.shopify_shop or settings.graphql_url
-    return f"live: shop {shop}, Airtable base {settings.airtable_base_id}"
-
-
-def check_plan(settings: Settings) -> CheckPlan:
-    """For settings that name a shop (live, or pointed at the sandbox by :func:`connect`)."""
-    return CheckPlan(
-        target=describe_target(settings),
-        base_id=settings.airtable_base_id or "",
-        airtable_url=settings.airtable_api_url,
-        graphql_url=settings.graphql_url or "",
-        klaviyo_url=settings.klaviyo_api_url,
-        currency=settings.currency,
-        client_credentials=settings.shopify_auth is ShopifyAuth.CLIENT_CREDENTIALS,
-        alert_email=settings.alert_email,
-        status_page=f"http://{settings.http_host}:{settings.http_port}/",
-    )
 
 
 def business_summary(

@@ -24,14 +24,16 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from clients.errors import ClientError, Permanent, Retryable
 from clients.ports import ShopifyPort
-from clients.shopify_auth import CredentialsRejected, TokenRejected, TokenUnavailable
+from clients.shopify_auth import TokenRejected, TokenUnavailable
+from clients.shopify_grant import CredentialsRejected
 from config.layout import Status
 from config.settings import env_name
 from daemon.preflight import SHOPIFY_SCOPES, start_problems
 
 if TYPE_CHECKING:  # the adapter's module loads gql and aiohttp: not for `giftbridge --help`
     from clients.shopify import ShopFacts
-    from daemon.bootstrap import CheckPlan, Clients
+    from daemon.bootstrap import Clients
+    from daemon.bootstrap_check import CheckPlan
 
 RECORDS_TABLE = Status.TABLE  # any table giftbridge reads: this one always has rows
 

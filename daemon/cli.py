@@ -8,30 +8,25 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import structlog
 
 from cards.vocab import Prong
 from clients.errors import GiftbridgeError
-from clients.retry import RetryPolicy
-from config.settings import Mode, Settings, SettingsError
-from daemon import bootstrap, card_commands, report_command
+from config.settings import Settings, SettingsError
+from daemon import bootstrap, card_commands, check_command, report_command
 from daemon.embedded_sandbox import SandboxNotInstalled, sandbox_command
 from daemon.health import RunResult
 from daemon.lockfile import AlreadyRunning, LockFile
 from daemon.logging import configure
 from daemon.metrics import default_metrics
-from daemon.notify import check_timing
 from daemon.runner import RunOutcome
 from prongs.card_view import CardNotFound
 
 log = structlog.get_logger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
-#: check gives up on an unreachable service within seconds: two tries, not the daemon's budget.
-CHECK_RETRY = RetryPolicy(attempts=2, deadline=5.0)
 
 DESCRIPTION = """\
 giftbridge keeps one gift card in step between Shopify, Airtable and Klaviyo.
@@ -185,74 +180,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     os.execv(command[0], command)  # noqa: S606 - our own interpreter and the sandbox's module
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from daemon import check as checks  # here: the adapters' libraries load for check only
-
-    settings = _settings(args, quiet=True)
-    if args.rehearse and settings.alert_email is None:
-        raise _Failed(
-            "--rehearse sends one Giftbridge Alert to GIFTBRIDGE_ALERT_EMAIL, which is not set: "
-            "set it to the operator's address",
-            EXIT_USAGE,
-        )
-    print(f"check: {bootstrap.describe_target(settings)}")
-    for warning in bootstrap.start_warnings(settings):
-        if bootstrap.run_mode(settings) is not Mode.SANDBOX or "sandbox" not in warning:
-            print(f"warning: {warning}")
-    config = bootstrap.service_config(settings, http=False)
-    check_timing(
-        call_timeout=config.call_timeout_seconds,
-        run_budget=config.run_budget_seconds,
-        lease=config.lease_seconds,
-        watchdog=None,
-    )
-    print("settings: valid")
-    problems = _state_dir_problems(bootstrap.state_dir(settings))
-    settings, stop_sandbox = bootstrap.connect(settings, quiet=True)
-    try:
-        plan = bootstrap.check_plan(settings)
-        clients = bootstrap.build_clients(settings, default_metrics(), retry=CHECK_RETRY)
-        try:
-            found = checks.check_all(plan, clients)
-            for line in found.proven:
-                print(f"ok: {line}")
-            problems += found.problems
-            for problem in problems:
-                print(f"problem: {problem}")
-            if problems:
-                return EXIT_FAILED
-            print("check: everything giftbridge needs is in place")
-            if args.rehearse:
-                return _rehearse(settings, plan, clients)
-        finally:
-            clients.close()
-    finally:
-        stop_sandbox()
-    return EXIT_OK
-
-
-def _rehearse(settings: Settings, plan: bootstrap.CheckPlan, clients: bootstrap.Clients) -> int:
-    from daemon import rehearsal  # here: only --rehearse needs it
-
-    setup = bootstrap.rehearsal_setup(settings)
-    report = rehearsal.rehearse(setup, bootstrap.rehearsal_ports(settings, clients), print)
-    return EXIT_OK if report.ok else EXIT_FAILED
-
-
-def _state_dir_problems(state: Path) -> list[str]:
-    try:
-        state.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        return [f"STATE_DIR {state} cannot be created: {exc.strerror}"]
-    if not os.access(state, os.W_OK):
-        return [f"STATE_DIR {state} is not writable by this user"]
-    try:
-        LockFile(state).acquire().release()
-    except AlreadyRunning as exc:
-        print(f"note: {exc}")  # a running daemon is not a problem for check
-    return []
-
-
 def cmd_base_init(args: argparse.Namespace) -> int:
     settings, stop_sandbox = bootstrap.connect(_settings(args, quiet=True), quiet=True)
     try:
@@ -316,19 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="life of the stand-in Shopify's access tokens, 1 to 86399 (default 86399, as "
         "Shopify's; a few seconds shows renewal at work)",
     )
-    check = add(
-        "check",
-        cmd_check,
-        "prove each credential with a real call (Airtable, Shopify, Klaviyo), the shop's "
-        "currency, the token's scopes and the base layout; one line per problem",
-    )
-    check.add_argument(
-        "--rehearse",
-        action="store_true",
-        help="then the go-live rehearsal: a MIN_AMOUNT card made, debited, credited and "
-        "deactivated in Shopify, a test row written and deleted in each request table, one "
-        "Giftbridge Alert to ALERT_EMAIL; prints what each step proved",
-    )
+    check_command.add_parser(add, lambda args: _settings(args, quiet=True))
     base = add("base", _needs_subcommand, "manage the Airtable base")
     base_commands = base.add_subparsers(dest="base_command", metavar="ACTION", required=True)
     init_text = (

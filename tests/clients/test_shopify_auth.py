@@ -18,14 +18,8 @@ from clients.adapter_config import ClientCredentials
 from clients.errors import Permanent, Retryable
 from clients.factory import build_shopify
 from clients.shopify import ShopifyAdapter
-from clients.shopify_auth import (
-    ClientCredentialsTokens,
-    CredentialsRejected,
-    TokenRejected,
-    TokenUnavailable,
-    parse_grant,
-    token_endpoint,
-)
+from clients.shopify_auth import ClientCredentialsTokens, TokenRejected, TokenUnavailable
+from clients.shopify_grant import CredentialsRejected, parse_grant, token_endpoint
 from daemon import bootstrap
 from tests.clients.conftest import ShopifyRig, fast_policy, open_limiters, settings
 

@@ -16,7 +16,7 @@ from cards.money import Money
 from cards.vocab import Metric, RequestStatus
 from clients.records import TransactionResult
 from config.layout import Receipts, StoreRedemptions
-from daemon import bootstrap, cli, rehearsal
+from daemon import bootstrap, bootstrap_check, cli, rehearsal, rehearsal_ports
 from daemon.metrics import Metrics
 from sandbox.stack import Sandbox
 from tests.daemon.test_check_command import SECRET_NAMES, stand_ins
@@ -82,14 +82,14 @@ def test_the_rehearsal_proves_each_step_and_is_safe_to_run_twice(
     alerts = rehearsing.klaviyo.events_for(Metric.ALERT.value, ALERTS_TO)
     assert len(alerts) == 2 and len({a.unique_id for a in alerts}) == 2
     assert all(a.properties["cause"] == "rehearsal" for a in alerts)
-    assert not (Path.cwd() / "state" / rehearsal.JOURNAL).exists()
+    assert not (Path.cwd() / "state" / rehearsal_ports.JOURNAL).exists()
 
 
 @dataclass
 class InterruptedShop:
     """The real adapter, with Ctrl-C pressed while the credit is on its way."""
 
-    shop: rehearsal.RehearsalShop
+    shop: rehearsal_ports.RehearsalShop
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.shop, name)
@@ -104,8 +104,8 @@ def test_an_interrupted_rehearsal_says_so_and_the_next_one_cleans_up(
     settings, stop = bootstrap.connect(bootstrap.load(), quiet=True)
     clients = bootstrap.build_clients(settings, Metrics())
     try:
-        setup = bootstrap.rehearsal_setup(settings)
-        ports = bootstrap.rehearsal_ports(settings, clients)
+        setup = bootstrap_check.rehearsal_setup(settings)
+        ports = bootstrap_check.rehearsal_ports(settings, clients)
         interrupted = replace(ports, shop=InterruptedShop(ports.shop))  # type: ignore[arg-type]
         lines: list[str] = []
         with pytest.raises(KeyboardInterrupt):
@@ -113,7 +113,7 @@ def test_an_interrupted_rehearsal_says_so_and_the_next_one_cleans_up(
         assert "interrupted" in lines[-1] and "clean up" in lines[-1]
         (card,) = rehearsing.shopify.state()["cards"]
         assert card["enabled"]  # left behind: debited, not credited back, not deactivated
-        journal = rehearsal.Journal.load(setup.state_dir / rehearsal.JOURNAL)
+        journal = rehearsal_ports.Journal.load(setup.state_dir / rehearsal_ports.JOURNAL)
         assert journal is not None and journal.card_id == card["id"]
         assert journal.code_sealed and card["code"] not in journal.code_sealed.lower()
         # A test row an interrupted run left in a request table:
