@@ -169,3 +169,22 @@ def test_cli_commands_use_the_running_sandbox_instead_of_a_second_one(
     finally:
         running.stop()
     assert not (state / "sandbox" / "sandbox.env").exists()
+
+
+def test_in_sandbox_mode_check_says_so_and_the_stand_ins_log_to_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("GIFTBRIDGE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIFTBRIDGE_STATE_DIR", str(tmp_path / "state"))
+    assert cli.main(["check"]) == 0
+    out, err = capsys.readouterr()
+    first = out.splitlines()[0]
+    assert (
+        first.startswith("check: sandbox mode: the local stand-ins") and "not a real shop" in first
+    )
+    assert err == ""  # the embedded stand-ins' log lines went to their file
+    assert (tmp_path / "state" / "sandbox" / "sandbox.log").stat().st_size > 0
+    assert not (tmp_path / "state" / "sandbox" / "sandbox.env").exists()  # stopped again
