@@ -33,6 +33,8 @@ from clients.ratelimit import (
     shopify_limiter,
 )
 from clients.shopify import ShopifyAdapter
+from clients.shopify_auth import ClientCredentialsTokens, StaticTokenSource, TokenSource
+from clients.shopify_grant import token_endpoint
 from clients.shopify_transport import GraphQLRunner
 
 
@@ -77,7 +79,7 @@ def build_base_admin(config: AirtableConfig, limiters: Limiters) -> BaseAdmin:
 def build_shopify(config: ShopifyConfig, limiters: Limiters) -> ShopifyAdapter:
     runner = GraphQLRunner(
         config.graphql_url,
-        _access_token(config.credential),
+        shopify_tokens(config),
         limiter=limiters.shopify,
         connect_timeout=config.timeouts.connect,
         read_timeout=config.timeouts.read,
@@ -87,16 +89,22 @@ def build_shopify(config: ShopifyConfig, limiters: Limiters) -> ShopifyAdapter:
     return ShopifyAdapter(runner, retry=config.retry)
 
 
-def _access_token(credential: ShopifyCredential) -> str:
+def shopify_tokens(config: ShopifyConfig) -> TokenSource:
+    """Where the Admin API's access tokens come from: the legacy static token as it is, or the
+    client credentials grant at the GraphQL endpoint's origin (fetched on first use, renewed)."""
+    credential: ShopifyCredential = config.credential
     match credential:
         case StaticToken(token):
-            return token.get_secret_value()
-        case ClientCredentials():
-            # The client credentials grant (DESIGN.md, Shopify credentials) comes next: a token
-            # source that fetches and renews tokens will be built here.
-            raise NotImplementedError(
-                "Shopify client credentials (a Dev Dashboard app) are not supported yet: "
-                "use a custom app's static access token"
+            return StaticTokenSource(token)
+        case ClientCredentials(client_id, client_secret):
+            return ClientCredentialsTokens(
+                token_endpoint(config.graphql_url),
+                client_id,
+                client_secret,
+                timeouts=config.timeouts.pair,
+                retry=config.retry,
+                on_token=config.on_token,
+                on_renewal_failing=config.on_renewal_failing,
             )
 
 

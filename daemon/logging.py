@@ -29,7 +29,7 @@ _KEEP = re.compile(
     r"[A-Za-z0-9]{14}"
     r"|gid://shopify/[A-Za-z]+/\d+"  # Shopify GIDs
     r"|(redeem|create|balance|action|order|native|shopify-txn|expire|remind|drift|card-txn"
-    r"|alert|import):[A-Za-z0-9:\-]+"  # action keys
+    r"|alert|import|rehearsal):[A-Za-z0-9:\-]+"  # action keys
     r"|[0-9a-f]{64}"  # digests are one-way: safe, and searchable
     r"|run-[0-9a-f]{8}"  # run ids (daemon.runner)
 )

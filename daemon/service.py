@@ -107,6 +107,7 @@ class Service:
         environ: Mapping[str, str] | None = None,
         summary: BusinessSummary | None = None,
         state_dir: Path | None = None,
+        notices: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         if not jobs or len({j.name for j in jobs}) != len(jobs):
             raise ValueError("the service needs at least one prong job, each with its own name")
@@ -136,6 +137,7 @@ class Service:
         )
         self.summary = summary  # the status page's business figures (a refresh every few min)
         self.state_dir = state_dir  # where `giftbridge report` writes: /report serves the newest
+        self._notices = notices  # lines only while something is wrong (Shopify calls stopped)
         self.http: HttpEndpoint | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._watchdog_thread: threading.Thread | None = None
@@ -320,7 +322,12 @@ class Service:
         return found.path if found else None
 
     def about(self) -> dict[str, str]:
+        """The status page's first lines; ``notices`` adds one per trouble (an empty value:
+        nothing to say, e.g. ``shopify`` while Shopify calls go on)."""
         info = dict(self.config.about or {})
+        for name, line in (self._notices() if self._notices else {}).items():
+            if line:
+                info[name] = line
         info["owner"] = self.owner
         if self._started_at is not None:
             info["started"] = self._started_at.strftime("%Y-%m-%d %H:%M:%S UTC")

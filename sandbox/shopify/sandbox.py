@@ -22,6 +22,7 @@ from sandbox.httpkit import RequestLog, write_json_atomically
 from sandbox.shopify import checkout, executor
 from sandbox.shopify.cost import LeakyBucket
 from sandbox.shopify.giftcards import CardRules, issue_card
+from sandbox.shopify.oauth import DEFAULT_LIFE, Tokens
 from sandbox.shopify.state import (
     CardTransaction,
     GiftCard,
@@ -54,7 +55,11 @@ class OperationRecord:
 
 
 class ShopifySandbox:
-    def __init__(self, access_token: str = "shpat_giftbridge_sandbox",  # noqa: S107
+    """``access_token``: a legacy custom app's static token (None: none is accepted);
+    ``client_id``/``client_secret``: a Dev Dashboard app's, whose tokens from the client
+    credentials grant (``sandbox/shopify/oauth.py``) live ``token_life`` seconds."""
+
+    def __init__(self, access_token: str | None = "shpat_giftbridge_sandbox",  # noqa: S107
                  shop_domain: str = "giftbridge-sandbox.myshopify.com", currency: str = "USD",
                  scopes: Iterable[str] = DEFAULT_SCOPES, bucket_size: float = 1000.0,
                  restore_rate: float = 50.0, *, shop_name: str = "giftbridge sandbox",
@@ -62,11 +67,13 @@ class ShopifySandbox:
                  receipt_json_as_string: bool = True, faults: FaultPlan | None = None,
                  snapshot_path: Path | str | None = None,
                  clock: Callable[[], datetime] | None = None,
-                 timezone: str = "Etc/UTC") -> None:
+                 timezone: str = "Etc/UTC", client_id: str | None = None,
+                 client_secret: str | None = None, token_life: float = DEFAULT_LIFE) -> None:
         self.access_token, self.shop_domain, self.shop_name = access_token, shop_domain, shop_name
         self.timezone = timezone  # shop.ianaTimezone (an IANA name); tests may change it
         self.currency = currency
         self.scopes = frozenset(scopes)
+        self.tokens = Tokens(client_id, client_secret, tuple(sorted(self.scopes)), token_life)
         self.rules = CardRules(currency, Decimal(issue_limit))
         self.bucket = LeakyBucket(bucket_size, restore_rate)
         self.max_query_cost = max_query_cost
@@ -81,6 +88,14 @@ class ShopifySandbox:
 
     def now(self) -> datetime:
         return self._clock().astimezone(UTC).replace(microsecond=0)
+
+    def authorized(self, token: str | None) -> bool:
+        """The static token, or a live one from the client credentials grant."""
+        if not token:
+            return False
+        if self.access_token is not None and token == self.access_token:
+            return True
+        return self.tokens.valid(token)
 
     # --- the GraphQL endpoint ----------------------------------------------------------------
 

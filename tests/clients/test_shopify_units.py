@@ -62,6 +62,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         },
     },
     "GiftCardUpdateExpiry": {"id": GID, "input": {"expiresOn": None}},
+    "GiftCardDeactivate": {"id": GID},
+    "ShopCheck": {},
     "OrdersSearch": {"query": "tag_not:'giftbridge-processed'", "first": 8, "after": None},
     "OrderById": {"id": "gid://shopify/Order/1"},
     "OrderLineItems": {"id": "gid://shopify/Order/1", "after": "abc"},

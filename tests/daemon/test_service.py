@@ -221,3 +221,26 @@ def test_queue_depths_a_run_reports_reach_the_metrics(world: World) -> None:
     service, _ = build_service(world, [ProngJob("store-transactions", run)])
     service.run_once()
     assert service.metrics.queue_depths() == {"redemptions": 3, "creations": 0}
+
+
+def test_a_blocked_prong_is_skipped_before_it_touches_anything_and_the_page_says_why(
+    world: World,
+) -> None:
+    reason: list[str] = ["Shopify calls stopped: no access token since 2026-01-02 03:04 UTC"]
+    work = WorkJob(STORE, items=2)
+    job = work.job()
+    blocked = ProngJob(
+        job.name, job.run, job.airtable_polls_per_tick, blocked=lambda: reason[0] or None
+    )
+    service, _ = build_service(world, [blocked, idle_job(PURCHASES)])
+    service.preflight()
+    calls = len(airtable_calls(world))
+    (outcome,) = service.run_once([STORE])
+    assert outcome.result.value == "skipped" and outcome.detail == reason[0]
+    assert work.done == []
+    assert airtable_calls(world)[calls:] == ["airtable.list"]  # the board's read: no lease
+    view = next(v for v in service.health.views() if v.name == STORE)
+    assert view.recent[0].detail == reason[0]  # the status page's recent runs
+    reason[0] = ""  # a token is had again
+    (outcome,) = service.run_once([STORE])
+    assert outcome.result.value == "ok" and len(work.done) == 2
