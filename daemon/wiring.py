@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from cards.vocab import Prong
 from config.settings import Settings
+from daemon.audit_wiring import audit_job
 from daemon.runner import ProngJob
 from prongs import shopify_purchases, shopify_redemptions, store_transactions
 from prongs.deps import CardConfig, Deps
@@ -74,8 +75,8 @@ def prong_configs(settings: Settings) -> ProngConfigs:
 
 
 def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
-    """The three prongs over the process's one ``deps``; configs and the redemptions prong's
-    late-refund sweep are built once and reused by every run."""
+    """The prongs over the process's one ``deps``; configs, the redemptions prong's late-refund
+    sweep and the audit's progress are built once and reused by every run."""
     configs = prong_configs(settings)
     sweep = RefundSweep()  # in memory: a restarted process sweeps the window again
 
@@ -92,4 +93,5 @@ def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
         ProngJob(Prong.STORE_TRANSACTIONS.value, run_store, airtable_polls_per_tick=STORE_QUEUES),
         ProngJob(Prong.SHOPIFY_PURCHASES.value, run_purchases, airtable_polls_per_tick=0),
         ProngJob(Prong.SHOPIFY_REDEMPTIONS.value, run_redemptions, airtable_polls_per_tick=0),
+        audit_job(settings, deps),
     ]

@@ -55,6 +55,7 @@ def incremental(run: AuditRun) -> None:
         findings = compare(run, looks)
         if not handle(run, findings):
             return
+        run.progress.batch_done()
         cursor.hold = _earliest(cursor.hold, findings)
         if page.cards:
             cursor.after_number = card_number(page.cards[-1].id)
@@ -92,6 +93,7 @@ def full_pass(run: AuditRun) -> None:
         findings = _join(run, cards, rows)
         if not handle(run, findings):
             return
+        run.progress.batch_done()
         if up_to is None:
             state.full = None
             state.last_full_finished_at = run.deps.clock.now()

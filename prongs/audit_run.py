@@ -4,6 +4,7 @@ runs (:class:`AuditProgress`); the passes (:mod:`prongs.audit_passes`) and repai
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -45,6 +46,8 @@ class AuditProgress:
         self._state: AuditState | None = None
         self.accounted: set[str] = set()
         self.tally = AuditTally()
+        # Told after every batch compared (``giftbridge audit`` draws its progress bar here).
+        self.listener: Callable[[AuditProgress], None] | None = None
 
     @property
     def state(self) -> AuditState:
@@ -60,6 +63,28 @@ class AuditProgress:
         if self.state.full is None:
             self.state.full_requested = True
             self.save()
+
+    def request_incremental(self) -> None:
+        """Compare the cards changed since the mark at the next run, whatever the interval."""
+        if self.state.incremental is None:
+            self.state.last_incremental_at = None
+
+    @property
+    def busy(self) -> bool:
+        """Something is due or under way (a run by hand goes on until this is False)."""
+        state = self.state
+        return bool(
+            state.open
+            or state.incremental
+            or state.full
+            or state.full_requested
+            or state.last_incremental_at is None
+            or state.last_full_started_at is None
+        )
+
+    def batch_done(self) -> None:
+        if self.listener is not None:
+            self.listener(self)
 
     def remember(self, txn_ids: set[str]) -> None:
         if len(self.accounted) > MEMO_LIMIT:

@@ -85,6 +85,7 @@ def test_sandbox_settings_need_connect_and_jobs_come_in_priority_order(
         "store-transactions",
         "shopify-purchases",
         "shopify-redemptions",
+        "audit",
     ]
     assert sum(j.airtable_polls_per_tick for j in jobs) == 4
 
