@@ -9,7 +9,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("bench_store_latency", "bench_backlog", "bench_idle", "bench_report")
+BENCHES = (
+    "bench_store_latency",
+    "bench_backlog",
+    "bench_idle",
+    "bench_report",
+    "bench_audit",
+)
 
 
 def main() -> int:

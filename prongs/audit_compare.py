@@ -37,16 +37,25 @@ class Findings:
     unexplained: list[tuple[CardRow, Unexplained]] = field(default_factory=list)
     pending: list[datetime] = field(default_factory=list)
     gone: list[CardRow] = field(default_factory=list)
+    many_gone: int = 0  # rows whose cards are gone, too many to be drift: the wrong shop?
 
     @property
     def writes(self) -> bool:
-        return bool(self.drifts or self.restores or self.unexplained or self.gone)
+        return bool(self.drifts or self.restores or self.unexplained or self.gone or self.many_gone)
+
+
+def synced_at(row: CardRow) -> datetime | None:
+    """When giftbridge last brought the row in step with Shopify (issue time for old rows)."""
+    return row.last_synced_at or row.issued_at
 
 
 def suspect(run: AuditRun, row: CardRow, card: CardState) -> bool:
-    """Shopify changed the card after giftbridge last synced the row (beyond clock skew)."""
-    synced = row.last_synced_at
-    return synced is None or card.updated_at > synced + run.config.sync_margin
+    """Shopify changed the card after giftbridge last synced the row (beyond clock skew), and
+    this process has not read its transactions at that ``updatedAt`` yet."""
+    synced = synced_at(row)
+    if synced is None or card.updated_at <= synced + run.config.sync_margin:
+        return False
+    return run.progress.checked.get(card.id) != card.updated_at
 
 
 def compare(run: AuditRun, looks: list[Look]) -> Findings:
@@ -65,8 +74,8 @@ def compare(run: AuditRun, looks: list[Look]) -> Findings:
         if look.transactions:
             checks.append((row, card, look.since))
         elif drifts or suspect(run, row, card):
-            since = row.last_synced_at - run.config.overlap if row.last_synced_at else None
-            checks.append((row, card, since))
+            synced = synced_at(row)
+            checks.append((row, card, synced - run.config.overlap if synced else None))
     if checks:
         _account_for_transactions(run, checks, findings)
     return findings
@@ -112,5 +121,6 @@ def _account_for_transactions(
             known=known,
         )
         run.progress.remember(set(verdicts.accounted))
+        run.progress.looked_at(card)
         findings.unexplained += [(row, u) for u in verdicts.unexplained]
         findings.pending += verdicts.pending

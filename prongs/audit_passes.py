@@ -18,6 +18,10 @@ from prongs.audit_run import AuditRun
 from prongs.audit_state import FullCursor, IncrementalCursor
 from prongs.exactly_once import again_if_ambiguous
 
+#: More rows than this in one chunk whose Shopify card is gone means giftbridge is looking at
+#: the wrong shop (or Shopify lost track of it), not that cards went one by one.
+MAX_GONE = 25
+
 
 def card_number(gid: str) -> int:
     return int(gid.rsplit("/", 1)[-1].split("?", 1)[0])
@@ -85,7 +89,9 @@ def full_pass(run: AuditRun) -> None:
         state.full_requested = False
         run.progress.save()
     cursor = state.full
-    while not run.should_stop():
+    took = 0.0  # how long the last chunk took: a run does not start one it cannot finish
+    while not run.should_stop() and (not took or run.budget.remaining() >= took):
+        began = run.deps.clock.monotonic()
         cards, up_to = _chunk(run, cursor.after_number)
         read = partial(run.deps.airtable.cards_in_shopify_range, cursor.after_number, up_to)
         rows = again_if_ambiguous(read)
@@ -102,11 +108,13 @@ def full_pass(run: AuditRun) -> None:
             return
         cursor.after_number = up_to
         run.progress.save()
+        took = run.deps.clock.monotonic() - began
 
 
 def _chunk(run: AuditRun, after: int) -> tuple[list[CardState], int | None]:
-    """Up to ``chunk_cards`` cards after card number ``after``, and the number of the last one
-    (None when these are the last cards: the range is open above)."""
+    """Up to ``chunk_cards`` cards after card number ``after`` (fewer when the run's budget ran
+    out meanwhile), and the number of the last one (None when these are the last cards: the
+    range is open above)."""
     config, shopify = run.config, run.deps.shopify
     cards: list[CardState] = []
     while len(cards) < config.chunk_cards:
@@ -116,6 +124,8 @@ def _chunk(run: AuditRun, after: int) -> tuple[list[CardState], int | None]:
         if not page.cards or not page.has_next_page:
             return cards, None
         after = card_number(page.cards[-1].id)
+        if run.budget.exhausted:  # a shorter chunk rather than a run past its budget
+            break
     return cards, after
 
 
@@ -130,7 +140,12 @@ def _join(run: AuditRun, cards: list[CardState], rows: list[CardRow]) -> Finding
         if card.updated_at <= settled_before:  # younger: the next incremental compares it
             looks.append(Look(card, row))
     findings = compare(run, looks)
-    findings.gone = [row for row in by_gid.values() if _confirmed_gone(run, row)]
+    for row in by_gid.values():
+        if _confirmed_gone(run, row):
+            findings.gone.append(row)
+        if len(findings.gone) > MAX_GONE:  # the shop, not the cards: one alert, no receipts
+            findings.many_gone, findings.gone = len(by_gid), []
+            break
     return findings
 
 

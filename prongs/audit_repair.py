@@ -92,6 +92,8 @@ def handle(run: AuditRun, findings: Findings) -> bool:
         _guarded(run, "recording Shopify transactions", partial(record_transactions, run, findings))
     for row in findings.gone:
         _guarded(run, f"card {row.id}", partial(audit_restore.report_gone, run, row))
+    if findings.many_gone:
+        _guarded(run, "cards gone", partial(audit_restore.report_many_gone, run, findings))
     return True
 
 

@@ -25,6 +25,7 @@ from cards.status import status_from_shopify
 from cards.vocab import CardSource, ReceiptAction, ReceiptSource
 from clients.commands import NewCardRow
 from clients.records import CardRow, CardState, Receipt, ShopifyCard
+from prongs.audit_compare import Findings
 from prongs.audit_run import AuditRun
 from prongs.audit_state import OpenRepair
 from prongs.audit_tally import DriftClass, Result
@@ -154,3 +155,15 @@ def report_gone(run: AuditRun, row: CardRow) -> None:
         "Shopify's admin, then fix or void the row."
     )
     again_if_ambiguous(lambda: run.alerts.send("drift", row.id, message))
+
+
+def report_many_gone(run: AuditRun, findings: Findings) -> None:
+    """Rows by the dozen whose Shopify cards are gone: one alert, no receipt per row."""
+    line = (
+        f"{findings.many_gone} Gift Cards rows in one range name Shopify cards that do not exist: "
+        "is SHOPIFY_SHOP (or SHOPIFY_GRAPHQL_URL) the shop these cards were issued in?"
+    )
+    run.tally.add(DriftClass.MISSING_CARD, Result.NEEDS_PERSON, line)
+    run.report.record(f"{DriftClass.MISSING_CARD.value}: {Result.NEEDS_PERSON.value}")
+    message = line + " Nothing was changed and no receipt written."
+    again_if_ambiguous(lambda: run.alerts.send("drift", "many-cards-gone", message))

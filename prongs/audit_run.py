@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cards.vocab import Prong
+from clients.records import CardState
 from prongs.alerts import Alerts
 from prongs.audit_state import AuditState, AuditStore
 from prongs.audit_tally import AuditTally
@@ -45,6 +46,7 @@ class AuditProgress:
         self.store = store
         self._state: AuditState | None = None
         self.accounted: set[str] = set()
+        self.checked: dict[str, datetime] = {}  # card GID -> updatedAt its transactions were read
         self.tally = AuditTally()
         # Told after every batch compared (``giftbridge audit`` draws its progress bar here).
         self.listener: Callable[[AuditProgress], None] | None = None
@@ -90,6 +92,13 @@ class AuditProgress:
         if len(self.accounted) > MEMO_LIMIT:
             self.accounted.clear()
         self.accounted |= txn_ids
+
+    def looked_at(self, card: CardState) -> None:
+        """The card's transactions were read at this ``updatedAt``: a full pass need not read
+        them again until Shopify changes the card."""
+        if len(self.checked) > MEMO_LIMIT:
+            self.checked.clear()
+        self.checked[card.id] = card.updated_at
 
 
 class AuditRun:

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+NEEDS_PERSON_KEPT = 200
+
 
 class DriftClass(StrEnum):
     """What the audit found, in an operator's words."""
@@ -40,6 +42,7 @@ class AuditTally:
         self.counts[(kind, result)] += 1
         if result is Result.NEEDS_PERSON and line is not None:
             self.needs_person.append(line)
+            del self.needs_person[:-NEEDS_PERSON_KEPT]  # a daemon runs for months
 
     def count(self, kind: DriftClass, result: Result | None = None) -> int:
         return sum(n for (k, r), n in self.counts.items() if k is kind and result in (None, r))
