@@ -238,6 +238,7 @@ def build_adapters(settings: Settings, limiters: Limiters) -> tuple[Adapters, De
 class Measured:
     seconds: float
     runs: int
+    longest: float  # the longest run (the lease is 90 s)
     progress: AuditProgress
     airtable: CountingGate
     till: Till
@@ -256,17 +257,19 @@ def measure(environment: dict[str, str], forms: Forms, spacing: float) -> tuple[
     till = Till(forms, deps, store_config, code, store_id, spacing)
     till_thread = threading.Thread(target=till.run, name="till", daemon=True)
     till_thread.start()
-    started, runs, errors = time.monotonic(), 0, []
+    started, runs, errors, longest = time.monotonic(), 0, [], 0.0
     while progress.state.last_full_finished_at is None and runs < 200:
         runs += 1
+        began = time.monotonic()
         report = audit.run_once(
             deps, config, Budget(SystemClock(), RUN_BUDGET), OpenGate(), progress=progress
         )
+        longest = max(longest, time.monotonic() - began)
         errors += report.errors
     seconds = time.monotonic() - started
     till.stop.set()
     till_thread.join(60)
-    return Measured(seconds, runs, progress, airtable, till, errors), adapters
+    return Measured(seconds, runs, longest, progress, airtable, till, errors), adapters
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -308,7 +311,8 @@ def report(m: Measured, operations: list[tuple[str | None, int, str]], cards: in
     p99 = sorted(lat)[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))] if lat else 0.0
     rows = [
         ("cards compared", f"{m.progress.tally.cards_compared} of {cards}", ""),
-        ("full pass wall time", f"{m.seconds:.0f} s in {m.runs} runs of <= 45 s", ""),
+        ("full pass wall time", f"{m.seconds:.0f} s in {m.runs} runs (budget 45 s)", ""),
+        ("longest run", f"{m.longest:.1f} s", "< 90 s (the lease)"),
         ("drift found", str(m.progress.tally.drift_found), "0"),
         ("Shopify points, audit", f"{audit_points} ({audit_rate:.1f}/s)", ""),
         ("Shopify points, till", f"{till_points} ({till_rate:.2f}/s)", ""),
@@ -338,6 +342,7 @@ def report(m: Measured, operations: list[tuple[str | None, int, str]], cards: in
         and per_request >= MAX_CARDS_PER_REQUEST
         and p99 <= P99_SECONDS
         and not m.errors
+        and m.longest < 90
         and m.progress.tally.drift_found == 0
         and set(m.till.outcomes) <= {"Success"}
     )

@@ -90,11 +90,12 @@ class FieldDrift:
 def drift_key(row_id: str, field: DriftField, shopify_updated_at: datetime | str) -> ActionKey:
     """``drift:<card record id>:<field>:<Shopify updatedAt>`` (a card that is gone has no
     updatedAt: its key ends ``gone``)."""
-    stamp = shopify_updated_at if isinstance(shopify_updated_at, str) else _iso(shopify_updated_at)
-    return ActionKey.drift(row_id, field.value, stamp)
+    text = shopify_updated_at if isinstance(shopify_updated_at, str) else stamp(shopify_updated_at)
+    return ActionKey.drift(row_id, field.value, text)
 
 
-def _iso(moment: datetime) -> str:
+def stamp(moment: datetime) -> str:
+    """Shopify's ``updatedAt`` as the key's last part: ``2026-11-22T12:00:00Z``."""
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
