@@ -15,6 +15,7 @@ BENCHES = (
     "bench_idle",
     "bench_report",
     "bench_expiry",
+    "bench_audit",
 )
 
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from pyairtable.formulas import OR
 
-from cards.vocab import CardStatus, ProngState
+from cards.vocab import CardStatus, ProngState, ReceiptAction
+from clients import airtable_audit as audit_reads
 from clients import airtable_queries as q
 from clients import airtable_rows as rows
 from clients.airtable_batch import grouped_by_table, update_in_tens
@@ -200,6 +201,21 @@ class AirtableAdapter:
                 if row.shopify_id is not None:
                     result[row.shopify_id] = row
         return result
+
+    def cards_in_shopify_range(self, after_number: int, up_to: int | None) -> list[CardRow]:
+        formula = audit_reads.range_formula(after_number, up_to)
+        found = self._t.list_records(GiftCards.TABLE, formula=formula)
+        return [rows.card(record, self.currency) for record in found]
+
+    def receipts_in_windows(
+        self, actions: Sequence[ReceiptAction], windows: Sequence[tuple[datetime, datetime]]
+    ) -> list[Receipt]:
+        found: list[Receipt] = []
+        for formula in audit_reads.windows_formulas(actions, windows):
+            for record in self._t.list_records(Receipts.TABLE, formula=formula):
+                if (receipt := audit_reads.receipt(record, self.currency)) is not None:
+                    found.append(receipt)
+        return found
 
     def attach_certificate(self, card_id: str, filename: str, content: bytes) -> None:
         """Clear the Certificate cell, then upload: the pair is safe to re-send as a whole."""

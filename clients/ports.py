@@ -27,13 +27,14 @@ from typing import Protocol
 from cards.codes import Code
 from cards.ledger import CardFacts, ReceiptFacts
 from cards.money import Money
-from cards.vocab import ProngState
+from cards.vocab import ProngState, ReceiptAction
 from clients.commands import CardUpdate, NewCardRow, RecordOrder, RequestWrite
 from clients.errors import Permanent
 from clients.records import (
     BalanceCheckRequest,
     CardActionRequest,
     CardRow,
+    CardStatePage,
     CardTransaction,
     CertificateData,
     CreationRequest,
@@ -187,6 +188,19 @@ class AirtablePort(Protocol):
         """Gift Cards rows for these Shopify GIDs (missing ones are absent from the result)."""
         ...
 
+    # the audit's reads (prongs.audit)
+    def cards_in_shopify_range(self, after_number: int, up_to: int | None) -> list[CardRow]:
+        """Gift Cards rows whose Shopify Gift Card ID is a GiftCard GID numbered above
+        ``after_number`` and at most ``up_to`` (None: no upper bound), every page read at once
+        (100 rows a request)."""
+        ...
+
+    def receipts_in_windows(
+        self, actions: Sequence[ReceiptAction], windows: Sequence[tuple[datetime, datetime]]
+    ) -> list[Receipt]:
+        """Receipts of these actions whose At falls in one of the ``[start, end]`` windows."""
+        ...
+
     def attach_certificate(self, card_id: str, filename: str, content: bytes) -> None:
         """Replace the card's Certificate attachment with this PDF."""
         ...
@@ -244,6 +258,14 @@ class ShopifyPort(Protocol):
 
     def transactions(self, card_id: str, limit: int = 50) -> list[CardTransaction]:
         """The card's most recent transactions, newest first."""
+        ...
+
+    def list_cards(
+        self, *, after_number: int = 0, updated_since: datetime | None = None, limit: int = 250
+    ) -> CardStatePage:
+        """Cards numbered above ``after_number`` in ascending id order (``id:>`` search, so a
+        pass resumes exactly where it stopped), optionally only those updated at or after
+        ``updated_since``; at most ``limit`` (250) a page. For the audit."""
         ...
 
     def set_expiry(self, card_id: str, expires_on: date | None) -> ShopifyCard: ...

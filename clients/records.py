@@ -210,6 +210,30 @@ class ShopifyCard:
     order_name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CardState:
+    """What the audit compares of a Shopify card: a lean read (no initial value, no order), so a
+    page of 250 costs Shopify two points a card. ``updated_at`` is Shopify's ``updatedAt``."""
+
+    id: str  # gid://shopify/GiftCard/<n>
+    last_characters: str
+    balance: Money
+    enabled: bool
+    updated_at: datetime
+    expires_on: date | None = None
+    deactivated_at: datetime | None = None
+    note: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardStatePage:
+    """One page of cards in ascending id order; ``has_next_page`` when more follow."""
+
+    cards: tuple[CardState, ...]
+    has_next_page: bool = False
+
+
 class TransactionKind(StrEnum):
     CREDIT = "credit"
     DEBIT = "debit"

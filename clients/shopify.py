@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 
 from cards.codes import Code
 from cards.money import Money
+from clients import shopify_audit
 from clients import shopify_parse as parse
 from clients import shopify_search as search
 from clients.errors import AmbiguousOutcome, CodeTaken, Permanent
 from clients.records import (
+    CardStatePage,
     CardTransaction,
     LineItem,
     OrderPage,
@@ -238,6 +240,13 @@ class ShopifyAdapter:
             if len(found) >= limit:
                 break
         return found
+
+    def list_cards(
+        self, *, after_number: int = 0, updated_since: datetime | None = None, limit: int = 250
+    ) -> CardStatePage:
+        operation = shopify_audit.OPERATION
+        data = self._query(operation, shopify_audit.variables(after_number, updated_since, limit))
+        return self._parsed(operation, shopify_audit.page, data)
 
     def set_expiry(self, card_id: str, expires_on: date | None) -> ShopifyCard:
         variables = {

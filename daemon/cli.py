@@ -15,7 +15,7 @@ import structlog
 from cards.vocab import Prong
 from clients.errors import GiftbridgeError
 from config.settings import Settings, SettingsError
-from daemon import bootstrap, card_commands, check_command, report_command
+from daemon import audit_command, bootstrap, card_commands, check_command, report_command
 from daemon.embedded_sandbox import SandboxNotInstalled, sandbox_command
 from daemon.health import RunResult
 from daemon.lockfile import AlreadyRunning, LockFile
@@ -55,6 +55,9 @@ commands:
                (or --out FILE): for the card's holder only
   report       sales and liability: report.html with charts and a CSV per table, per
                currency (--from DATE --to DATE, --out DIR; default STATE_DIR/reports/)
+  audit        compare the cards Shopify changed since the last audit (--full: every
+               card) with Airtable, repair the mirror, record what Shopify did; exit 1
+               when drift needs a person
 
 Settings come from GIFTBRIDGE_* environment variables and .env; with none of the three
 credentials set giftbridge runs against its sandbox (deploy/README.md connects a real shop).
@@ -257,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     card = add("card", _needs_card_action, "look at one card, or print its certificate")
     card_commands.add_actions(card, common, _card)
     report_command.add_parser(add, _settings)
+    audit_command.add_parser(add, _settings)
     return parser
 
 

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from sandbox.faults import FaultPlan
 from sandbox.httpkit import RequestLog, write_json_atomically
 from sandbox.shopify import checkout, executor
 from sandbox.shopify.cost import LeakyBucket
-from sandbox.shopify.giftcards import CardRules, issue_card
+from sandbox.shopify.giftcards import CardRules, issue_card, record_transaction
 from sandbox.shopify.oauth import DEFAULT_LIFE, Tokens
 from sandbox.shopify.state import (
     CardTransaction,
@@ -194,6 +194,48 @@ class ShopifySandbox:
                               currency=self.currency, source=source, note=note)
             self.save_snapshot()
             return card
+
+    def adjust_card(self, ref: str | int, amount: Decimal | str,
+                    note: str | None = None) -> CardTransaction:
+        """A balance adjustment made in Shopify's admin (a credit when ``amount`` is positive,
+        a debit when negative), or with no note a sale at a Shopify POS: no order, no checks
+        beyond the balance staying at or above zero."""
+        with self.lock:
+            card, value = self.card(ref), Decimal(amount)
+            if value == 0 or card.balance + value < 0:
+                raise ValueError("an adjustment is non-zero and leaves the balance >= 0")
+            now = self.now()
+            txn = record_transaction(self.data, card, "credit" if value > 0 else "debit",
+                                     abs(value), note, now, now)
+            self.save_snapshot()
+            return txn
+
+    def set_card_expiry(self, ref: str | int, expires_on: date | None) -> GiftCard:
+        """The expiry changed in Shopify's admin (``None``: never expires)."""
+        with self.lock:
+            card = self.card(ref)
+            card.expires_on, card.updated_at = expires_on, self.now()
+            self.save_snapshot()
+            return card
+
+    def deactivate_card(self, ref: str | int) -> GiftCard:
+        """Deactivated in Shopify's admin (for good: Shopify cannot enable it again)."""
+        with self.lock:
+            card = self.card(ref)
+            if card.enabled:
+                card.enabled, card.deactivated_at, card.updated_at = False, self.now(), self.now()
+            self.save_snapshot()
+            return card
+
+    def remove_card(self, ref: str | int) -> None:
+        """The card no longer exists for this app (Shopify has no delete; this simulates a
+        card of another shop, or one lost in a store migration)."""
+        with self.lock:
+            card = self.card(ref)
+            del self.data.cards[card.number]
+            self.data.card_transactions = [t for t in self.data.card_transactions
+                                           if t.card_number != card.number]
+            self.save_snapshot()
 
     # --- inspection ---------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "after": None,
     },
     "GiftCardTransactions": {"id": GID, "first": 50, "after": None},
+    "GiftCardsAudit": {"query": "id:>1000 updated_at:>='2026-01-01T00:00:00Z'", "first": 250},
     "GiftCardCreate": {
         "input": {
             "code": "7KQ2M9XH4TPC",

@@ -86,6 +86,7 @@ def test_sandbox_settings_need_connect_and_jobs_come_in_priority_order(
         "shopify-purchases",
         "shopify-redemptions",
         "expiry",
+        "audit",
     ]
     assert sum(j.airtable_polls_per_tick for j in jobs) == 4
 

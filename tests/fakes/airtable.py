@@ -35,9 +35,10 @@ from config.layout import (
     Stores,
 )
 from tests.fakes.airtable_ledger import LedgerTables
+from tests.fakes.audit import AuditTables
 
 
-class FakeAirtable(LedgerTables):
+class FakeAirtable(AuditTables, LedgerTables):
     """The AirtablePort: request queues and Gift Cards here; the Receipts, Shopify Orders and
     Status tables in LedgerTables; storage and validation in AirtableStore; row -> record
     converters in RowConverters."""
