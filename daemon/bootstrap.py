@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import SecretStr
 
+from cards.policy import AmountLimits
 from clients.adapter_config import (
     AdapterConfigs,
     AirtableConfig,
@@ -39,7 +40,14 @@ from clients.adapter_config import (
     Timeouts,
 )
 from clients.errors import GiftbridgeError
-from clients.ports import AirtablePort, CertificatePort, EmailPort, ReportSource, ShopifyPort
+from clients.ports import (
+    AirtablePort,
+    BulkPort,
+    CertificatePort,
+    EmailPort,
+    ReportSource,
+    ShopifyPort,
+)
 from config.settings import PREFIX, Mode, Settings, SettingsError, env_name, load_settings
 from daemon.clock import SystemClock
 from daemon.credentials import SECRET_FIELDS, systemd_credentials
@@ -264,6 +272,33 @@ def report_setup(settings: Settings, retry: RetryPolicy) -> ReportSetup:
     config = airtable_config(settings, _secret(settings, "airtable_token"), retry)
     source = factory.build_reports(config, factory.Limiters())
     return ReportSetup(source, settings.business_name, settings.currency, settings.state_dir)
+
+
+@dataclass(frozen=True)
+class BulkSetup:
+    """What ``giftbridge cards import`` and ``cards export`` need: Airtable alone (the store
+    prong does the issuing), with the command's own patient retry policy."""
+
+    airtable: AirtablePort
+    bulk: BulkPort
+    currency: str
+    limits: AmountLimits
+    close: Callable[[], None]
+
+
+def bulk_setup(settings: Settings, retry: RetryPolicy) -> BulkSetup:
+    from clients import factory  # here, not at import: `giftbridge --help` stays light
+
+    config = airtable_config(settings, _secret(settings, "airtable_token"), retry)
+    limiters = factory.Limiters()
+    airtable = factory.build_airtable(config, limiters)
+    bulk = factory.build_bulk(config, limiters)
+
+    def close() -> None:
+        bulk.close()
+        airtable.close()
+
+    return BulkSetup(airtable, bulk, settings.currency, settings.amount_limits, close)
 
 
 def build_clients(settings: Settings, metrics: Metrics) -> Clients:
