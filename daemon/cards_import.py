@@ -146,9 +146,7 @@ def import_batch(
             return 1
         if plan.missing:
             created = write_rows(setup.bulk, plan)
-            console.say(
-                f"wrote {created} Creation Requests rows (Channel Bulk, batch {plan.batch})"
-            )
+            console.say(f"wrote {created} rows to Creation Requests (batch {plan.batch})")
         if args.no_wait:
             console.say(later(path))
             return 0
@@ -170,7 +168,7 @@ def wait_for(setup: BulkSetup, plan: Plan, console: Console, clock: Clock, path:
         )
 
     try:
-        with progress(console, plan.batch) as tick:
+        with progress(console, plan.batch, clock) as tick:
             summary = follow(setup.bulk, plan.batch, len(plan.rows), clock, tick, stall)
     except KeyboardInterrupt:
         console.say(f"stopped waiting; giftbridge goes on issuing batch {plan.batch}")
@@ -181,11 +179,10 @@ def wait_for(setup: BulkSetup, plan: Plan, console: Console, clock: Clock, path:
 
 
 @contextmanager
-def progress(console: Console, batch: str) -> Iterator[Callable[[int, int], None]]:
+def progress(console: Console, batch: str, clock: Clock) -> Iterator[Callable[[int, int], None]]:
     """A tqdm bar on a terminal; else a line every 10 s and when the batch is done."""
     if not console.interactive:
         last = [float("-inf")]
-        clock = SystemClock()
 
         def line(done: int, rows: int) -> None:
             if done == rows or clock.monotonic() - last[0] >= PLAIN_EVERY:
