@@ -7,6 +7,7 @@ import csv
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -189,7 +190,8 @@ def test_the_command_line_reports_problems_without_starting_anything(
 
 def test_export_holds_masked_codes_only_with_plain_amounts_and_store_names(h: Harness) -> None:
     store = h.store(name="=Main St")  # a name a spreadsheet would run as a formula
-    cards = [h.issue("25.50", **{C.STORE: (store,)}), h.issue("40.00")]
+    linked: dict[str, Any] = {C.STORE: (store,)}
+    cards = [h.issue("25.50", **linked), h.issue("40.00")]
     out = io.StringIO()
     assert export_cards(setup_of(h), None, out) == 2
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
