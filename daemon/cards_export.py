@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import os
 import sys
 import tempfile
@@ -102,7 +103,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings, retry: RetryPolicy)
         setup = bootstrap.bulk_setup(connected, retry)
         try:
             if out_path is None:
-                sys.stdout.reconfigure(newline="")  # type: ignore[union-attr]
+                if isinstance(sys.stdout, io.TextIOWrapper):
+                    sys.stdout.reconfigure(newline="")  # csv writes its own line ends
                 count = export_cards(setup, args.status, sys.stdout)
             else:
                 with file_in_place(out_path, args.force) as handle:

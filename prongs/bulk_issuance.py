@@ -19,8 +19,9 @@ on TAKEN or a lost answer); what changes is that the group's Airtable work is do
 So a card costs about 1.8 Airtable requests instead of 7. Every step is a recovery point: a crash
 anywhere resumes on the next run from the rows found by Origin Key, and a step already done is
 found done (the row is Active, it holds its certificate; an email repeats under its unique id,
-a receipt under its Reference). ``between()`` runs before each card's Shopify and email steps:
-the store prong polls redemptions there, so a till never waits for a group.
+a receipt under its Reference). ``between()`` runs before each card's Shopify and email steps
+and before each of the group's writes: the store prong polls redemptions there, so a till never
+waits for a group.
 
 Bulk rows send no store notice: the operator who imported the file follows the batch with
 ``giftbridge cards import`` (a notice per card to a store for an order of hundreds would be noise).
@@ -69,6 +70,7 @@ from prongs.store_context import Context, Handled, failure_line
 
 log = structlog.get_logger("giftbridge.prongs")
 CREATE_ATTEMPTS = 3
+RECEIPTS_PER_WRITE = 10  # Airtable's records per write
 
 
 @dataclass
@@ -115,6 +117,7 @@ def handle_group(
             item.refusal = checked
         else:
             item.order = checked
+    pause()
     try:
         _find_or_create_rows(ctx, [i for i in items if i.issuing])
     except (ClientError, InvariantViolation) as exc:
@@ -125,12 +128,14 @@ def handle_group(
         if item.issuing:
             pause()
             _step(item, lambda i: _create_in_shopify(ctx, i))
+    pause()
     _activate(ctx, items)
     for item in items:
         if item.issuing:
             pause()
             _step(item, lambda i: _certify_and_mail(ctx, i))
-    _write_receipts(ctx, items)
+    _write_receipts(ctx, items, pause)
+    pause()
     return _close(ctx, items)
 
 
@@ -219,16 +224,21 @@ def _activate(ctx: Context, items: Sequence[Item]) -> None:
         if activation.card_id in refused:
             item.fail(refused[activation.card_id])
             continue
-        item.row = replace(
-            _row(item),
-            status=CardStatus.ACTIVE,
-            shopify_id=activation.shopify_id,
-            expires_on=activation.expires_on,
-            balance=activation.balance,
-            issued_at=activation.at,
-            last_activity_at=activation.at,
-            last_synced_at=activation.at,
-        )
+        item.row = _activated(_row(item), activation)
+
+
+def _activated(row: CardRow, activation: ActivateCard) -> CardRow:
+    """The row as the activation writes it."""
+    return replace(
+        row,
+        status=CardStatus.ACTIVE,
+        shopify_id=activation.shopify_id,
+        expires_on=activation.expires_on,
+        balance=activation.balance,
+        issued_at=activation.at,
+        last_activity_at=activation.at,
+        last_synced_at=activation.at,
+    )
 
 
 def _certify_and_mail(ctx: Context, item: Item) -> None:
@@ -257,10 +267,14 @@ def _activation(item: Item) -> ActivateCard:
 # --- receipts and closings ------------------------------------------------------------------
 
 
-def _write_receipts(ctx: Context, items: Sequence[Item]) -> None:
+def _write_receipts(ctx: Context, items: Sequence[Item], pause: Between) -> None:
+    """Ten receipts an upsert, the redemptions polled between two."""
     issued = [i for i in items if i.issuing and i.receipts]
+    receipts = [r for i in issued for r in i.receipts]
     try:
-        write_receipts(ctx.deps, [r for i in issued for r in i.receipts])
+        for start in range(0, len(receipts), RECEIPTS_PER_WRITE):
+            pause()
+            write_receipts(ctx.deps, receipts[start : start + RECEIPTS_PER_WRITE])
     except ClientError as exc:  # the cards stand; a transient failure is written next run
         for item in issued:
             item.fail(exc)
