@@ -7,7 +7,7 @@ limiter (``clients.airtable_http``), every failure becomes a class of :mod:`clie
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -167,13 +167,20 @@ class AirtableAdapter:
         return rows.card(found[0], self.currency) if found else None
 
     def find_cards_by_digests(self, digests: Sequence[str]) -> dict[str, list[CardRow]]:
+        return self._cards_by(GiftCards.CODE_DIGEST, digests, lambda row: row.code_digest)
+
+    def _cards_by(
+        self, field: str, values: Sequence[str], key: Callable[[CardRow], str | None]
+    ) -> dict[str, list[CardRow]]:
+        """Rows whose ``field`` is one of ``values``, by that value, in few reads."""
         found: dict[str, list[CardRow]] = {}
-        for chunk in q.bounded_chunks(digests):
-            formula = q.any_of(GiftCards.CODE_DIGEST, chunk)
+        for chunk in q.bounded_chunks(values):
+            formula = q.any_of(field, chunk)
             for record in self._t.list_records(GiftCards.TABLE, formula=formula):
                 row = rows.card(record, self.currency)
-                if row.code_digest in chunk:  # exactly as asked, whatever the formula compared
-                    found.setdefault(row.code_digest, []).append(row)
+                value = key(row)
+                if value in chunk:  # exactly as asked, whatever the formula compared
+                    found.setdefault(value, []).append(row)
         return found
 
     def search_cards(self, text: str, limit: int = 20) -> list[CardRow]:
@@ -191,14 +198,7 @@ class AirtableAdapter:
         return [rows.card(record, self.currency) for record in created]
 
     def find_cards_by_origin_keys(self, keys: Sequence[str]) -> dict[str, list[CardRow]]:
-        found: dict[str, list[CardRow]] = {}
-        for chunk in q.bounded_chunks(keys):
-            formula = q.any_of(GiftCards.ORIGIN_KEY, chunk)
-            for record in self._t.list_records(GiftCards.TABLE, formula=formula):
-                row = rows.card(record, self.currency)
-                if row.origin_key in chunk:
-                    found.setdefault(row.origin_key, []).append(row)
-        return found
+        return self._cards_by(GiftCards.ORIGIN_KEY, keys, lambda row: row.origin_key)
 
     def update_card(self, update: CardUpdate) -> CardRow:
         record_id, cells = card_columns(update)

@@ -100,9 +100,7 @@ class _Run:
             while waiting:
                 if not self.may_continue():
                     return
-                room = self.ctx.config.max_records_per_run - self.handled
-                group_size = max(1, min(self.ctx.config.redemption_batch, room))
-                group, waiting = waiting[:group_size], waiting[group_size:]
+                group, waiting = self.next_group(waiting)
                 with priority(Priority.REDEMPTION):
                     self.many(group, page.handle_group)
             if not fresh or len(records) < size:
@@ -131,11 +129,16 @@ class _Run:
         while waiting:
             if not self.may_continue():
                 return
-            room = self.ctx.config.max_records_per_run - self.handled
-            size = max(1, min(self.ctx.config.redemption_batch, room))
-            group, waiting = waiting[:size], waiting[size:]
+            group, waiting = self.next_group(waiting)
             with priority(Priority.BULK):
                 self.many(group, lambda ctx, g: bulk_issuance.handle_group(ctx, g, self.recheck))
+
+    def next_group(self, waiting: list[T]) -> tuple[list[T], list[T]]:
+        """The next group (``redemption_batch``, Airtable's records per write, or what the
+        run's record limit leaves) and the rest."""
+        room = self.ctx.config.max_records_per_run - self.handled
+        size = max(1, min(self.ctx.config.redemption_batch, room))
+        return waiting[:size], waiting[size:]
 
     def recheck(self) -> None:
         """Poll redemptions (and handle them first) when ``redemption_recheck_seconds`` passed."""

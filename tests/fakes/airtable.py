@@ -176,19 +176,7 @@ class FakeAirtable(LedgerTables):
         return self._call("create", create)
 
     def find_cards_by_origin_keys(self, keys: Sequence[str]) -> dict[str, list[CardRow]]:
-        found: dict[str, list[CardRow]] = {}
-        for chunk in bounded_chunks(keys):
-            wanted = set(chunk)
-
-            def read(wanted: set[str] = wanted) -> dict[str, list[CardRow]]:
-                hits: dict[str, list[CardRow]] = {}
-                for i, r in self.tables[GiftCards.TABLE].items():
-                    if r.get(GiftCards.ORIGIN_KEY) in wanted:
-                        hits.setdefault(r[GiftCards.ORIGIN_KEY], []).append(self._card(i, r))
-                return hits
-
-            found |= self._call("list", read)
-        return found
+        return self._cards_by(GiftCards.ORIGIN_KEY, keys)
 
     def update_card(self, update: CardUpdate) -> CardRow:
         record_id, changes = card_columns(update)
@@ -205,15 +193,19 @@ class FakeAirtable(LedgerTables):
         return self._update_in_tens(GiftCards.TABLE, [card_columns(u) for u in updates])
 
     def find_cards_by_digests(self, digests: Sequence[str]) -> dict[str, list[CardRow]]:
+        return self._cards_by(GiftCards.CODE_DIGEST, digests)
+
+    def _cards_by(self, field: str, values: Sequence[str]) -> dict[str, list[CardRow]]:
+        """As the adapter: one read per chunk of values, rows by their value."""
         found: dict[str, list[CardRow]] = {}
-        for chunk in bounded_chunks(digests):
+        for chunk in bounded_chunks(values):
             wanted = set(chunk)
 
             def read(wanted: set[str] = wanted) -> dict[str, list[CardRow]]:
                 hits: dict[str, list[CardRow]] = {}
                 for i, r in self.tables[GiftCards.TABLE].items():
-                    if r.get(GiftCards.CODE_DIGEST) in wanted:
-                        hits.setdefault(r[GiftCards.CODE_DIGEST], []).append(self._card(i, r))
+                    if r.get(field) in wanted:
+                        hits.setdefault(r[field], []).append(self._card(i, r))
                 return hits
 
             found |= self._call("list", read)

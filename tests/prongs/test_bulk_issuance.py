@@ -1,28 +1,22 @@
 """Bulk creation requests in the store prong (in-memory fakes): in groups, last, exactly once.
 
 Rows are written the way ``giftbridge cards import`` writes them (the BulkPort fake over the same
-base), then the prong runs. A crash or a lost response at every call of a clean run ends like
-the clean run: one card and one email per row, one receipt per reference, one certificate each
-(a repeat of a group's emails after a crash is dropped by Klaviyo under its unique id).
+base), then the prong runs. A crash or a lost response at every call of a bulk run is the
+``bulk`` flow of ``test_exactly_once``.
 """
 
 from __future__ import annotations
 
-import contextlib
 from decimal import Decimal
 from typing import Any
-
-import pytest
 
 from cards.bulk import check_file
 from cards.vocab import CardSource, Channel, Metric, ReceiptAction, ReceiptSource
 from clients.errors import Permanent
 from config.layout import CreationRequests, GiftCards, Receipts, StoreRedemptions
 from prongs.bulk_import import new_row
-from tests.fakes import SimulatedCrash
 from tests.fakes.airtable_bulk import FakeBulk
 from tests.prongs.conftest import Harness, card_config
-from tests.prongs.test_exactly_once import MODES, invariants, signature
 
 C, G, R = CreationRequests, GiftCards, Receipts
 
@@ -174,35 +168,3 @@ def test_a_lost_certificate_answer_leaves_one_certificate(h: Harness) -> None:
     h.run()
     (card_id,) = h.at.row(C.TABLE, record)[C.GIFT_CARD]
     assert len(h.card(card_id)[G.CERTIFICATE]) == 1
-
-
-def _bulk(h: Harness) -> None:
-    store = h.store()
-    import_rows(h, csv_rows(11, gift=True), store=store)
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_a_fault_at_any_call_of_a_bulk_run_ends_like_a_clean_run(mode: str) -> None:
-    clean = Harness()
-    _bulk(clean)
-    start = len(clean.injector.calls)
-    clean.run_until_quiet()
-    invariants(clean)
-    expected, calls = signature(clean), len(clean.injector.calls) - start
-    assert calls > 50
-    for index in range(calls):
-        h = Harness()
-        _bulk(h)
-        h.injector.arm_index(start + index, mode)
-        with contextlib.suppress(SimulatedCrash):
-            h.run()
-        h.injector.disarm()
-        h.run_until_quiet()
-        where = f"{mode} at call {index} ({h.injector.calls[start + index]})"
-        invariants(h)
-        assert signature(h) == expected, where
-        # A crash before the group's receipts are written sends that group's emails again:
-        # Klaviyo drops each repeat by its unique id (the events above are the clean run's).
-        assert h.world.email.duplicates <= 2 * 10, where
-        certificates = [len(r.get(G.CERTIFICATE, ())) for r in h.at.tables[G.TABLE].values()]
-        assert certificates == [1] * 11, where
