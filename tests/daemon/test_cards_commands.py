@@ -6,18 +6,21 @@ import argparse
 import csv
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cards.vocab import Channel
+from cards.vocab import CardStatus, Channel
+from clients.records import CardRow
 from config.layout import CreationRequests, GiftCards, Stores
-from daemon import cli
+from daemon import bootstrap, cli
 from daemon.bootstrap import BulkSetup
 from daemon.cards_export import export_cards, file_in_place
 from daemon.cards_import import Console, checked_file, import_batch
 from prongs.bulk_import import ImportRefused
+from prongs.card_export import COLUMNS
 from tests.fakes.airtable_bulk import FakeBulk
 from tests.prongs.conftest import Harness, card_config
 from tests.prongs.test_bulk_issuance import csv_rows
@@ -205,14 +208,26 @@ def test_export_holds_masked_codes_only_with_plain_amounts_and_store_names(h: Ha
     assert rows[0]["card_id"] == cards[0] and rows[0]["currency"] == "USD"
 
 
-def test_export_filters_by_status_and_streams_page_by_page(h: Harness) -> None:
-    for _ in range(3):
-        h.issue("10.00")
-    out = io.StringIO()
-    assert export_cards(setup_of(h), None, out) == 3
-    from cards.vocab import CardStatus
+def test_export_writes_each_page_before_it_reads_the_next(h: Harness) -> None:
+    for n in range(250):
+        status = CardStatus.VOIDED if n % 5 == 0 else CardStatus.ACTIVE
+        h.at.insert(
+            GiftCards.TABLE,
+            {GiftCards.MASKED_CODE: "\u2022" * 8 + f"{n:04d}", GiftCards.STATUS: status},
+        )
+    setup, out = setup_of(h), io.StringIO()
+    pages = setup.bulk.iter_card_rows
+    written_before_each_page: list[int] = []
 
-    assert export_cards(setup_of(h), CardStatus.VOIDED, io.StringIO()) == 0
+    def watched(status: CardStatus | None = None) -> Iterator[list[CardRow]]:
+        for page in pages(status):
+            written_before_each_page.append(out.getvalue().count("\n"))
+            yield page
+
+    setup.bulk.iter_card_rows = watched  # type: ignore[method-assign]
+    assert export_cards(setup, None, out) == 250
+    assert written_before_each_page == [1, 101, 201]  # the header, then a page at a time
+    assert export_cards(setup_of(h), CardStatus.VOIDED, io.StringIO()) == 50
 
 
 def test_export_file_is_written_whole_never_over_a_file_or_through_a_link(tmp_path: Path) -> None:
@@ -237,3 +252,42 @@ def test_export_file_is_written_whole_never_over_a_file_or_through_a_link(tmp_pa
         handle.write("x")
         raise RuntimeError("interrupted")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cards.csv", "link.csv"]
+
+
+# --- through the command line ---------------------------------------------------------------
+
+
+@pytest.fixture
+def wired(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, h: Harness) -> Harness:
+    """``giftbridge`` with no credentials, its Airtable the fakes (no sandbox started)."""
+    for name in list(os.environ):
+        if name.startswith("GIFTBRIDGE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIFTBRIDGE_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(bootstrap, "connect", lambda settings, demo=False: (settings, lambda: None))
+    monkeypatch.setattr(bootstrap, "bulk_setup", lambda settings, retry: setup_of(h))
+    return h
+
+
+def test_import_and_export_run_from_the_command_line(
+    wired: Harness, order: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["cards", "import", str(order), "--no-wait"]) == 0
+    out = capsys.readouterr().out
+    assert "note: no credentials set: this command starts its own sandbox" in out
+    assert len(bulk_ids(wired)) == 12
+    wired.run()
+    target = tmp_path / "cards.csv"
+    assert cli.main(["cards", "export", "--out", str(target)]) == 0
+    assert f"exported 12 cards to {target} (masked codes only)" in capsys.readouterr().err
+    assert len(list(csv.DictReader(io.StringIO(target.read_text("utf-8-sig"))))) == 12
+    assert cli.main(["cards", "export", "--out", str(target)]) == 1
+    assert "exists: add --force" in capsys.readouterr().err
+    assert cli.main(["cards", "export", "--status", "voided"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [",".join(COLUMNS)]
+    assert "exported 0 Voided cards" in captured.err
+    with pytest.raises(SystemExit):
+        cli.main(["cards", "export", "--status", "lost"])
+    assert "'lost' is not a status" in capsys.readouterr().err

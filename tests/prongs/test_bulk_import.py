@@ -79,6 +79,8 @@ def test_a_crash_in_any_upsert_and_a_rerun_write_each_row_once(
     assert len(keys) == 25 == len(set(keys))
     h.run_until_quiet(runs=8)
     assert len(h.shop.cards) == 25
+    issued = [e.unique_id for e in h.world.email.events]
+    assert len(issued) == 25 == len(set(issued))  # one Gift Card Issued a card
 
 
 def test_a_changed_file_is_a_new_batch_that_names_the_rows_it_repeats(h: Harness) -> None:
