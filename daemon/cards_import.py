@@ -46,11 +46,12 @@ PLAIN_EVERY = 10.0  # seconds between plain progress lines
 
 @dataclass
 class Console:
-    """Where the command writes, and whether a person is there to answer."""
+    """Where the command writes, whether a terminal shows it (a bar then, else plain lines),
+    and who answers a question (None: nobody, stdin is not a terminal)."""
 
     out: TextIO
     interactive: bool
-    ask: Callable[[str], str] = input
+    ask: Callable[[str], str] | None = None
 
     def say(self, line: str = "") -> None:
         print(line, file=self.out, flush=True)
@@ -107,7 +108,7 @@ def describe_plan(plan: Plan, console: Console) -> None:
 def confirmed(plan: Plan, args: argparse.Namespace, console: Console) -> bool:
     if not plan.repeats or args.yes or args.dry_run:
         return True
-    if not console.interactive:
+    if console.ask is None:
         raise ImportRefused(
             "rows repeat an earlier import: nothing was written; add --yes to issue them again"
         )
@@ -223,7 +224,7 @@ def print_summary(summary: BatchSummary, console: Console) -> None:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings, retry: RetryPolicy) -> int:
-    console = Console(sys.stdout, sys.stdout.isatty() and sys.stdin.isatty())
+    console = Console(sys.stdout, sys.stdout.isatty(), input if sys.stdin.isatty() else None)
     checked = checked_file(args, settings.currency, settings.amount_limits, console)
     if checked is None:
         return 1

@@ -47,7 +47,7 @@ def run_import(
     h: Harness, path: Path, *extra: str, answer: str | None = None
 ) -> tuple[int, list[str]]:
     out = io.StringIO()
-    console = Console(out, interactive=answer is not None, ask=lambda _: answer or "")
+    console = Console(out, interactive=False, ask=None if answer is None else lambda _: answer)
     args = args_for(path, *extra)
     checked = checked_file(args, "USD", card_config().limits, console)
     code = (
