@@ -195,7 +195,9 @@ class ShopifyAdapter:
             "id": card_id,
             "input": {"expiresOn": expires_on.isoformat() if expires_on else None},
         }
-        payload = self._mutate("GiftCardUpdateExpiry", "giftCardUpdate", variables, idempotent=True)
+        payload = self._mutate(
+            "GiftCardUpdateExpiry", "giftCardUpdate", variables, idempotent=True
+        )
         return self._parsed("GiftCardUpdateExpiry", parse.card, payload["giftCard"], mutation=True)
 
     # --- orders -------------------------------------------------------------------------

@@ -172,3 +172,4 @@ def charts_for(f: CurrencyFigures, store_names: Mapping[str, str]) -> list[Chart
         if f.issued_by_source:
             charts.append(_by_source(f))
     return charts
+

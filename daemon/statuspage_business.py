@@ -66,14 +66,10 @@ def _headline(h: Headline) -> str:
         (f"Redeemed today ({cur})", _tally(h.redeemed_today)),
         (f"Redeemed this month ({cur})", _tally(h.redeemed_month)),
     )
-    return (
-        "<div class=tiles>"
-        + "".join(
-            f"<div class=tile><span>{label}</span><b>{value}</b></div>".replace("<b></b>", "")
-            for label, value in tiles
-        )
-        + "</div>"
-    )
+    return "<div class=tiles>" + "".join(
+        f"<div class=tile><span>{label}</span><b>{value}</b></div>".replace("<b></b>", "")
+        for label, value in tiles
+    ) + "</div>"
 
 
 def figures_section(snapshot: Snapshot | None, error: str | None) -> str:
@@ -140,7 +136,9 @@ def report_section(latest: LatestReport | None) -> str:
     )
 
 
-def render(snapshot: Snapshot | None, error: str | None, latest: LatestReport | None) -> str:
+def render(
+    snapshot: Snapshot | None, error: str | None, latest: LatestReport | None
+) -> str:
     """The business sections, placed at the top of the status page: what needs a person
     first, then the figures, then the report."""
     return (
