@@ -4,7 +4,7 @@ The issue's target: 500 rows imported with ``giftbridge cards import`` while til
 cards issued per second at no less than 80% of the binding outside limit, the Airtable requests
 per card, and a store redemption submitted mid-import finished within 4 s at p99.
 
-    .venv/bin/python -m bench.bench_bulk [--rows 500] [--spacing 3]
+    .venv/bin/python -m bench.bench_bulk [--rows 500] [--spacing 5]
 
 Setup (not measured): the three stand-ins in this process with their real limits (Airtable 5
 requests a second per base and 30 s of silence after a 429, Shopify's 1,000-point bucket
@@ -283,7 +283,7 @@ def measure(rows: int, spacing: float) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=500)
-    parser.add_argument("--spacing", type=float, default=3.0, help="seconds between redemptions")
+    parser.add_argument("--spacing", type=float, default=5.0, help="seconds between redemptions")
     args = parser.parse_args(argv)
     return measure(args.rows, args.spacing)
 

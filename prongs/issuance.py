@@ -24,7 +24,8 @@ What it does, each step safe to repeat after a crash at any point: the Pending G
 Origin Key = key, digest, sealed code, masked code and last characters (the intent; found again
 by Origin Key) -> ``giftCardCreate`` with ``notify: false`` and note ``giftbridge <key>`` (TAKEN
 or a lost reply: find the card by code search and check the note) -> Active with Issued At,
-Expires On and Balance from Shopify -> the record-copy certificate (masked code) -> emails ->
+Expires On and Balance from Shopify -> the record-copy certificate (masked code; one upload, as
+the row holds none yet) -> emails ->
 receipts Created, the purchase receipts, Sent per email that carries or announces the card, Email
 Failed per email that kept failing (one upsert). It returns :class:`Issued`: the row and which
 audiences failed (the caller marks its request or order Needs Attention). It raises ClientError
@@ -116,7 +117,7 @@ def issue_card(
     if row.status == CardStatus.PENDING or row.shopify_id is None:
         row = _create_in_shopify_and_activate(deps, config, order, row)
     if not row.certificate_ids:
-        attach_record_copy(deps, config, row)
+        attach_record_copy(deps, config, row, fresh=True)
     jobs = [*email_jobs(deps, config, order, row), *(extra_emails(row) if extra_emails else ())]
     base = receipt_base(deps, order, row)
     mailing = send_emails(deps, config, jobs, base)
