@@ -13,7 +13,7 @@ a CSV file of a company's order (gifts from "Acme Corp", no purchaser email: one
 Measured: giftbridge in its own process (``bench.bulk_worker``: the store prong run after run and
 the import command following its batch, over one set of limiters), from the command's start to
 the last row final, while this process submits a redemption every ``--spacing`` seconds (as a
-form would: not through the API) and watches each to its final Status every 20 ms.
+form would: not through the API) and watches each to its final Status every 50 ms.
 
 Usage per card comes from the stand-ins' own logs over that window, everything included (the
 import's upserts, the command's polls, the prong's queue polls, the redemptions). A service's
@@ -42,6 +42,7 @@ from bench.bench_store_latency import p99
 from bench.harness import start_in_memory
 from cards.codes import digest, generate, seal
 from config.layout import CreationRequests, GiftCards, StoreRedemptions, Stores
+from sandbox.httpkit import RequestLogEntry
 from sandbox.stack import Sandbox
 
 AIRTABLE_PER_SECOND = 5.0
@@ -108,7 +109,7 @@ class Tills:
                 self.submit(len(self.submitted))
                 next_at = now + self.spacing
             self.watch()
-            time.sleep(0.02)
+            time.sleep(0.05)
         deadline = time.monotonic() + 30
         while len(self.finished) < len(self.submitted) and time.monotonic() < deadline:
             self.watch()
@@ -165,6 +166,7 @@ class Figures:
     picked: list[float]  # picked up to final
     left: int  # redemptions not final by the end
     errors: list[str]
+    before_429: list[str] = field(default_factory=list)  # what arrived in the second before
 
     def per_card(self, total: float) -> float:
         return total / self.rows
@@ -206,7 +208,20 @@ def figures(sandbox: Sandbox, tills: Tills, result: dict[str, object], rows: int
         picked=[tills.finished[r] - tills.picked[r] for r in tills.finished],
         left=len(tills.submitted) - len(tills.finished),
         errors=[str(e) for e in result.get("errors", []) or []],  # type: ignore[attr-defined]
+        before_429=_before_first_429(air),
     )
+
+
+def _before_first_429(entries: list[RequestLogEntry]) -> list[str]:
+    """The requests the sandbox counted in the second before the first 429 (arrival times):
+    where they bunch, something delayed them between the limiter and the sandbox."""
+    first = next((e for e in entries if e.status == 429), None)
+    if first is None:
+        return []
+    window = [e for e in entries if first.time - 1.0 <= e.time <= first.time]
+    return [
+        f"{e.time - first.time:+.3f} s {e.status} {e.operation} {e.table or ''}" for e in window
+    ]
 
 
 def report(f: Figures) -> int:
@@ -250,6 +265,8 @@ def report(f: Figures) -> int:
         print(f"  {what:<40} {count:>6}  {count / f.rows:.3f} a card")
     for line in f.errors[:5]:
         print(f"  error: {line}")
+    for line in f.before_429:
+        print(f"  before the 429: {line}")
     ok = f.created == f.rows and ratio >= 0.8 and late <= 4.0 and f.left == 0 and f.limited == 0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
