@@ -12,6 +12,7 @@ import sys
 BENCHES = (
     "bench_store_latency",
     "bench_backlog",
+    "bench_bulk",
     "bench_idle",
     "bench_report",
     "bench_expiry",

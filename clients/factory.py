@@ -19,6 +19,7 @@ from clients.adapter_config import (
     StaticToken,
 )
 from clients.airtable import AirtableAdapter
+from clients.airtable_bulk import AirtableBulk
 from clients.airtable_http import make_api
 from clients.airtable_reports import AirtableReports
 from clients.airtable_tables import AirtableTables
@@ -69,6 +70,11 @@ def build_airtable(config: AirtableConfig, limiters: Limiters) -> AirtableAdapte
 def build_reports(config: AirtableConfig, limiters: Limiters) -> AirtableReports:
     """The ReportSource (reports and the status page's figures) on the shared limiters."""
     return AirtableReports(airtable_tables(config, limiters))
+
+
+def build_bulk(config: AirtableConfig, limiters: Limiters) -> AirtableBulk:
+    """The BulkPort (``giftbridge cards import`` and ``cards export``) on the shared limiters."""
+    return AirtableBulk(airtable_tables(config, limiters))
 
 
 def build_base_admin(config: AirtableConfig, limiters: Limiters) -> BaseAdmin:

@@ -27,8 +27,14 @@ from typing import Protocol
 from cards.codes import Code
 from cards.ledger import CardFacts, ReceiptFacts
 from cards.money import Money
-from cards.vocab import ProngState, ReceiptAction
-from clients.commands import CardUpdate, NewCardRow, RecordOrder, RequestWrite
+from cards.vocab import CardStatus, ProngState, ReceiptAction
+from clients.commands import (
+    CardUpdate,
+    NewCardRow,
+    NewCreationRequest,
+    RecordOrder,
+    RequestWrite,
+)
 from clients.errors import Permanent
 from clients.records import (
     BalanceCheckRequest,
@@ -160,6 +166,15 @@ class AirtablePort(Protocol):
         """Create a Gift Cards row. Ambiguous on a lost response: look it up by Origin Key."""
         ...
 
+    def create_cards(self, cards: Sequence[NewCardRow]) -> list[CardRow]:
+        """Create 1 to 10 Gift Cards rows in one request, all or none, in the order given.
+        Ambiguous on a lost response: look them up by Origin Key."""
+        ...
+
+    def find_cards_by_origin_keys(self, keys: Sequence[str]) -> dict[str, list[CardRow]]:
+        """Gift Cards rows by Origin Key, as :meth:`find_cards_by_digests` reads digests."""
+        ...
+
     def update_card(self, update: CardUpdate) -> CardRow: ...
 
     def update_cards(self, updates: Sequence[CardUpdate]) -> dict[str, Permanent]:
@@ -201,8 +216,12 @@ class AirtablePort(Protocol):
         """Receipts of these actions whose At falls in one of the ``[start, end]`` windows."""
         ...
 
-    def attach_certificate(self, card_id: str, filename: str, content: bytes) -> None:
-        """Replace the card's Certificate attachment with this PDF."""
+    def attach_certificate(
+        self, card_id: str, filename: str, content: bytes, *, replace: bool = True
+    ) -> None:
+        """Replace the card's Certificate attachment with this PDF. ``replace=False``, for a
+        row known to have none, spares the clearing write (one request instead of two) unless
+        the upload has to be sent again."""
         ...
 
     def status_rows(self) -> list[StatusRow]:
@@ -212,6 +231,30 @@ class AirtablePort(Protocol):
     def create_status_row(self, prong: str, state: ProngState) -> StatusRow: ...
 
     def update_status_row(self, record_id: str, write: StatusWrite) -> None: ...
+
+
+class BulkPort(Protocol):
+    """What bulk issuance and the card export read and write (``giftbridge cards import`` and
+    ``cards export``; call at ``Priority.BULK``)."""
+
+    def import_creation_requests(self, rows: Sequence[NewCreationRequest]) -> int:
+        """Upsert Creation Requests rows on Import Key, 10 a request (safe to re-send);
+        returns how many rows Airtable created (the others existed already)."""
+        ...
+
+    def batch_requests(self, batch: str, *, open_only: bool = False) -> list[CreationRequest]:
+        """Every Creation Requests row of a bulk batch (all pages); ``open_only``: only those
+        not final yet (Status blank or Processing), with their Import Key and Status alone."""
+        ...
+
+    def bulk_requests_for(self, recipient_emails: Sequence[str]) -> list[CreationRequest]:
+        """Channel Bulk rows of any batch whose Recipient Email is one of these (at most 40)."""
+        ...
+
+    def iter_card_rows(self, status: CardStatus | None = None) -> Iterator[list[CardRow]]:
+        """Gift Cards rows (or those in ``status``), one page (at most 100) at a time, with
+        what an export shows (never the digest or the sealed code)."""
+        ...
 
 
 # --- Shopify --------------------------------------------------------------------------------

@@ -117,6 +117,8 @@ class CreationRequest:
     card_ids: tuple[str, ...] = ()
     result_message: str | None = None
     processed_at: datetime | None = None
+    batch: str | None = None  # a bulk import's batch (Channel Bulk)
+    import_key: str | None = None  # import:<batch>:<line>
 
 
 @dataclass(frozen=True, slots=True)

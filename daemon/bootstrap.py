@@ -31,44 +31,22 @@ from typing import TYPE_CHECKING, TypeVar
 import structlog
 from pydantic import SecretStr
 
-from config.settings import (
-    PREFIX,
-    Mode,
-    Settings,
-    load_settings,
-)
+from cards.policy import AmountLimits
+from clients.ports import AirtablePort, BulkPort
+from config.settings import PREFIX, Mode, Settings, load_settings
 from daemon.adapter_settings import (
-    adapter_configs as adapter_configs,
-)
-from daemon.adapter_settings import (
-    airtable_config as airtable_config,
-)
-from daemon.adapter_settings import (
-    call_policy as call_policy,
-)
-from daemon.adapter_settings import (
-    klaviyo_config as klaviyo_config,
-)
-from daemon.adapter_settings import (
-    run_mode as run_mode,
-)
-from daemon.adapter_settings import (
+    adapter_configs,
+    airtable_config,
+    call_policy,
+    klaviyo_config,
+    run_mode,
     secret,
+    shopify_config,
+    shopify_credential,
+    shopify_token_alert,
+    state_dir,
 )
-from daemon.adapter_settings import (
-    shopify_config as shopify_config,
-)
-from daemon.adapter_settings import (
-    shopify_credential as shopify_credential,
-)
-from daemon.adapter_settings import (
-    shopify_token_alert as shopify_token_alert,
-)
-from daemon.adapter_settings import (
-    state_dir as state_dir,
-)
-from daemon.clients import Clients as Clients
-from daemon.clients import NotWired as NotWired
+from daemon.clients import Clients, NotWired
 from daemon.clock import SystemClock
 from daemon.credentials import SECRET_FIELDS, systemd_credentials
 from daemon.embedded_sandbox import DEMO_SKU, EmbeddedSandbox
@@ -86,6 +64,19 @@ if TYPE_CHECKING:
     from clients.airtable_reports import AirtableReports
     from clients.retry import RetryPolicy
 
+__all__ = [  # parts of the composition root that live in their own modules, reached through here
+    "Clients",
+    "NotWired",
+    "adapter_configs",
+    "airtable_config",
+    "call_policy",
+    "klaviyo_config",
+    "run_mode",
+    "shopify_config",
+    "shopify_credential",
+    "shopify_token_alert",
+    "state_dir",
+]
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
 
@@ -187,6 +178,33 @@ def report_setup(settings: Settings, retry: RetryPolicy) -> ReportSetup:
     config = airtable_config(settings, secret(settings, "airtable_token"), retry)
     source = factory.build_reports(config, factory.Limiters())
     return ReportSetup(source, settings.business_name, settings.currency, settings.state_dir)
+
+
+@dataclass(frozen=True)
+class BulkSetup:
+    """What ``giftbridge cards import`` and ``cards export`` need: Airtable alone (the store
+    prong does the issuing), with the command's own patient retry policy."""
+
+    airtable: AirtablePort
+    bulk: BulkPort
+    currency: str
+    limits: AmountLimits
+    close: Callable[[], None]
+
+
+def bulk_setup(settings: Settings, retry: RetryPolicy) -> BulkSetup:
+    from clients import factory  # here, not at import: `giftbridge --help` stays light
+
+    config = airtable_config(settings, secret(settings, "airtable_token"), retry)
+    limiters = factory.Limiters()
+    airtable = factory.build_airtable(config, limiters)
+    bulk = factory.build_bulk(config, limiters)
+
+    def close() -> None:
+        bulk.close()
+        airtable.close()
+
+    return BulkSetup(airtable, bulk, settings.currency, settings.amount_limits, close)
 
 
 def build_clients(

@@ -15,7 +15,14 @@ import structlog
 from cards.vocab import Prong
 from clients.errors import GiftbridgeError
 from config.settings import Settings, SettingsError
-from daemon import audit_command, bootstrap, card_commands, check_command, report_command
+from daemon import (
+    audit_command,
+    bootstrap,
+    card_commands,
+    cards_commands,
+    check_command,
+    report_command,
+)
 from daemon.embedded_sandbox import SandboxNotInstalled, sandbox_command
 from daemon.health import RunResult
 from daemon.lockfile import AlreadyRunning, LockFile
@@ -53,6 +60,9 @@ commands:
                or status; says which field matched
   card pdf     the printable certificate with the full code, certificate-<last 4>.pdf
                (or --out FILE): for the card's holder only
+  cards import a card per row of a CSV file (a company's order): every row checked first,
+               then followed until issued (--store NAME, --dry-run, --no-wait)
+  cards export every card as CSV for accounting, masked codes only (--status S, --out FILE)
   report       sales and liability: report.html with charts and a CSV per table, per
                currency (--from DATE --to DATE, --out DIR; default STATE_DIR/reports/)
   audit        compare the cards Shopify changed since the last audit (--full: every
@@ -259,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=cmd_base_init)
     card = add("card", _needs_card_action, "look at one card, or print its certificate")
     card_commands.add_actions(card, common, _card)
+    cards_commands.add_parser(add, common, _settings)
     report_command.add_parser(add, _settings)
     audit_command.add_parser(add, _settings)
     return parser

@@ -10,7 +10,10 @@ with the process's :class:`~prongs.deps.Deps` and a
 
 One run: poll Store Redemptions and handle every new (blank) or unfinished (Processing) one, in
 groups of ``redemption_batch`` (10) that share their Airtable reads and writes; then the lower
-queues in order, one record at a time. Between two lower-priority records, when
+queues in order, one record at a time; bulk creation requests (Channel Bulk, from
+``giftbridge cards import``) come last, in groups of ten (:mod:`prongs.bulk_issuance`), so a
+company's order never delays a counter sale, a balance check or an operator's action. Between two
+lower-priority records, and between the cards of a bulk group, when
 ``redemption_recheck_seconds`` (2 s) have passed since the last poll, redemptions are polled
 again and handled first, so a bulk of fifty creations never keeps a till waiting. Redemptions
 run at ``Priority.REDEMPTION`` at the shared limiters, creations at ``Priority.BULK``, the rest
@@ -30,7 +33,7 @@ from typing import TypeVar
 
 import structlog
 
-from cards.vocab import Prong
+from cards.vocab import Channel, Prong
 from clients.errors import ClientError
 from clients.ports import Priority, priority
 from clients.records import (
@@ -39,7 +42,7 @@ from clients.records import (
     CreationRequest,
     RedemptionRequest,
 )
-from prongs import balance_checks, card_actions, creations, redemptions
+from prongs import balance_checks, bulk_issuance, card_actions, creations, redemptions
 from prongs.balance_checks import CheckLimits
 from prongs.deps import Deps
 from prongs.exactly_once import again_if_ambiguous
@@ -76,9 +79,13 @@ class _Run:
     def go(self) -> None:
         self.redemptions()
         airtable, page = self.ctx.deps.airtable, self.ctx.config.queue_page
-        self.queue(lambda: airtable.pending_creations(page), self.creation, "creations")
+        creations: Sequence[CreationRequest] = ()
+        if not self.stopped:
+            creations = self.read(lambda: airtable.pending_creations(page), "creations")
+        self.each([c for c in creations if c.channel != Channel.BULK], self.creation)
         self.queue(lambda: airtable.pending_balance_checks(page), self.balance, "balance checks")
         self.queue(lambda: airtable.pending_card_actions(page), self.card_action, "card actions")
+        self.bulk([c for c in creations if c.channel == Channel.BULK])
 
     def redemptions(self) -> None:
         """Handle new redemptions, page after page, until none is left unseen; each page in
@@ -93,9 +100,7 @@ class _Run:
             while waiting:
                 if not self.may_continue():
                     return
-                room = self.ctx.config.max_records_per_run - self.handled
-                group_size = max(1, min(self.ctx.config.redemption_batch, room))
-                group, waiting = waiting[:group_size], waiting[group_size:]
+                group, waiting = self.next_group(waiting)
                 with priority(Priority.REDEMPTION):
                     self.many(group, page.handle_group)
             if not fresh or len(records) < size:
@@ -104,17 +109,41 @@ class _Run:
     def queue(
         self, read: Callable[[], Sequence[T]], handle: Callable[[Context, T], Handled], what: str
     ) -> None:
-        if self.stopped:
-            return
-        for record in self.read(read, what):
+        if not self.stopped:
+            self.each(self.read(read, what), handle)
+
+    def each(self, records: Sequence[T], handle: Callable[[Context, T], Handled]) -> None:
+        for record in records:
             if not self.may_continue():
                 return
-            if self.ctx.deps.clock.monotonic() - self.last_poll >= self.recheck_seconds:
-                self.redemptions()
-                if not self.may_continue():
-                    return
+            self.recheck()
+            if not self.may_continue():
+                return
             if record.id not in self.seen:
                 self.one(record, handle)
+
+    def bulk(self, records: Sequence[CreationRequest]) -> None:
+        """Bulk creation requests last, in groups that share their Airtable writes, at bulk
+        priority; redemptions are polled between the group's cards, not only between groups."""
+        waiting = [r for r in records if r.id not in self.seen]
+        while waiting:
+            if not self.may_continue():
+                return
+            group, waiting = self.next_group(waiting)
+            with priority(Priority.BULK):
+                self.many(group, lambda ctx, g: bulk_issuance.handle_group(ctx, g, self.recheck))
+
+    def next_group(self, waiting: list[T]) -> tuple[list[T], list[T]]:
+        """The next group (``redemption_batch``, Airtable's records per write, or what the
+        run's record limit leaves) and the rest."""
+        room = self.ctx.config.max_records_per_run - self.handled
+        size = max(1, min(self.ctx.config.redemption_batch, room))
+        return waiting[:size], waiting[size:]
+
+    def recheck(self) -> None:
+        """Poll redemptions (and handle them first) when ``redemption_recheck_seconds`` passed."""
+        if self.ctx.deps.clock.monotonic() - self.last_poll >= self.recheck_seconds:
+            self.redemptions()
 
     @property
     def recheck_seconds(self) -> float:
