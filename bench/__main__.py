@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ("bench_store_latency", "bench_backlog", "bench_idle")
+BENCHES = ("bench_store_latency", "bench_backlog", "bench_idle", "bench_push")
 
 
 def main() -> int:

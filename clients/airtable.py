@@ -262,6 +262,9 @@ class AirtableAdapter:
     def update_status_row(self, record_id: str, changes: Changes) -> None:
         self._t.update(Status.TABLE, record_id, changes)
 
+    def update_status_rows(self, updates: Sequence[tuple[str, Changes]]) -> None:
+        self._t.update_batch(Status.TABLE, updates)
+
 
 def _reference(record: Record) -> str:
     value: Any = record.get("fields", {}).get(Receipts.REFERENCE)

@@ -12,6 +12,7 @@ Everything else takes plain values and ports:
 - :func:`build_clients`: the adapters of ``clients/factory.py``, one limiter per service shared
   by all threads;
 - :func:`build_prong_jobs`: one job per prong (:mod:`daemon.wiring`);
+- push (``AIRTABLE_PUSH``, :mod:`daemon.push_wiring`): the webhook for ``run``, not ``once``;
 - :func:`assemble`: all of it + :class:`~daemon.service.Service`.
 """
 
@@ -24,13 +25,14 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from clients.errors import ClientError
-from clients.ports import AirtablePort, CertificatePort, EmailPort, ShopifyPort
+from clients.ports import AirtablePort, CertificatePort, EmailPort, ShopifyPort, WebhookPort
 from config.settings import Mode, Settings, SettingsError, env_name, load_settings
 from daemon.clock import SystemClock
 from daemon.embedded_sandbox import EmbeddedSandbox
 from daemon.instrument import Instrumented
 from daemon.logging import add_secrets
 from daemon.metrics import Metrics
+from daemon.push_wiring import build_push
 from daemon.runner import ProngJob
 from daemon.service import Service, ServiceConfig
 from daemon.wiring import prong_jobs
@@ -70,6 +72,7 @@ class Clients:
     email: EmailPort
     certificates: CertificatePort
     base_admin: BaseAdminPort | None = None
+    webhooks: WebhookPort | None = None
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     def deps(self) -> Deps:
@@ -171,6 +174,7 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
     if settings.mode is Mode.SANDBOX:
         raise NotWired("no credentials: call bootstrap.connect() first to start the sandbox")
     from clients import factory  # here, not at import: `giftbridge --help` stays light
+    from clients.airtable_webhooks import build_webhooks
 
     limiters = factory.Limiters()
     for limiter in (limiters.airtable, limiters.shopify, limiters.klaviyo):
@@ -179,14 +183,16 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
     shopify = factory.build_shopify(settings, _secret(settings, "shopify_access_token"), limiters)
     email = factory.build_email(settings, _secret(settings, "klaviyo_api_key"), limiters)
     admin = factory.build_base_admin(settings, _secret(settings, "airtable_token"), limiters)
+    webhooks = build_webhooks(settings, _secret(settings, "airtable_token"), limiters)
     clients = Clients(
         airtable=cast(AirtablePort, Instrumented(airtable, "airtable", metrics)),
         shopify=cast(ShopifyPort, Instrumented(shopify, "shopify", metrics)),
         email=cast(EmailPort, Instrumented(email, "klaviyo", metrics)),
         certificates=factory.build_certificates(settings),
         base_admin=admin,
+        webhooks=cast(WebhookPort, Instrumented(webhooks, "airtable", metrics)),
     )
-    clients.closers += [airtable.close, shopify.close, email.close, admin.close]
+    clients.closers += [airtable.close, shopify.close, email.close, admin.close, webhooks.close]
     return clients
 
 
@@ -260,8 +266,15 @@ def assemble(
         if problems:
             raise PreflightFailed(problems)
         jobs = build_prong_jobs(settings, clients)
+        push = None  # push serves the daemon (`run`), not a single `once`
+        if http and clients.webhooks is not None:
+            push = build_push(settings, clients.webhooks, metrics, SystemClock())
         service = Service(
-            service_config(settings, http=http, mode=mode), clients.airtable, jobs, metrics=metrics
+            service_config(settings, http=http, mode=mode),
+            clients.airtable,
+            jobs,
+            metrics=metrics,
+            push=push,
         )
     except BaseException:
         clients.close()

@@ -8,6 +8,9 @@ exposing it anywhere else (the page names prongs and errors, never codes or cust
   every run for 10 minutes (see :mod:`daemon.health`). Paused prongs do not count.
 - ``/metrics``: the Prometheus text format of :class:`daemon.metrics.Metrics`.
 - ``/``: :mod:`daemon.statuspage`.
+- ``POST /airtable/notify`` (push in ``notify`` mode only): Airtable's webhook pings, handed to
+  ``notify(body, headers)`` which checks the MAC and answers 204 or 401 (:mod:`daemon.push`).
+  Only this path should be reachable from the internet (deploy/README.md shows a proxy rule).
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Mapping
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BufferedIOBase
 from typing import Any
 
 import structlog
@@ -27,6 +32,8 @@ from daemon.health import HealthBook, ProngView
 from daemon.metrics import Metrics
 
 log = structlog.get_logger(__name__)
+NOTIFY_PATH = "/airtable/notify"
+MAX_NOTIFY_BODY = 64 * 1024  # Airtable's ping is about 150 bytes
 
 
 def health_document(health: HealthBook) -> tuple[int, dict[str, Any]]:
@@ -56,6 +63,24 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def notification_status(
+    notify: Callable[[bytes, Mapping[str, str]], int], headers: Message, body: BufferedIOBase
+) -> int:
+    """Read one notification's body (bounded) and let ``notify`` judge it; headers are handed
+    over by lower-case name."""
+    try:
+        length = int(headers.get("Content-Length", ""))
+    except ValueError:
+        return 411
+    if not 0 <= length <= MAX_NOTIFY_BODY:
+        return 413
+    try:
+        return notify(body.read(length), {k.lower(): v for k, v in headers.items()})
+    except Exception as exc:  # a broken handler must not take the endpoint down
+        log.error("http.error", path=NOTIFY_PATH, error=str(exc), exc_info=True)
+        return 500
+
+
 class EndpointError(RuntimeError):
     """The endpoint could not bind its address."""
 
@@ -70,8 +95,10 @@ class HttpEndpoint:
         metrics: Metrics,
         status_rows: Callable[[], Mapping[str, StatusRow | None]],
         about: Callable[[], Mapping[str, str]],
+        notify: Callable[[bytes, Mapping[str, str]], int] | None = None,
     ) -> None:
         self._address = (host, port)
+        self.notify = notify
         self.health = health
         self.metrics = metrics
         self.status_rows = status_rows
@@ -143,6 +170,16 @@ def _handler_for(endpoint: HttpEndpoint) -> type[BaseHTTPRequestHandler]:
             except Exception as exc:  # a broken page must not take the endpoint down
                 log.error("http.error", path=path, error=str(exc), exc_info=True)
                 self._send(500, "text/plain; charset=utf-8", b"internal error\n")
+
+        def do_POST(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path != NOTIFY_PATH or endpoint.notify is None:
+                self._send(404, "text/plain; charset=utf-8", b"not found\n")
+                return
+            status = notification_status(endpoint.notify, self.headers, self.rfile)
+            self.send_response(status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def _send(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)

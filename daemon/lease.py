@@ -18,10 +18,10 @@ the prongs' pre-checks share), creates a missing row once, and writes an idle he
 Airtable cannot make this atomic (no compare-and-set): the lock file stops a second local process
 and the exactly-once recipe, not the lease, keeps the money right.
 
-Idle cost (DESIGN.md: at most 0.5 Airtable requests/s at the default tick), see
-:func:`idle_request_rate`: each tick = the queue polls of every prong + 1 Status read; plus one
-heartbeat write per prong per minute. Default: store-transactions polls 4 queues, the Shopify
-prongs touch Airtable only when Shopify shows work, so (4 + 1) / 15 + 3 / 60 = 0.38 requests/s.
+Idle cost: the idle heartbeats of every prong go out in one batched write, so with push off
+each tick costs the queue polls + 1 Status read, plus one heartbeat request a minute:
+(4 + 1) / 15 + 1 / 60 = 0.35 requests/s at the default tick. :mod:`daemon.cadence` accounts for
+every idle call in each push mode.
 """
 
 from __future__ import annotations
@@ -57,17 +57,6 @@ _ROW_ATTRS = {
     Status.LAST_ERROR: "last_error",
 }
 LAST_ERROR_MAX = 1000
-
-
-def idle_request_rate(
-    tick_seconds: float,
-    queue_polls_per_tick: int,
-    prongs: int,
-    heartbeat: float = HEARTBEAT_SECONDS,
-) -> float:
-    """Airtable requests per second with nothing to do: polls and one Status read per tick,
-    one idle heartbeat per prong per ``heartbeat`` seconds; no lease traffic at all."""
-    return (queue_polls_per_tick + 1) / tick_seconds + prongs / heartbeat
 
 
 class StatusBoard:
@@ -117,6 +106,17 @@ class StatusBoard:
     def update(self, prong: str, record_id: str, changes: Changes) -> None:
         """Write, and apply the same changes to the cached row (the status page shows it)."""
         self._airtable.update_status_row(record_id, changes)
+        self._cache_written(prong, record_id, changes)
+
+    def update_many(self, updates: Sequence[tuple[str, str, Changes]]) -> None:
+        """Up to 10 ``(prong, record id, changes)`` in one request, then the cache."""
+        self._airtable.update_status_rows(
+            [(record_id, changes) for _, record_id, changes in updates]
+        )
+        for prong, record_id, changes in updates:
+            self._cache_written(prong, record_id, changes)
+
+    def _cache_written(self, prong: str, record_id: str, changes: Changes) -> None:
         with self._lock:
             self._last_write[prong] = self._clock.monotonic()
             row = self._rows.get(prong)
@@ -126,8 +126,11 @@ class StatusBoard:
                 }
                 self._rows[prong] = replace(row, **fields)
 
-    def write_idle_heartbeats(self, busy: Iterable[str], owner: str) -> int:
-        """Heartbeat At on each row we did not write for a minute; returns the writes made.
+    def write_idle_heartbeats(
+        self, busy: Iterable[str], owner: str, every: float = HEARTBEAT_SECONDS
+    ) -> int:
+        """Heartbeat At on each row we did not write for ``every`` seconds, all in one request
+        (up to 10 rows); returns the rows written.
 
         Skips prongs with a run in flight (their lease heartbeats) and rows leased live by
         another owner (their heartbeat is theirs to write). Only Heartbeat At is written, so
@@ -140,13 +143,15 @@ class StatusBoard:
                 last = self._last_write.get(prong)
                 if row is None or prong in busy:
                     continue
-                if last is not None and mono - last < HEARTBEAT_SECONDS:
+                if last is not None and mono - last < every:
                     continue
                 if _live_elsewhere(row, owner, now):
                     continue
                 due.append((prong, row.id))
-        for prong, record_id in due:
-            self.update(prong, record_id, {Status.HEARTBEAT_AT: now})
+        for start in range(0, len(due), 10):
+            self.update_many(
+                [(p, r, {Status.HEARTBEAT_AT: now}) for p, r in due[start : start + 10]]
+            )
         return len(due)
 
 

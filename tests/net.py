@@ -12,7 +12,8 @@ def free_port_base() -> int:
     The search starts at a random place, so test runs side by side (two checkouts, two CI jobs)
     rarely race for the same ports between this check and the sandbox binding them."""
     start = random.randrange(21000, 29000, 7)
-    for base in [*range(start, 29000, 7), *range(21000, start, 7)]:
+    candidates: list[int] = [*range(start, 29000, 7), *range(21000, start, 7)]
+    for base in candidates:
         sockets: list[socket.socket] = []
         try:
             for offset in range(3):

@@ -135,3 +135,8 @@ class LedgerTables(AirtableStore, RowConverters):
 
     def update_status_row(self, record_id: str, changes: Changes) -> None:
         self._call("update", lambda: self._apply(Status.TABLE, record_id, changes))
+
+    def update_status_rows(self, updates: Sequence[tuple[str, Changes]]) -> None:
+        if not 0 < len(updates) <= 10:
+            raise ValueError("an update request carries 1 to 10 records")
+        self._call("update", lambda: self._apply_all(Status.TABLE, updates))
