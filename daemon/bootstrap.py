@@ -268,6 +268,7 @@ def assemble(
         jobs = build_prong_jobs(settings, clients)
         push = None  # push serves the daemon (`run`), not a single `once`
         if http and clients.webhooks is not None:
+            # on_push_unhealthy=... is where an operator alert hangs (logged in any case)
             push = build_push(settings, clients.webhooks, metrics, SystemClock())
         service = Service(
             service_config(settings, http=http, mode=mode),

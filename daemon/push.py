@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from clients.errors import ClientError, RateLimited
+from clients.errors import ClientError, Permanent, RateLimited
 from clients.ports import Clock
 from config.settings import PushMode
 from daemon.cadence import DAY_SECONDS, NOTIFY_SAFETY_NET_SECONDS, WEBHOOK_CHECK_SECONDS
@@ -40,6 +40,7 @@ from daemon.push_schedule import StoreWaker
 log = structlog.get_logger(__name__)
 MAC_HEADER = "x-airtable-content-mac"  # headers arrive by lower-case name
 MAX_PAUSE_SECONDS = 300.0
+RECHECK_SECONDS = 300.0
 IDLE_WAIT_SECONDS = 30.0  # the notify-mode thread looks at its clock at least this often
 
 
@@ -98,6 +99,7 @@ class PushLoop:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._notified = False
+        self._deferred = False  # a read was skipped while the store prong ran
         self._healthy: bool | None = None  # None: not judged yet (starting)
         self._reason = "starting"
         self._alerted = False
@@ -123,6 +125,7 @@ class PushLoop:
 
     def _loop(self) -> None:
         while not self._stopping.is_set():
+            self._event.clear()  # before the step: a ping or nudge from now on wakes the wait
             try:
                 delay = self.step()
             except Exception:  # never let the thread die: log, pause, try again
@@ -132,7 +135,6 @@ class PushLoop:
             if self.waker.pending:
                 delay = min(delay, 1.0)
             self._event.wait(max(0.0, delay))
-            self._event.clear()
 
     # --- one step (tests drive it on a fake clock) ---------------------------------------------
     def step(self) -> float:
@@ -141,7 +143,7 @@ class PushLoop:
         if now >= self._pause_until:
             try:
                 self._due_work(now)
-            except ClientError as exc:
+            except (ClientError, WebhookGone, OSError) as exc:  # OSError: the state file
                 self._failed(exc, now)
             else:
                 self._failures, self._failing_since, self._last_error = 0, None, None
@@ -149,6 +151,7 @@ class PushLoop:
         return self._delay(self._clock.monotonic())
 
     def _due_work(self, now: float) -> None:
+        listed_nothing_new = False
         if self.keeper.state is None:
             if self.keeper.establish() is not None:
                 self._new_webhook()
@@ -157,12 +160,24 @@ class PushLoop:
             if self.keeper.check() is not None:
                 self._new_webhook()
                 self._next_refresh = now + self.config.refresh_seconds
-            self._next_check = now + self.config.check_seconds
+            else:  # the list shows the next cursor: a read now would find nothing
+                listed_nothing_new = not self.keeper.unread_payloads
+            self._next_check = now + self._check_interval()
         if now >= self._next_refresh:
             self.keeper.refresh()
             self._next_refresh = now + self.config.refresh_seconds
-        if self._read_due(now):
+        if not self._read_due(now):
+            return
+        if listed_nothing_new:
+            self._next_read = now + self.config.safety_read_seconds
+        else:
             self._read(now)
+
+    def _check_interval(self) -> float:
+        """Hourly; every 5 minutes while Airtable's pings fail, to see them succeed again."""
+        if self.keeper.notification_failure:
+            return min(self.config.check_seconds, RECHECK_SECONDS)
+        return self.config.check_seconds
 
     def _scheduled_after_establish(self, now: float) -> None:
         self._next_check = now + self.config.check_seconds
@@ -175,12 +190,14 @@ class PushLoop:
         second are better spent on the till, and the cursor keeps what changed meanwhile for
         the read right after the run (:meth:`nudge`)."""
         if self.store_running():
+            self._deferred = True
             return False
         with self._lock:
             notified, self._notified = self._notified, False
         return self.config.mode is PushMode.POLL or notified or now >= self._next_read
 
     def _read(self, now: float) -> None:
+        self._deferred = False
         try:
             result = self.keeper.read()
         except WebhookGone as gone:
@@ -209,11 +226,16 @@ class PushLoop:
         self.waker.wake(reason)
 
     # --- failures and health ------------------------------------------------------------
-    def _failed(self, exc: ClientError, now: float) -> None:
+    def _failed(self, exc: Exception, now: float) -> None:
         self._failures += 1
         if self._failing_since is None:
             self._failing_since = now
-        self._last_error = str(exc)
+        self._last_error = str(exc) or type(exc).__name__
+        if isinstance(exc, Permanent) and exc.status in (401, 403):
+            self._last_error += (
+                " (the Airtable token needs the webhook:manage scope and creator access to the "
+                "base for AIRTABLE_PUSH; or set GIFTBRIDGE_AIRTABLE_PUSH=off)"
+            )
         pause = min(self.config.poll_seconds * 2 ** (self._failures - 1), MAX_PAUSE_SECONDS)
         if isinstance(exc, RateLimited) and exc.retry_after:
             pause = max(pause, exc.retry_after)
@@ -257,12 +279,15 @@ class PushLoop:
             return self._pause_until - now
         if self.config.mode is PushMode.POLL:
             return self.config.poll_seconds
-        due = min(self._next_read, self._next_check, self._next_refresh)
+        due = min(self._next_check, self._next_refresh)
+        if not self._deferred:  # a read put off until the store run ends waits for nudge()
+            due = min(due, self._next_read)
         return max(0.0, min(due - now, IDLE_WAIT_SECONDS))
 
     def nudge(self) -> None:
-        """A store run ended: read what changed during it now (notify mode: if pinged)."""
-        self._event.set()
+        """A store run ended: if a read was put off during it, read now."""
+        if self._deferred:
+            self._event.set()
 
     # --- notifications (the HTTP endpoint's thread) ----------------------------------------
     def notification(self, body: bytes, headers: Mapping[str, str]) -> int:
@@ -276,6 +301,7 @@ class PushLoop:
             self._metrics.notifications.labels("rejected").inc()
             return 401
         self._metrics.notifications.labels("accepted").inc()
+        self.keeper.notification_failure = None  # a ping got through: Airtable reaches us
         if _webhook_id(body) not in (None, state.webhook_id if state else None):
             return 204  # signed with our secret but about another webhook: nothing to read
         with self._lock:

@@ -74,6 +74,7 @@ class WebhookKeeper:
         self._request_table_ids: frozenset[str] | None = None
         self.state: WebhookState | None = None
         self.notification_failure: str | None = None
+        self.unread_payloads = True  # as far as the last check knows
         self.created = 0
 
     # --- establish ----------------------------------------------------------------------
@@ -109,6 +110,8 @@ class WebhookKeeper:
             return "the webhook's specification is not giftbridge's"
         if listed.notification_url != self.notification_url:
             return "the notification URL changed (AIRTABLE_PUSH or PUBLIC_URL)"
+        if self.notification_url is not None and not listed.notifications_enabled:
+            return "Airtable turned the webhook's notifications off"
         if saved.cursor > listed.cursor_for_next_payload:
             return "the saved cursor is ahead of the webhook's"
         return None
@@ -145,12 +148,8 @@ class WebhookKeeper:
             log.warning("push.webhook_lost", reason=problem)
             self.replace(problem, hooks, state.webhook_id if state else None)
             return problem
-        self.notification_failure = None
-        if self.notification_url is not None:
-            if not listed.notifications_enabled:
-                self.notification_failure = "Airtable turned the webhook's notifications off"
-            elif listed.notification_failure:
-                self.notification_failure = listed.notification_failure
+        self.notification_failure = listed.notification_failure if self.notification_url else None
+        self.unread_payloads = listed.cursor_for_next_payload > (state.cursor if state else 1)
         return None
 
     def refresh(self) -> None:

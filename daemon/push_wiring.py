@@ -95,8 +95,14 @@ def build_push(
     clock: Clock,
     *,
     state_dir: Path | None = None,
+    on_push_unhealthy: Callable[[str], None] | None = None,
 ) -> PushSetup | None:
-    """Push as the settings ask, on ``webhooks`` (None with ``AIRTABLE_PUSH=off``)."""
+    """Push as the settings ask, on ``webhooks`` (None with ``AIRTABLE_PUSH=off``).
+
+    ``on_push_unhealthy(reason)`` is called once each time push falls back to polling every
+    tick (the webhook cannot be kept, Airtable keeps failing, or its pings cannot reach
+    ``PUBLIC_URL``); the fall-back is logged (``push.unhealthy``) whether or not it is given.
+    This is the hook for an operator alert."""
     mode = settings.airtable_push
     if mode is PushMode.OFF:
         return None
@@ -119,5 +125,6 @@ def build_push(
         clock,
         PushMetrics(metrics.registry, mode.value),
         on_health=cadence.set_push_healthy,
+        on_unhealthy=on_push_unhealthy,
     )
     return PushSetup(loop, waker, cadence)

@@ -311,3 +311,50 @@ def test_notify_is_unhealthy_while_airtable_cannot_reach_public_url(rig: PushRig
     loop.step()
     assert rig.health == [True, False]
     assert "cannot reach PUBLIC_URL" in rig.alerts[0]
+    body, mac = _ping(loop)  # then a ping gets through (the proxy is fixed)
+    assert loop.notification(body, {"x-airtable-content-mac": mac}) == 204
+    loop.step()
+    assert rig.health == [True, False, True] and len(rig.alerts) == 1
+
+
+def test_the_hourly_check_stands_in_for_a_read_when_nothing_is_new(rig: PushRig) -> None:
+    loop = started(rig, check_seconds=60.0)
+    reads = rig.payload_reads()
+    rig.advance(60)
+    loop.step()  # the list shows the cursor Airtable would answer: no read
+    assert rig.payload_reads() == reads
+    rig.submit()
+    rig.advance(60)
+    loop.step()
+    assert rig.payload_reads() == reads + 1 and loop.waker.take()
+
+
+def test_no_reads_while_the_store_prong_runs_and_one_right_after(rig: PushRig) -> None:
+    loop = started(rig)
+    running = [True]
+    loop.store_running = lambda: running[0]
+    reads = rig.payload_reads()
+    rig.submit()
+    loop.step()
+    loop.step()
+    assert rig.payload_reads() == reads and not loop.waker.pending
+    running[0] = False
+    loop.nudge()  # the run ended
+    assert loop._event.is_set()  # the thread steps at once
+    loop.step()
+    assert rig.payload_reads() == reads + 1 and loop.waker.take()
+    loop._event.clear()
+    loop.nudge()  # nothing was put off this time: no extra read
+    assert not loop._event.is_set()
+
+
+def test_notify_does_not_spin_while_a_read_waits_for_the_store_run(rig: PushRig) -> None:
+    loop = started(rig, mode=PushMode.NOTIFY, url=NOTIFY_URL)
+    loop.store_running = lambda: True
+    body, mac = _ping(loop)
+    assert loop.notification(body, {"x-airtable-content-mac": mac}) == 204
+    assert loop.step() > 1.0  # no read, and no busy loop until the run ends
+    loop.store_running = lambda: False
+    loop.nudge()
+    assert loop._event.is_set()
+

@@ -104,14 +104,19 @@ class Daemon:
         return next(v.runs for v in self.service.health.views() if v.name == "store-transactions")
 
     def wait_idle_start(self) -> None:
-        """Until the start-up runs (the first tick, the new webhook's full poll) are over."""
+        """Until the start-up is over: push healthy, and the start-up runs (the first tick,
+        the new webhook's full poll) and the first payload read done, nothing changing for
+        longer than the rate limiter's window (a call may be waiting there)."""
         deadline = time.monotonic() + 20
-        while not (self.service.push and self.service.push.loop.view().healthy) or (
-            self.service.push.waker.pending or self.service.health.running()
-        ):
+        push, stable, last = self.service.push, 0, (-1, -1)
+        while stable < 12 or self.payload_reads() == 0:
             assert time.monotonic() < deadline, "the daemon did not settle"
-            time.sleep(0.05)
-        time.sleep(0.3)
+            time.sleep(0.1)
+            polling = push is not None and push.loop.config.mode is PushMode.POLL
+            now = (self.store_runs(), 0 if polling else self.payload_reads())
+            quiet = bool(push and push.loop.view().healthy and not push.waker.pending)
+            quiet = quiet and not self.service.health.running() and now == last
+            stable, last = (stable + 1 if quiet else 0), now
 
     def payload_reads(self) -> int:
         return sum(
