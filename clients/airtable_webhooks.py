@@ -27,9 +27,8 @@ from pyairtable.models.webhook import (
 )
 
 from clients.airtable_errors import DEFAULT_PENALTY, translate
-from clients.airtable_http import make_api
 from clients.errors import ClientError, Permanent
-from clients.factory import Limiters, retry_policy, timeouts
+from clients.factory import Limiters, airtable_tables
 from clients.webhook_records import (
     GIFTBRIDGE_SOURCES,
     NewWebhook,
@@ -143,16 +142,8 @@ def _summary(payload: WebhookPayload) -> PayloadSummary:
 def build_webhooks(
     settings: Settings, token: str, limiters: Limiters, *, penalty: float = DEFAULT_PENALTY
 ) -> AirtableWebhooks:
-    """The WebhookPort for the configured base, on the process's shared Airtable limiter.
-    ``penalty``: the silence after a 429 (30 s live; short in tests)."""
-    if not settings.airtable_base_id:
-        raise ValueError("GIFTBRIDGE_AIRTABLE_BASE_ID is required to manage webhooks")
-    api = make_api(
-        token,
-        api_url=settings.airtable_api_url,
-        timeout=timeouts(settings),
-        limiter=limiters.airtable,
-        penalty=penalty,
-        max_wait=retry_policy(settings).deadline,
-    )
-    return AirtableWebhooks(api, settings.airtable_base_id, penalty=penalty)
+    """The WebhookPort for the configured base, on the process's shared Airtable limiter (the
+    same session, timeouts and 429 handling as every table call). ``penalty``: the silence
+    after a 429 (30 s live; short in tests)."""
+    tables = airtable_tables(settings, token, limiters, penalty=penalty)
+    return AirtableWebhooks(tables.api, tables.base_id, penalty=penalty)

@@ -29,10 +29,10 @@ import threading
 from dataclasses import dataclass
 
 from config.settings import PushMode
+from daemon.lease import HEARTBEAT_SECONDS
 
 MONTH_SECONDS = 30 * 24 * 3600
 DAY_SECONDS = 24 * 3600.0
-HEARTBEAT_SECONDS = 60.0
 POLL_SAFETY_NET_SECONDS = 60.0
 NOTIFY_SAFETY_NET_SECONDS = 600.0
 POLL_STATUS_SECONDS = 300.0
