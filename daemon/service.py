@@ -274,7 +274,7 @@ class Service:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)  # no new runs; in-flight ones see the flag
         if self.push is not None:
-            self.push.loop.stop()
+            self.push.loop.stop(timeout=2.0)  # a call in flight ends by its own timeout
         clean = self.health.wait_idle(self.config.stop_timeout)
         if not clean:
             log.error("service.stop_timeout", still_running=sorted(self.health.running()))
