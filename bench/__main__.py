@@ -17,6 +17,7 @@ BENCHES = (
     "bench_report",
     "bench_expiry",
     "bench_audit",
+    "bench_push",
 )
 
 

@@ -311,6 +311,10 @@ class AirtableAdapter:
     def update_status_row(self, record_id: str, write: StatusWrite) -> None:
         self._t.update(Status.TABLE, record_id, status_cells(write))
 
+    def update_status_rows(self, updates: Sequence[tuple[str, StatusWrite]]) -> None:
+        cells = [(record_id, status_cells(write)) for record_id, write in updates]
+        self._t.update_batch(Status.TABLE, cells)
+
 
 def _reference(record: Record) -> str:
     value: Any = record.get("fields", {}).get(Receipts.REFERENCE)

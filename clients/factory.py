@@ -23,6 +23,7 @@ from clients.airtable_bulk import AirtableBulk
 from clients.airtable_http import make_api
 from clients.airtable_reports import AirtableReports
 from clients.airtable_tables import AirtableTables
+from clients.airtable_webhooks import AirtableWebhooks
 from clients.base_admin import BaseAdmin
 from clients.klaviyo import KlaviyoEmail
 from clients.pdf import FpdfCertificates
@@ -75,6 +76,13 @@ def build_reports(config: AirtableConfig, limiters: Limiters) -> AirtableReports
 def build_bulk(config: AirtableConfig, limiters: Limiters) -> AirtableBulk:
     """The BulkPort (``giftbridge cards import`` and ``cards export``) on the shared limiters."""
     return AirtableBulk(airtable_tables(config, limiters))
+
+
+def build_webhooks(config: AirtableConfig, limiters: Limiters) -> AirtableWebhooks:
+    """The WebhookPort (push) on the shared Airtable limiter: the same session, timeouts and
+    429 handling as every table call (the webhooks API shares the base's 5 requests/s)."""
+    tables = airtable_tables(config, limiters)
+    return AirtableWebhooks(tables.api, tables.base_id, penalty=config.penalty)
 
 
 def build_base_admin(config: AirtableConfig, limiters: Limiters) -> BaseAdmin:

@@ -57,6 +57,7 @@ from clients.records import (
 )
 from clients.report_records import FlaggedRequest
 from clients.status_commands import StatusWrite
+from clients.webhook_records import NewWebhook, PayloadPage, WebhookInfo
 
 # --- priority: store redemptions overtake everything else at the shared rate limiters -----------
 
@@ -232,6 +233,10 @@ class AirtablePort(Protocol):
 
     def update_status_row(self, record_id: str, write: StatusWrite) -> None: ...
 
+    def update_status_rows(self, updates: Sequence[tuple[str, StatusWrite]]) -> None:
+        """Up to 10 Status rows in ONE request (the idle heartbeats of every prong)."""
+        ...
+
 
 class BulkPort(Protocol):
     """What bulk issuance and the card export read and write (``giftbridge cards import`` and
@@ -390,4 +395,36 @@ class ReportSource(Protocol):
 
     def table_ids(self) -> dict[str, str]:
         """Table name -> table id (Metadata API), for links to records."""
+        ...
+
+
+# --- Airtable webhooks (push) ---------------------------------------------------------------
+
+
+class WebhookPort(Protocol):
+    """The base's webhooks (DESIGN.md, Running, Push). One Airtable request per call; nothing
+    is retried inside (the push loop has its own rhythm). A webhook that is not there is
+    ``Permanent`` with ``status`` 404."""
+
+    def list_webhooks(self) -> list[WebhookInfo]: ...
+
+    def create_webhook(self, notification_url: str | None) -> NewWebhook:
+        """With :func:`clients.webhook_records.giftbridge_specification`. Not idempotent: after
+        ``AmbiguousOutcome`` a webhook may exist whose secret we never saw (left to expire)."""
+        ...
+
+    def refresh_webhook(self, webhook_id: str) -> datetime | None:
+        """Extend its life to 7 days from now; returns the new expiration time."""
+        ...
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Delete it; one that is already gone counts as deleted."""
+        ...
+
+    def read_payloads(self, webhook_id: str, cursor: int) -> PayloadPage:
+        """One page (up to 50) of payloads from ``cursor`` on."""
+        ...
+
+    def table_ids(self) -> dict[str, str]:
+        """Table name -> table id for every table of the base (one Metadata API read)."""
         ...

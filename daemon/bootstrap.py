@@ -18,6 +18,7 @@ Settings become typed values once, here; everything else takes plain values and 
 - :func:`build_clients`: the adapters of ``clients/factory.py`` from those configs, one limiter
   per service shared by all threads;
 - :func:`build_prong_jobs`: one job per prong (:mod:`daemon.wiring`, the prongs' configs);
+- push (``AIRTABLE_PUSH``, :mod:`daemon.push_wiring`): the webhook for ``run``, not ``once``;
 - :func:`assemble`: all of it + :class:`~daemon.service.Service`.
 """
 
@@ -54,6 +55,7 @@ from daemon.logging import add_secrets
 from daemon.metrics import Metrics
 from daemon.preflight import PreflightFailed as PreflightFailed  # assemble() raises it
 from daemon.preflight import start_problems
+from daemon.push_wiring import build_push
 from daemon.runner import ProngJob
 from daemon.service import Service, ServiceConfig
 from daemon.summary import BusinessSummary
@@ -226,6 +228,7 @@ def build_clients(
     email = factory.build_email(configs.klaviyo, limiters)
     admin = factory.build_base_admin(configs.airtable, limiters)
     reports = factory.build_reports(configs.airtable, limiters)
+    webhooks = factory.build_webhooks(configs.airtable, limiters)
     clients = Clients(
         airtable,
         shopify,
@@ -233,10 +236,18 @@ def build_clients(
         factory.build_certificates(),
         base_admin=admin,
         reports=reports,
+        webhooks=webhooks,
         shopify_tokens=shopify.tokens,
         limiters=limiters,
     )
-    clients.closers += [airtable.close, shopify.close, email.close, admin.close, reports.close]
+    clients.closers += [
+        airtable.close,
+        shopify.close,
+        email.close,
+        admin.close,
+        reports.close,
+        webhooks.close,
+    ]
     return clients
 
 
@@ -337,6 +348,10 @@ def assemble(
         if problems:
             raise PreflightFailed(problems)
         jobs = build_prong_jobs(settings, clients)
+        push = None  # push serves the daemon (`run`), not a single `once`
+        if http and clients.webhooks is not None:
+            # on_push_unhealthy=... is where an operator alert hangs (logged in any case)
+            push = build_push(settings, clients.webhooks, metrics, SystemClock())
         service = Service(
             service_config(settings, http=http, mode=mode),
             clients.airtable,
@@ -345,6 +360,7 @@ def assemble(
             summary=business_summary(settings, clients, metrics) if http else None,
             state_dir=settings.state_dir,
             notices=service_notices(clients),
+            push=push,
         )
     except BaseException:
         clients.close()

@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from clients.errors import GiftbridgeError
-from clients.ports import AirtablePort, CertificatePort, EmailPort, ReportSource, ShopifyPort
+from clients.ports import (
+    AirtablePort,
+    CertificatePort,
+    EmailPort,
+    ReportSource,
+    ShopifyPort,
+    WebhookPort,
+)
 from daemon.clock import SystemClock
 from daemon.preflight import BaseAdminPort
 from prongs.card_locks import CardLocks
@@ -30,6 +37,7 @@ class Clients:
     certificates: CertificatePort
     base_admin: BaseAdminPort | None = None
     reports: ReportSource | None = None  # the status page's summary reads through it
+    webhooks: WebhookPort | None = None  # push: the base's webhook and its payloads
     shopify_tokens: TokenSource | None = None  # says when Shopify calls are stopped
     limiters: Limiters | None = None  # the process's, for adapters built later (rehearsal)
     closers: list[Callable[[], None]] = field(default_factory=list)

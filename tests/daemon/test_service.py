@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
 from cards.vocab import ProngState
 from config.layout import Status
 from config.settings import SettingsError
-from daemon.lease import idle_request_rate
+from daemon.cadence import plain_polling
 from daemon.runner import ProngJob
 from daemon.service import Service
 from prongs.report import Budget, Gate, RunReport
@@ -63,18 +64,24 @@ def test_idle_costs_at_most_half_a_request_per_second_and_never_touches_the_leas
 
     calls = airtable_calls(world)[calls_before:]
     assert len(calls) / 60 <= 0.5, calls
-    # exactly: 4 ticks x (1 Status read + 4 queue polls) + 3 idle heartbeats (one per prong)
+    # exactly: 4 ticks x (1 Status read + 4 queue polls) + the idle heartbeats of the three
+    # prongs in one batched write
     assert calls.count("airtable.list") == 4 * 5
-    assert calls.count("airtable.update") == 3
-    assert len(calls) == 4 * 5 + 3
+    assert calls.count("airtable.update") == 1
+    assert len(calls) == 4 * 5 + 1
+    assert all(
+        status_row(world, p).get(Status.HEARTBEAT_AT) == world.clock.now() - timedelta(seconds=60)
+        for p in service.jobs
+    )
     assert _lease_fields(world, service) == leases_before  # no claim, no release
     assert all(status_row(world, p)[Status.STATE] == ProngState.OFFLINE for p in service.jobs)
 
 
 def test_the_idle_budget_formula_matches_the_defaults() -> None:
-    assert idle_request_rate(15, 4, 3) == pytest.approx(5 / 15 + 3 / 60)
-    assert idle_request_rate(15, 4, 3) <= 0.5
-    assert idle_request_rate(5, 4, 3) > 0.5  # a 5 s tick would break the budget
+    # every tick: 4 queue polls + 1 Status read; one batched heartbeat write a minute
+    assert plain_polling(15).requests_per_second(4) == pytest.approx(5 / 15 + 1 / 60)
+    assert plain_polling(15).requests_per_second(4) <= 0.5
+    assert plain_polling(5).requests_per_second(4) > 0.5  # a 5 s tick would break the budget
 
 
 def test_idle_heartbeats_skip_a_row_another_owner_leases_live(world: World) -> None:
