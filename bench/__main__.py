@@ -12,9 +12,12 @@ import sys
 BENCHES = (
     "bench_store_latency",
     "bench_backlog",
+    "bench_bulk",
     "bench_idle",
     "bench_report",
     "bench_expiry",
+    "bench_audit",
+    "bench_push",
 )
 
 

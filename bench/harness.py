@@ -104,7 +104,13 @@ def start_in_memory(*, airtable_penalty: float = DEFAULT_PENALTY, currency: str 
         penalty_seconds=airtable_penalty,
     )
     seed_base(airtable)
-    shopify = ShopifySandbox(creds.shopify_access_token, creds.shop_domain, currency=currency)
+    shopify = ShopifySandbox(
+        creds.shopify_access_token,
+        creds.shop_domain,
+        currency=currency,
+        client_id=creds.shopify_client_id,
+        client_secret=creds.shopify_client_secret,
+    )
     klaviyo = KlaviyoSandbox(creds.klaviyo_api_key)
     started: list[ServiceThread] = []
     try:

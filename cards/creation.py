@@ -7,7 +7,8 @@ purchaser name; for a gift no recipient name; no email for whoever receives the 
 Email (any given address malformed). The holder's email is required because the code reaches
 nobody otherwise; a gift's purchaser email is optional (no confirmation without it).
 
-Channel -> Source: Store -> Store, Phone and Email -> Manual, Portal -> Portal. A blank Channel
+Channel -> Source: Store -> Store, Phone and Email -> Manual, Portal -> Portal, Bulk -> Bulk
+(its receipts' Source is Manual: an operator imported it). A blank Channel
 counts as Store when a store is linked, else as Phone (Manual).
 """
 
@@ -34,6 +35,7 @@ SOURCES = {
     Channel.PHONE: (CardSource.MANUAL, ReceiptSource.MANUAL),
     Channel.EMAIL: (CardSource.MANUAL, ReceiptSource.MANUAL),
     Channel.PORTAL: (CardSource.PORTAL, ReceiptSource.PORTAL),
+    Channel.BULK: (CardSource.BULK, ReceiptSource.MANUAL),  # an operator's import
 }
 
 

@@ -15,11 +15,11 @@ from cards.codes import Code, mask_last4
 _KEEP = re.compile(
     # Airtable ids: random base62, so upper and lower case letters both (an all-lowercase run
     # after "rec" is more likely a code typed in lower case: masked, the safe error).
-    r"(rec|app|tbl|fld|viw|att|sel|usr|itr)(?=[A-Za-z0-9]{0,13}[a-z])(?=[A-Za-z0-9]{0,13}[A-Z])"
+    r"(rec|app|tbl|fld|viw|att|sel|usr|itr|ach)(?=[A-Za-z0-9]{0,13}[a-z])(?=[A-Za-z0-9]{0,13}[A-Z])"
     r"[A-Za-z0-9]{14}"
     r"|gid://shopify/[A-Za-z]+/\d+"  # Shopify GIDs
     r"|(redeem|create|balance|action|order|native|shopify-txn|expire|remind|drift|card-txn"
-    r"|alert|import):[A-Za-z0-9:\-]+"  # action keys
+    r"|alert|import|rehearsal):[A-Za-z0-9:\-]+"  # action keys
     r"|[0-9a-f]{64}"  # digests are one-way: safe, and searchable
     r"|run-[0-9a-f]{8}"  # run ids (daemon.runner)
 )

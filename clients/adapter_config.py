@@ -12,7 +12,8 @@ carries the ``on_call`` hook through which ``/metrics`` counts each outside call
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
@@ -72,10 +73,18 @@ ShopifyCredential = StaticToken | ClientCredentials
 
 @dataclass(frozen=True, slots=True)
 class ShopifyConfig:
+    """``on_token`` sees every token the client credentials grant hands out (the composition
+    root adds it to the log redactor); ``on_renewal_failing`` gets a one-line reason when
+    renewals keep failing and when Shopify calls stop for want of a token (the alert)."""
+
     graphql_url: str  # the Admin GraphQL endpoint, version included
     credential: ShopifyCredential
     timeouts: Timeouts  # the read timeout also bounds each whole GraphQL execution
     retry: RetryPolicy
+    on_token: Callable[[str], None] | None = field(default=None, repr=False, compare=False)
+    on_renewal_failing: Callable[[str], None] | None = field(
+        default=None, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,14 @@ limiter (``clients.airtable_http``), every failure becomes a class of :mod:`clie
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pyairtable.formulas import OR
+from pyairtable.formulas import AND, OR
 
-from cards.vocab import CardStatus, ProngState
+from cards.vocab import CardStatus, Channel, ProngState, ReceiptAction
+from clients import airtable_audit as audit_reads
 from clients import airtable_queries as q
 from clients import airtable_rows as rows
 from clients.airtable_batch import grouped_by_table, update_in_tens
@@ -68,6 +69,7 @@ CARD_SEARCH_FIELDS = (
 #: A queue longer than this is read in Airtable's order up to the cap, then sorted: the oldest
 #: come first in practice, and a flood never turns one poll into dozens of requests.
 QUEUE_SCAN_CAP = 300
+BULK = Channel.BULK.value
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 #: ``receipt_references`` per request: a reminder run checks hundreds of keys at once.
 REFERENCES_PER_READ = 100
@@ -101,8 +103,21 @@ class AirtableAdapter:
         return [rows.redemption(r) for r in found]
 
     def pending_creations(self, limit: int) -> list[CreationRequest]:
-        found = self._pending(CreationRequests.TABLE, CreationRequests.STATUS, limit)
-        return [rows.creation(r) for r in found]
+        """Every other channel first, then Channel Bulk, each oldest first. A bulk batch of
+        hundreds of rows fills the scan; then the other rows are read apart, so a creation at a
+        counter is never hidden behind an import (one more request, only while one is pending)."""
+        if limit <= 0:
+            return []
+        table, status = CreationRequests.TABLE, CreationRequests.STATUS
+        found = self._pending(table, status, max(limit, QUEUE_SCAN_CAP))
+        if len(found) >= QUEUE_SCAN_CAP:
+            formula = AND(q.pending(status), q.not_equal(CreationRequests.CHANNEL, BULK))
+            others = self._t.list_records(table, formula=formula, max_records=QUEUE_SCAN_CAP)
+            seen = {r["id"] for r in found}
+            found += [r for r in others if r["id"] not in seen]
+        requests = [rows.creation(r) for r in found]
+        requests.sort(key=lambda r: (r.channel == Channel.BULK, r.created_time))
+        return requests[:limit]
 
     def pending_balance_checks(self, limit: int) -> list[BalanceCheckRequest]:
         found = self._pending(BalanceChecks.TABLE, BalanceChecks.STATUS, limit)
@@ -156,13 +171,20 @@ class AirtableAdapter:
         return rows.card(found[0], self.currency) if found else None
 
     def find_cards_by_digests(self, digests: Sequence[str]) -> dict[str, list[CardRow]]:
+        return self._cards_by(GiftCards.CODE_DIGEST, digests, lambda row: row.code_digest)
+
+    def _cards_by(
+        self, field: str, values: Sequence[str], key: Callable[[CardRow], str | None]
+    ) -> dict[str, list[CardRow]]:
+        """Rows whose ``field`` is one of ``values``, by that value, in few reads."""
         found: dict[str, list[CardRow]] = {}
-        for chunk in q.bounded_chunks(digests):
-            formula = q.any_of(GiftCards.CODE_DIGEST, chunk)
+        for chunk in q.bounded_chunks(values):
+            formula = q.any_of(field, chunk)
             for record in self._t.list_records(GiftCards.TABLE, formula=formula):
                 row = rows.card(record, self.currency)
-                if row.code_digest in chunk:  # exactly as asked, whatever the formula compared
-                    found.setdefault(row.code_digest, []).append(row)
+                value = key(row)
+                if value in chunk:  # exactly as asked, whatever the formula compared
+                    found.setdefault(value, []).append(row)
         return found
 
     def search_cards(self, text: str, limit: int = 20) -> list[CardRow]:
@@ -184,6 +206,13 @@ class AirtableAdapter:
     def create_card(self, card: NewCardRow) -> CardRow:
         return rows.card(self._t.create(GiftCards.TABLE, new_card_cells(card)), self.currency)
 
+    def create_cards(self, cards: Sequence[NewCardRow]) -> list[CardRow]:
+        created = self._t.create_batch(GiftCards.TABLE, [new_card_cells(c) for c in cards])
+        return [rows.card(record, self.currency) for record in created]
+
+    def find_cards_by_origin_keys(self, keys: Sequence[str]) -> dict[str, list[CardRow]]:
+        return self._cards_by(GiftCards.ORIGIN_KEY, keys, lambda row: row.origin_key)
+
     def update_card(self, update: CardUpdate) -> CardRow:
         record_id, cells = card_columns(update)
         return rows.card(self._t.update(GiftCards.TABLE, record_id, cells), self.currency)
@@ -201,8 +230,26 @@ class AirtableAdapter:
                     result[row.shopify_id] = row
         return result
 
-    def attach_certificate(self, card_id: str, filename: str, content: bytes) -> None:
-        """Clear the Certificate cell, then upload: the pair is safe to re-send as a whole."""
+    def cards_in_shopify_range(self, after_number: int, up_to: int | None) -> list[CardRow]:
+        formula = audit_reads.range_formula(after_number, up_to)
+        found = self._t.list_records(GiftCards.TABLE, formula=formula)
+        return [rows.card(record, self.currency) for record in found]
+
+    def receipts_in_windows(
+        self, actions: Sequence[ReceiptAction], windows: Sequence[tuple[datetime, datetime]]
+    ) -> list[Receipt]:
+        found: list[Receipt] = []
+        for formula in audit_reads.windows_formulas(actions, windows):
+            for record in self._t.list_records(Receipts.TABLE, formula=formula):
+                if (receipt := audit_reads.receipt(record, self.currency)) is not None:
+                    found.append(receipt)
+        return found
+
+    def attach_certificate(
+        self, card_id: str, filename: str, content: bytes, *, replace: bool = True
+    ) -> None:
+        """Clear the Certificate cell, then upload: the pair is safe to re-send as a whole.
+        ``replace=False`` (a row with no certificate yet) uploads alone on the first try."""
         if len(content) > MAX_UPLOAD_BYTES:
             raise Permanent(
                 "airtable", "uploadAttachment", "certificate over 5 MB", code="ATTACHMENT_TOO_LARGE"
@@ -211,11 +258,16 @@ class AirtableAdapter:
         body = upload_body(filename, content, "application/pdf")
         table = self._t.table(GiftCards.TABLE)
 
-        def replace() -> None:
-            table.update(card_id, {GiftCards.CERTIFICATE: []})
+        tries = 0
+
+        def upload() -> None:
+            nonlocal tries
+            tries += 1
+            if replace or tries > 1:  # a second try may follow an upload that went through
+                table.update(card_id, {GiftCards.CERTIFICATE: []})
             self._t.request("POST", url, body, "uploadAttachment")
 
-        self._t.write(replace, "uploadAttachment", idempotent=True)
+        self._t.write(upload, "uploadAttachment", idempotent=True)
 
     def stores(self) -> list[Store]:
         return [rows.store(r) for r in self._t.list_records(Stores.TABLE)]
@@ -258,6 +310,10 @@ class AirtableAdapter:
 
     def update_status_row(self, record_id: str, write: StatusWrite) -> None:
         self._t.update(Status.TABLE, record_id, status_cells(write))
+
+    def update_status_rows(self, updates: Sequence[tuple[str, StatusWrite]]) -> None:
+        cells = [(record_id, status_cells(write)) for record_id, write in updates]
+        self._t.update_batch(Status.TABLE, cells)
 
 
 def _reference(record: Record) -> str:

@@ -43,7 +43,6 @@ from typing import Any, Protocol
 
 from filelock import FileLock
 
-from clients.ports import current_priority
 from clients.ratelimit import PriorityGate
 
 WAITER_TTL = 0.5  # a waiting process refreshes its place at least this often (it polls faster)
@@ -225,8 +224,8 @@ class CallBudget(PriorityGate):
     def _admit(self, now: float, cost: float) -> None:  # pragma: no cover - not called
         raise NotImplementedError
 
-    def _try(self, now: float, cost: float, waiting_since: float) -> float:
-        me, rank = self._pid(), (int(current_priority()), waiting_since)
+    def _try(self, now: float, cost: float, priority: int, waiting_since: float) -> float:
+        me, rank = self._pid(), (priority, waiting_since)
         with self.ledger.state() as state:
             state.prune(now, self.window, self.stale_after, self._alive)
             delay = state.delay(me, rank, now, self.limit, self.window)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from pyairtable.formulas import AND, EQ, FIND, GTE, LOWER, LTE, OR, Field, Formula
+from pyairtable.formulas import AND, EQ, FIND, GTE, LOWER, LTE, NE, OR, Field, Formula
 
 from cards.vocab import RequestStatus
 
@@ -20,6 +20,11 @@ MAX_TERMS = 40
 
 def equals(field: str, value: str) -> Formula:
     return EQ(Field(field), value)
+
+
+def not_equal(field: str, value: str) -> Formula:
+    """``{field}`` is not ``value`` (an empty cell is not)."""
+    return NE(Field(field), value)
 
 
 def pending(status_field: str) -> Formula:

@@ -146,6 +146,8 @@ def creation(record: Record) -> CreationRequest:
         card_ids=links(f, c.GIFT_CARD),
         result_message=text(f, c.RESULT_MESSAGE),
         processed_at=timestamp(f, c.PROCESSED_AT),
+        batch=text(f, c.BATCH),
+        import_key=text(f, c.IMPORT_KEY),
     )
 
 

@@ -139,6 +139,18 @@ class AirtableTables:
             lambda: dict(self.table(table).create(fields)), f"create {table}", idempotent=False
         )
 
+    def create_batch(self, table: str, rows: Sequence[Mapping[str, CellValue]]) -> list[Record]:
+        """One create request of 1 to 10 records, all or none; never re-sent after an ambiguous
+        outcome (the caller looks the rows up by their keys)."""
+        if not 0 < len(rows) <= 10:
+            raise ValueError("a create request carries 1 to 10 records")
+        records: list[Any] = [self.encode(table, row) for row in rows]
+
+        def send() -> list[Record]:
+            return [dict(r) for r in self.table(table).batch_create(records)]
+
+        return self.write(send, f"create {table}", idempotent=False)
+
     def update(self, table: str, record_id: str, changes: Mapping[str, CellValue]) -> Record:
         """PATCH by record id: safe to re-send."""
         fields = self.encode(table, changes)

@@ -206,6 +206,11 @@ class BaseAdmin:
         """The named problems of the live base; empty when giftbridge can run."""
         return layout_problems(self.live_tables(), self._layout)
 
+    def read_one_record(self, table: str) -> None:
+        """One record of ``table`` (or none): proves the token may read the base's data
+        (scope ``data.records:read``), apart from its schema (``schema.bases:read``)."""
+        self._t.list_records(table, max_records=1)
+
     def init(self) -> InitReport:
         live = {t["name"]: t for t in self.live_tables() if "name" in t}
         table_ids = {name: t["id"] for name, t in live.items() if "id" in t}

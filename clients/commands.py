@@ -12,7 +12,8 @@ expires"), and is simply left out where it says "when given".
 - Request rows: :class:`RecordIntent` (Status Processing, before the outside call) and one
   closing per queue (:class:`CloseRedemption`, :class:`CloseCreation`,
   :class:`CloseBalanceCheck`, :class:`CloseCardAction`), plus the two redemption-only writes
-  (:class:`RecordRedemptionRefusal`, :class:`CloseRedemptionMinimally`).
+  (:class:`RecordRedemptionRefusal`, :class:`CloseRedemptionMinimally`); a bulk import's new
+  rows: :class:`NewCreationRequest`.
 - Shopify Orders rows: :class:`RecordOrder`.
 - Gift Cards rows: :class:`NewCardRow` to create; :class:`ActivateCard`,
   :class:`AbandonPendingCard`, :class:`FillCodeDigest`, :class:`MirrorBalance`,
@@ -34,6 +35,7 @@ from cards.vocab import (
     CardActionOutcome,
     CardSource,
     CardStatus,
+    Channel,
     CreationOutcome,
     Kind,
     OrderKind,
@@ -146,6 +148,29 @@ RequestWrite = (
     | CloseBalanceCheck
     | CloseCardAction
 )
+
+
+@dataclass(frozen=True, slots=True)
+class NewCreationRequest:
+    """A Creation Requests row a bulk import writes (Channel Bulk), upserted on its Import Key
+    (``import:<batch>:<line>``) so that importing a file twice writes each row once."""
+
+    import_key: str
+    batch: str
+    amount: Money
+    purchaser_name: str
+    purchaser_email: str | None
+    recipient_name: str
+    recipient_email: str
+    is_gift: bool
+    message: str | None = None
+    kind: Kind | None = None
+    theme: Theme | None = None
+    store_id: str | None = None  # linked when given
+    channel: Channel = Channel.BULK
+
+    def __repr__(self) -> str:  # names and addresses stay out of logs
+        return f"NewCreationRequest({self.import_key}, {self.amount})"
 
 
 # --- Shopify Orders rows ---------------------------------------------------------------------

@@ -21,9 +21,11 @@ from clients.adapter_config import (
 )
 from clients.airtable import AirtableAdapter
 from clients.airtable_budget import airtable_limiter, shared_file
+from clients.airtable_bulk import AirtableBulk
 from clients.airtable_http import make_api
 from clients.airtable_reports import AirtableReports
 from clients.airtable_tables import AirtableTables
+from clients.airtable_webhooks import AirtableWebhooks
 from clients.base_admin import BaseAdmin
 from clients.klaviyo import KlaviyoEmail
 from clients.pdf import FpdfCertificates
@@ -35,6 +37,8 @@ from clients.ratelimit import (
     shopify_limiter,
 )
 from clients.shopify import ShopifyAdapter
+from clients.shopify_auth import ClientCredentialsTokens, StaticTokenSource, TokenSource
+from clients.shopify_grant import token_endpoint
 from clients.shopify_transport import GraphQLRunner
 
 
@@ -78,6 +82,18 @@ def build_reports(config: AirtableConfig, limiters: Limiters) -> AirtableReports
     return AirtableReports(airtable_tables(config, limiters))
 
 
+def build_bulk(config: AirtableConfig, limiters: Limiters) -> AirtableBulk:
+    """The BulkPort (``giftbridge cards import`` and ``cards export``) on the shared limiters."""
+    return AirtableBulk(airtable_tables(config, limiters))
+
+
+def build_webhooks(config: AirtableConfig, limiters: Limiters) -> AirtableWebhooks:
+    """The WebhookPort (push) on the shared Airtable limiter: the same session, timeouts and
+    429 handling as every table call (the webhooks API shares the base's 5 requests/s)."""
+    tables = airtable_tables(config, limiters)
+    return AirtableWebhooks(tables.api, tables.base_id, penalty=config.penalty)
+
+
 def build_base_admin(config: AirtableConfig, limiters: Limiters) -> BaseAdmin:
     """Layout check (``check()``) and ``base init`` (``init()``) for the configured base."""
     return BaseAdmin(airtable_tables(config, limiters))
@@ -86,7 +102,7 @@ def build_base_admin(config: AirtableConfig, limiters: Limiters) -> BaseAdmin:
 def build_shopify(config: ShopifyConfig, limiters: Limiters) -> ShopifyAdapter:
     runner = GraphQLRunner(
         config.graphql_url,
-        _access_token(config.credential),
+        shopify_tokens(config),
         limiter=limiters.shopify,
         connect_timeout=config.timeouts.connect,
         read_timeout=config.timeouts.read,
@@ -96,16 +112,22 @@ def build_shopify(config: ShopifyConfig, limiters: Limiters) -> ShopifyAdapter:
     return ShopifyAdapter(runner, retry=config.retry)
 
 
-def _access_token(credential: ShopifyCredential) -> str:
+def shopify_tokens(config: ShopifyConfig) -> TokenSource:
+    """Where the Admin API's access tokens come from: the legacy static token as it is, or the
+    client credentials grant at the GraphQL endpoint's origin (fetched on first use, renewed)."""
+    credential: ShopifyCredential = config.credential
     match credential:
         case StaticToken(token):
-            return token.get_secret_value()
-        case ClientCredentials():
-            # The client credentials grant (DESIGN.md, Shopify credentials) comes next: a token
-            # source that fetches and renews tokens will be built here.
-            raise NotImplementedError(
-                "Shopify client credentials (a Dev Dashboard app) are not supported yet: "
-                "use a custom app's static access token"
+            return StaticTokenSource(token)
+        case ClientCredentials(client_id, client_secret):
+            return ClientCredentialsTokens(
+                token_endpoint(config.graphql_url),
+                client_id,
+                client_secret,
+                timeouts=config.timeouts.pair,
+                retry=config.retry,
+                on_token=config.on_token,
+                on_renewal_failing=config.on_renewal_failing,
             )
 
 

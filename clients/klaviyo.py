@@ -33,6 +33,7 @@ from clients.transport_errors import failed_before_sending
 
 SERVICE = "klaviyo"
 OPERATION = "create_event"
+CHECK_OPERATION = "get_events"
 DEFAULT_RETRY_AFTER = 1.0
 log = structlog.get_logger()
 
@@ -67,30 +68,30 @@ def _retry_after(headers: Any) -> float:
         return DEFAULT_RETRY_AFTER
 
 
-def translate(error: BaseException) -> ClientError:
+def translate(error: BaseException, operation: str = OPERATION) -> ClientError:
     """The giftbridge class for any exception raised by the SDK or urllib3."""
     if isinstance(error, ClientError):
         return error
     if isinstance(error, LimiterTimeout):
-        return RateLimited(SERVICE, OPERATION, "rate limited", retry_after=error.retry_after)
+        return RateLimited(SERVICE, operation, "rate limited", retry_after=error.retry_after)
     if isinstance(error, pydantic.ValidationError):
-        return Permanent(SERVICE, OPERATION, "the event does not validate", code="INVALID_EVENT")
+        return Permanent(SERVICE, operation, "the event does not validate", code="INVALID_EVENT")
     if isinstance(error, ApiException):
         status = error.status if isinstance(error.status, int) else None
         if status == 429:
             return RateLimited(
-                SERVICE, OPERATION, "HTTP 429", retry_after=_retry_after(error.headers)
+                SERVICE, operation, "HTTP 429", retry_after=_retry_after(error.headers)
             )
         if status == 0:  # the SDK's wrapping of an SSL failure during the handshake
-            return Retryable(SERVICE, OPERATION, "TLS failure")
+            return Retryable(SERVICE, operation, "TLS failure")
         if status is None or status >= 500:
-            return AmbiguousOutcome(SERVICE, OPERATION, f"HTTP {status}")
-        return Permanent(SERVICE, OPERATION, f"HTTP {status}", code=f"HTTP_{status}", status=status)
+            return AmbiguousOutcome(SERVICE, operation, f"HTTP {status}")
+        return Permanent(SERVICE, operation, f"HTTP {status}", code=f"HTTP_{status}", status=status)
     if failed_before_sending(error):
-        return Retryable(SERVICE, OPERATION, f"could not connect ({type(error).__name__})")
+        return Retryable(SERVICE, operation, f"could not connect ({type(error).__name__})")
     if isinstance(error, urllib3.exceptions.HTTPError | OSError):
-        return AmbiguousOutcome(SERVICE, OPERATION, f"no usable response ({type(error).__name__})")
-    return AmbiguousOutcome(SERVICE, OPERATION, f"unexpected {type(error).__name__}")
+        return AmbiguousOutcome(SERVICE, operation, f"no usable response ({type(error).__name__})")
+    return AmbiguousOutcome(SERVICE, operation, f"unexpected {type(error).__name__}")
 
 
 class KlaviyoEmail:
@@ -132,6 +133,23 @@ class KlaviyoEmail:
             metric=event.metric.value,
             unique_id=event.unique_id,
         )
+
+    def check_key(self) -> None:
+        """Prove the API key with one read that sends nothing: the newest event's time
+        (``GET /api/events``, page size 1; scope ``events:read``, part of Events: Full access).
+        Raises ``Permanent`` with status 401 (key rejected) or 403 (scope missing)."""
+        self._retry.call(
+            self._read_one_event, service=SERVICE, operation=CHECK_OPERATION, idempotent=True
+        )
+
+    def _read_one_event(self) -> None:
+        try:
+            self._limiter.acquire(max_wait=self._max_wait)
+            self._events.get_events(
+                fields_event=["datetime"], page_size=1, _request_timeout=self._timeout
+            )
+        except Exception as exc:
+            raise translate(exc, CHECK_OPERATION) from None
 
     def _send_once(self, payload: dict[str, Any]) -> None:
         try:

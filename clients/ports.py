@@ -27,13 +27,20 @@ from typing import Protocol
 from cards.codes import Code
 from cards.ledger import CardFacts, ReceiptFacts
 from cards.money import Money
-from cards.vocab import ProngState
-from clients.commands import CardUpdate, NewCardRow, RecordOrder, RequestWrite
+from cards.vocab import CardStatus, ProngState, ReceiptAction
+from clients.commands import (
+    CardUpdate,
+    NewCardRow,
+    NewCreationRequest,
+    RecordOrder,
+    RequestWrite,
+)
 from clients.errors import Permanent
 from clients.records import (
     BalanceCheckRequest,
     CardActionRequest,
     CardRow,
+    CardStatePage,
     CardTransaction,
     CertificateData,
     CreationRequest,
@@ -50,6 +57,7 @@ from clients.records import (
 )
 from clients.report_records import FlaggedRequest
 from clients.status_commands import StatusWrite
+from clients.webhook_records import NewWebhook, PayloadPage, WebhookInfo
 
 # --- priority: store redemptions overtake everything else at the shared rate limiters -----------
 
@@ -159,6 +167,15 @@ class AirtablePort(Protocol):
         """Create a Gift Cards row. Ambiguous on a lost response: look it up by Origin Key."""
         ...
 
+    def create_cards(self, cards: Sequence[NewCardRow]) -> list[CardRow]:
+        """Create 1 to 10 Gift Cards rows in one request, all or none, in the order given.
+        Ambiguous on a lost response: look them up by Origin Key."""
+        ...
+
+    def find_cards_by_origin_keys(self, keys: Sequence[str]) -> dict[str, list[CardRow]]:
+        """Gift Cards rows by Origin Key, as :meth:`find_cards_by_digests` reads digests."""
+        ...
+
     def update_card(self, update: CardUpdate) -> CardRow: ...
 
     def update_cards(self, updates: Sequence[CardUpdate]) -> dict[str, Permanent]:
@@ -187,8 +204,25 @@ class AirtablePort(Protocol):
         """Gift Cards rows for these Shopify GIDs (missing ones are absent from the result)."""
         ...
 
-    def attach_certificate(self, card_id: str, filename: str, content: bytes) -> None:
-        """Replace the card's Certificate attachment with this PDF."""
+    # the audit's reads (prongs.audit)
+    def cards_in_shopify_range(self, after_number: int, up_to: int | None) -> list[CardRow]:
+        """Gift Cards rows whose Shopify Gift Card ID is a GiftCard GID numbered above
+        ``after_number`` and at most ``up_to`` (None: no upper bound), every page read at once
+        (100 rows a request)."""
+        ...
+
+    def receipts_in_windows(
+        self, actions: Sequence[ReceiptAction], windows: Sequence[tuple[datetime, datetime]]
+    ) -> list[Receipt]:
+        """Receipts of these actions whose At falls in one of the ``[start, end]`` windows."""
+        ...
+
+    def attach_certificate(
+        self, card_id: str, filename: str, content: bytes, *, replace: bool = True
+    ) -> None:
+        """Replace the card's Certificate attachment with this PDF. ``replace=False``, for a
+        row known to have none, spares the clearing write (one request instead of two) unless
+        the upload has to be sent again."""
         ...
 
     def status_rows(self) -> list[StatusRow]:
@@ -198,6 +232,34 @@ class AirtablePort(Protocol):
     def create_status_row(self, prong: str, state: ProngState) -> StatusRow: ...
 
     def update_status_row(self, record_id: str, write: StatusWrite) -> None: ...
+
+    def update_status_rows(self, updates: Sequence[tuple[str, StatusWrite]]) -> None:
+        """Up to 10 Status rows in ONE request (the idle heartbeats of every prong)."""
+        ...
+
+
+class BulkPort(Protocol):
+    """What bulk issuance and the card export read and write (``giftbridge cards import`` and
+    ``cards export``; call at ``Priority.BULK``)."""
+
+    def import_creation_requests(self, rows: Sequence[NewCreationRequest]) -> int:
+        """Upsert Creation Requests rows on Import Key, 10 a request (safe to re-send);
+        returns how many rows Airtable created (the others existed already)."""
+        ...
+
+    def batch_requests(self, batch: str, *, open_only: bool = False) -> list[CreationRequest]:
+        """Every Creation Requests row of a bulk batch (all pages); ``open_only``: only those
+        not final yet (Status blank or Processing), with their Import Key and Status alone."""
+        ...
+
+    def bulk_requests_for(self, recipient_emails: Sequence[str]) -> list[CreationRequest]:
+        """Channel Bulk rows of any batch whose Recipient Email is one of these (at most 40)."""
+        ...
+
+    def iter_card_rows(self, status: CardStatus | None = None) -> Iterator[list[CardRow]]:
+        """Gift Cards rows (or those in ``status``), one page (at most 100) at a time, with
+        what an export shows (never the digest or the sealed code)."""
+        ...
 
 
 # --- Shopify --------------------------------------------------------------------------------
@@ -244,6 +306,14 @@ class ShopifyPort(Protocol):
 
     def transactions(self, card_id: str, limit: int = 50) -> list[CardTransaction]:
         """The card's most recent transactions, newest first."""
+        ...
+
+    def list_cards(
+        self, *, after_number: int = 0, updated_since: datetime | None = None, limit: int = 250
+    ) -> CardStatePage:
+        """Cards numbered above ``after_number`` in ascending id order (``id:>`` search, so a
+        pass resumes exactly where it stopped), optionally only those updated at or after
+        ``updated_since``; at most ``limit`` (250) a page. For the audit."""
         ...
 
     def set_expiry(self, card_id: str, expires_on: date | None) -> ShopifyCard: ...
@@ -325,4 +395,36 @@ class ReportSource(Protocol):
 
     def table_ids(self) -> dict[str, str]:
         """Table name -> table id (Metadata API), for links to records."""
+        ...
+
+
+# --- Airtable webhooks (push) ---------------------------------------------------------------
+
+
+class WebhookPort(Protocol):
+    """The base's webhooks (DESIGN.md, Running, Push). One Airtable request per call; nothing
+    is retried inside (the push loop has its own rhythm). A webhook that is not there is
+    ``Permanent`` with ``status`` 404."""
+
+    def list_webhooks(self) -> list[WebhookInfo]: ...
+
+    def create_webhook(self, notification_url: str | None) -> NewWebhook:
+        """With :func:`clients.webhook_records.giftbridge_specification`. Not idempotent: after
+        ``AmbiguousOutcome`` a webhook may exist whose secret we never saw (left to expire)."""
+        ...
+
+    def refresh_webhook(self, webhook_id: str) -> datetime | None:
+        """Extend its life to 7 days from now; returns the new expiration time."""
+        ...
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Delete it; one that is already gone counts as deleted."""
+        ...
+
+    def read_payloads(self, webhook_id: str, cursor: int) -> PayloadPage:
+        """One page (up to 50) of payloads from ``cursor`` on."""
+        ...
+
+    def table_ids(self) -> dict[str, str]:
+        """Table name -> table id for every table of the base (one Metadata API read)."""
         ...

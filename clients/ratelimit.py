@@ -10,7 +10,7 @@ queued earlier. Kinds of gate:
   for 30 s) and shared between processes: :class:`clients.airtable_budget.CallBudget` counts
   each call until a window after its response instead.
 - :class:`CostBucket`: Shopify's leaky bucket, estimated from the last ``throttleStatus`` seen
-  and refilled at ``restoreRate``.
+  and refilled at ``restoreRate``; bulk calls leave a reserve of it for the tills.
 
 ``penalize(seconds)`` silences a gate for everybody (Airtable's 429 means 30 s of silence for
 the whole base, not just for the thread that got it). The clock is injectable so the admission
@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from clients.ports import current_priority
+from clients.ports import Priority, current_priority
 
 
 class LimiterTimeout(Exception):
@@ -65,11 +65,16 @@ class PriorityGate(abc.ABC):
     def _admit(self, now: float, cost: float) -> None:
         """Count a call of ``cost`` admitted at ``now``."""
 
-    def _try(self, now: float, cost: float, waiting_since: float) -> float:
+    def _headroom(self, priority: int) -> float:
+        """What a call of this priority must leave for others (beyond its own cost)."""
+        return 0.0
+
+    def _try(self, now: float, cost: float, priority: int, waiting_since: float) -> float:
         """Admit the head of the queue if it may go now (0 or less), else the seconds to wait
         before asking again. ``waiting_since``: when the head started waiting (the order
         between processes sharing a budget, :mod:`clients.airtable_budget`)."""
-        delay = max(self._silent_until - now, self._delay(now, cost))
+        wanted = cost + self._headroom(priority)
+        delay = max(self._silent_until - now, self._delay(now, wanted))
         if delay <= 0:
             self._admit(now, cost)
         return delay
@@ -113,7 +118,7 @@ class PriorityGate(abc.ABC):
             now = self._clock()
             delay: float | None = None  # None: not at the head, wait to be woken
             if self._queue[0] == ticket:
-                delay = self._try(now, cost, start)
+                delay = self._try(now, cost, ticket[0], start)
                 if delay <= 0:
                     heapq.heappop(self._queue)
                     self.admitted += 1
@@ -184,11 +189,15 @@ class CostBucket(PriorityGate):
         *,
         maximum: float = 1000.0,
         restore_rate: float = 50.0,
+        bulk_reserve_share: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(name, clock)
+        if not 0.0 <= bulk_reserve_share < 1.0:
+            raise ValueError("the bulk reserve is a share of the bucket, from 0 to under 1")
         self.maximum = maximum
         self.restore_rate = restore_rate
+        self.bulk_reserve_share = bulk_reserve_share
         self._available = maximum
         self._updated = clock()
 
@@ -204,6 +213,11 @@ class CostBucket(PriorityGate):
     def _admit(self, now: float, cost: float) -> None:
         self._available = self._estimate(now) - cost
         self._updated = now
+
+    def _headroom(self, priority: int) -> float:
+        """Bulk calls (the audit, creations) wait until the bucket would still hold
+        ``bulk_reserve_share`` of its size after them: a till's debit never finds it empty."""
+        return self.bulk_reserve_share * self.maximum if priority >= Priority.BULK else 0.0
 
     def observe(self, currently_available: float, maximum: float, restore_rate: float) -> None:
         with self._cond:
@@ -226,5 +240,18 @@ def klaviyo_limiter(burst: int = 350, steady_per_minute: int = 3500) -> WindowLi
     return WindowLimiter("klaviyo", [Window(burst, 1.02), Window(steady_per_minute, 60.5)])
 
 
-def shopify_limiter(maximum: float = 1000.0, restore_rate: float = 50.0) -> CostBucket:
-    return CostBucket("shopify", maximum=maximum, restore_rate=restore_rate)
+#: The share of Shopify's bucket bulk work leaves for store redemptions (see CostBucket).
+SHOPIFY_BULK_RESERVE = 0.2
+
+
+def shopify_limiter(
+    maximum: float = 1000.0,
+    restore_rate: float = 50.0,
+    bulk_reserve_share: float = SHOPIFY_BULK_RESERVE,
+) -> CostBucket:
+    return CostBucket(
+        "shopify",
+        maximum=maximum,
+        restore_rate=restore_rate,
+        bulk_reserve_share=bulk_reserve_share,
+    )

@@ -117,6 +117,8 @@ class CreationRequest:
     card_ids: tuple[str, ...] = ()
     result_message: str | None = None
     processed_at: datetime | None = None
+    batch: str | None = None  # a bulk import's batch (Channel Bulk)
+    import_key: str | None = None  # import:<batch>:<line>
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +211,30 @@ class ShopifyCard:
     created_at: datetime | None = None
     order_id: str | None = None
     order_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardState:
+    """What the audit compares of a Shopify card: a lean read (no initial value, no order), so a
+    page of 250 costs Shopify two points a card. ``updated_at`` is Shopify's ``updatedAt``."""
+
+    id: str  # gid://shopify/GiftCard/<n>
+    last_characters: str
+    balance: Money
+    enabled: bool
+    updated_at: datetime
+    expires_on: date | None = None
+    deactivated_at: datetime | None = None
+    note: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardStatePage:
+    """One page of cards in ascending id order; ``has_next_page`` when more follow."""
+
+    cards: tuple[CardState, ...]
+    has_next_page: bool = False
 
 
 class TransactionKind(StrEnum):

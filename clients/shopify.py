@@ -9,15 +9,18 @@ their code (``TAKEN`` -> ``CodeTaken``; ``INTERNAL_ERROR`` -> ``AmbiguousOutcome
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 from cards.codes import Code
 from cards.money import Money
+from clients import shopify_audit
 from clients import shopify_parse as parse
 from clients import shopify_search as search
 from clients.errors import AmbiguousOutcome, CodeTaken, Permanent
 from clients.records import (
+    CardStatePage,
     CardTransaction,
     LineItem,
     OrderPage,
@@ -26,6 +29,7 @@ from clients.records import (
     TransactionResult,
 )
 from clients.retry import RetryPolicy
+from clients.shopify_auth import TokenSource
 from clients.shopify_errors import SERVICE
 from clients.shopify_transport import GraphQLRunner
 
@@ -39,6 +43,16 @@ MAX_CARD_PAGES = 20
 CARDS_BY_ID = 50
 
 
+@dataclass(frozen=True, slots=True)
+class ShopFacts:
+    """What ``check`` and the start checks read of the shop."""
+
+    name: str
+    domain: str
+    currency: str  # the shop's currencyCode: CURRENCY must equal it
+    scopes: frozenset[str]  # the access token's
+
+
 class ShopifyAdapter:
     def __init__(self, runner: GraphQLRunner, *, retry: RetryPolicy) -> None:
         self._runner = runner
@@ -46,6 +60,12 @@ class ShopifyAdapter:
 
     def close(self) -> None:
         self._runner.close()
+
+    @property
+    def tokens(self) -> TokenSource:
+        """Where this adapter's access tokens come from (its ``stopped()`` says when calls
+        cannot go on for want of one)."""
+        return self._runner.tokens
 
     # --- plumbing -----------------------------------------------------------------------
     def _query(
@@ -221,6 +241,13 @@ class ShopifyAdapter:
                 break
         return found
 
+    def list_cards(
+        self, *, after_number: int = 0, updated_since: datetime | None = None, limit: int = 250
+    ) -> CardStatePage:
+        operation = shopify_audit.OPERATION
+        data = self._query(operation, shopify_audit.variables(after_number, updated_since, limit))
+        return self._parsed(operation, shopify_audit.page, data)
+
     def set_expiry(self, card_id: str, expires_on: date | None) -> ShopifyCard:
         variables = {
             "id": card_id,
@@ -293,6 +320,29 @@ class ShopifyAdapter:
     def add_tags(self, order_id: str, tags: Sequence[str]) -> None:
         variables = {"id": order_id, "tags": list(tags)}
         self._mutate("TagsAdd", "tagsAdd", variables, idempotent=True)
+
+    def shop_facts(self) -> ShopFacts:
+        """The shop's name, domain and currency, and the token's scopes, in one query."""
+        data = self._query("ShopCheck", {})
+
+        def build() -> ShopFacts:
+            shop = data["shop"]
+            scopes = data["currentAppInstallation"]["accessScopes"]
+            return ShopFacts(
+                name=str(shop["name"]),
+                domain=str(shop["myshopifyDomain"]),
+                currency=str(shop["currencyCode"]),
+                scopes=frozenset(s["handle"] for s in scopes if isinstance(s, dict)),
+            )
+
+        return self._parsed("ShopCheck", build)
+
+    def deactivate_card(self, card_id: str) -> ShopifyCard:
+        """giftCardDeactivate: for good (Shopify cannot re-enable a card). Safe to repeat."""
+        payload = self._mutate(
+            "GiftCardDeactivate", "giftCardDeactivate", {"id": card_id}, idempotent=True
+        )
+        return self._parsed("GiftCardDeactivate", parse.card, payload["giftCard"], mutation=True)
 
     def access_scopes(self) -> set[str]:
         data = self._query("AccessScopes", {})

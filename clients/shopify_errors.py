@@ -5,6 +5,7 @@
 | connect refused, DNS, connect timeout | Retryable | Retryable |
 | THROTTLED (HTTP 200 or 429) | RateLimited(wait) | RateLimited(wait): it did not run |
 | read timeout, reset, execute timeout, 5xx | Retryable | AmbiguousOutcome |
+| HTTP 401 (the token was refused) | Permanent(UNAUTHORIZED) | Permanent(UNAUTHORIZED) |
 | other GraphQL errors, 4xx | Permanent(code) | Permanent(code) |
 
 gql 4 turns a JSON error body into ``TransportQueryError`` whatever the HTTP status; our
@@ -84,6 +85,8 @@ def from_graphql_errors(
         )
     if (isinstance(status, int) and status >= 500) or _SERVER_CODES.intersection(codes):
         return _uncertain(operation, f"server error (HTTP {status})", mutation=mutation)
+    if status == 401:
+        return _unauthorized(operation)
     message = ""
     if not sensitive and isinstance(errors, list) and errors and isinstance(errors[0], dict):
         message = str(errors[0].get("message", ""))[:200]
@@ -119,7 +122,16 @@ def translate(
     return _uncertain(operation, f"unexpected {type(error).__name__}", mutation=mutation)
 
 
+def _unauthorized(operation: str) -> Permanent:
+    """Shopify refused the access token (the runner renews and retries before it gets here)."""
+    return Permanent(
+        SERVICE, operation, "HTTP 401: access token rejected", code="UNAUTHORIZED", status=401
+    )
+
+
 def _from_status(status: int | None, operation: str, *, mutation: bool) -> ClientError:
+    if status == 401:
+        return _unauthorized(operation)
     if status == 429:
         return RateLimited(SERVICE, operation, "HTTP 429", retry_after=DEFAULT_THROTTLE_WAIT)
     if status is None or status >= 500:

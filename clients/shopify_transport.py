@@ -6,6 +6,11 @@ to its own event loop, where one ``aiohttp.ClientSession`` serves every thread; 
 session per call. Every call is bounded twice: aiohttp's connect/read timeouts and gql's
 ``execute_timeout``. Documents live in ``clients/graphql/<Operation>.graphql`` and are read with
 importlib.resources on first use, never at import.
+
+The access token comes from a :class:`~clients.shopify_auth.TokenSource` for each call (a
+static token, or the client credentials grant's, renewed as it ages) and travels in that
+request's header only. A call answered 401 did not run: the runner asks the source for a new
+token and sends the call once more; a second 401 is :class:`~clients.shopify_auth.TokenRejected`.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ import aiohttp
 import structlog
 from gql import Client, GraphQLRequest
 from gql.transport.aiohttp import AIOHTTPTransport
-from gql.transport.exceptions import TransportQueryError
+from gql.transport.exceptions import TransportQueryError, TransportServerError
 from graphql import DocumentNode, ExecutionResult, parse
 
 from clients.errors import AmbiguousOutcome, ClientError
 from clients.ratelimit import CostBucket
+from clients.shopify_auth import TokenRejected, TokenSource
 from clients.shopify_errors import SERVICE, STATUS_KEY, translate
 
 log = structlog.get_logger()
@@ -61,11 +67,24 @@ class StatusTransport(AIOHTTPTransport):
         return result
 
 
+class _Unauthorized(Exception):
+    """HTTP 401: the token was refused and nothing ran."""
+
+
+def _status_of(error: BaseException) -> int | None:
+    if isinstance(error, TransportQueryError) and isinstance(error.extensions, dict):
+        status = error.extensions.get(STATUS_KEY)
+        return status if isinstance(status, int) else None
+    if isinstance(error, TransportServerError):
+        return error.code
+    return None
+
+
 class GraphQLRunner:
     def __init__(
         self,
         url: str,
-        access_token: str,
+        tokens: TokenSource,
         *,
         limiter: CostBucket,
         connect_timeout: float,
@@ -74,7 +93,7 @@ class GraphQLRunner:
         max_wait: float,
     ) -> None:
         self.url = url
-        self._token = access_token
+        self.tokens = tokens
         self.limiter = limiter
         self._timeouts = (connect_timeout, read_timeout, execute_timeout)
         self.max_wait = max_wait
@@ -101,7 +120,6 @@ class GraphQLRunner:
         thread.start()
         transport = StatusTransport(
             url=self.url,
-            headers={"X-Shopify-Access-Token": self._token},
             client_session_args={
                 "timeout": aiohttp.ClientTimeout(
                     total=None, connect=connect, sock_connect=connect, sock_read=read
@@ -121,6 +139,7 @@ class GraphQLRunner:
         self._loop, self._thread, self._client = loop, thread, client
 
     def close(self) -> None:
+        self.tokens.close()
         with self._lock:
             loop, thread, client = self._loop, self._thread, self._client
             self._loop = self._thread = self._client = self._session = None
@@ -143,20 +162,50 @@ class GraphQLRunner:
         mutation: bool,
         sensitive: bool = False,
     ) -> dict[str, Any]:
-        """The ``data`` of one operation, or a ClientError (nothing else escapes)."""
+        """The ``data`` of one operation, or a ClientError (nothing else escapes). A 401 is
+        answered by one renewal of the token and one more try."""
+        token = self.tokens.token()
+        try:
+            return self._execute_once(operation, variables, token, mutation, sensitive)
+        except _Unauthorized:
+            renewed = self.tokens.after_rejection(token)
+        if renewed is not None:
+            try:
+                return self._execute_once(operation, variables, renewed, mutation, sensitive)
+            except _Unauthorized:
+                pass
+        raise TokenRejected(
+            operation,
+            f"HTTP 401: Shopify rejected the access token; {self.tokens.rejection_hint()}",
+        )
+
+    def _execute_once(
+        self,
+        operation: str,
+        variables: dict[str, Any],
+        token: str,
+        mutation: bool,
+        sensitive: bool,
+    ) -> dict[str, Any]:
         try:
             self.limiter.acquire(self._costs.get(operation, DEFAULT_COST), max_wait=self.max_wait)
             loop, session = self._started()
             request = GraphQLRequest(
                 document(operation), variable_values=variables, operation_name=operation
             )
+            headers = {"X-Shopify-Access-Token": token}
             future = asyncio.run_coroutine_threadsafe(
-                session.execute(request, get_execution_result=True), loop
+                session.execute(
+                    request, get_execution_result=True, extra_args={"headers": headers}
+                ),
+                loop,
             )
             result = self._wait(future)
         except ClientError:
             raise
         except Exception as exc:
+            if _status_of(exc) == 401:
+                raise _Unauthorized() from None
             if isinstance(exc, TransportQueryError):
                 self._observe(operation, exc.extensions)
             error = translate(exc, operation, mutation=mutation, sensitive=sensitive)

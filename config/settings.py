@@ -63,6 +63,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        env_ignore_empty=True,  # `GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN=` in .env means not set
         frozen=True,
         validate_default=True,
     )
@@ -371,4 +372,6 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         lines = [_describe(e) for e in exc.errors(include_url=False)]
+        if len(lines) == 1:  # one problem, one line
+            raise SettingsError(f"invalid settings: {lines[0]}") from None
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

@@ -12,82 +12,76 @@ Settings become typed values once, here; everything else takes plain values and 
   :func:`klaviyo_config`): Settings -> one typed config per adapter
   (``clients/adapter_config.py``), each with a retry policy whose ``on_call`` hook counts every
   outside call in ``/metrics``;
-- :func:`preflight_problems`: the start checks (base layout, Shopify scopes) over built clients;
+- :func:`preflight_problems`: the start checks (base layout; Shopify's credential, currency and
+  scopes) over built clients; ``giftbridge check`` and its rehearsal take their plain values
+  from this module's part for them, :mod:`daemon.bootstrap_check`;
 - :func:`build_clients`: the adapters of ``clients/factory.py`` from those configs, one limiter
   per service shared by all threads;
 - :func:`build_prong_jobs`: one job per prong (:mod:`daemon.wiring`, the prongs' configs);
+- push (``AIRTABLE_PUSH``, :mod:`daemon.push_wiring`): the webhook for ``run``, not ``once``;
 - :func:`assemble`: all of it + :class:`~daemon.service.Service`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import structlog
 from pydantic import SecretStr
 
-from clients.adapter_config import (
-    AdapterConfigs,
-    AirtableConfig,
-    ClientCredentials,
-    KlaviyoConfig,
-    ShopifyConfig,
-    ShopifyCredential,
-    StaticToken,
-    Timeouts,
+from cards.policy import AmountLimits
+from clients.ports import AirtablePort, BulkPort
+from config.settings import PREFIX, Mode, Settings, load_settings
+from daemon.adapter_settings import (
+    adapter_configs,
+    airtable_config,
+    call_policy,
+    klaviyo_config,
+    run_mode,
+    secret,
+    shopify_config,
+    shopify_credential,
+    shopify_token_alert,
+    state_dir,
 )
-from clients.errors import GiftbridgeError
-from clients.ports import AirtablePort, CertificatePort, EmailPort, ReportSource, ShopifyPort
-from config.settings import PREFIX, Mode, Settings, SettingsError, env_name, load_settings
+from daemon.clients import Clients, NotWired
 from daemon.clock import SystemClock
 from daemon.credentials import SECRET_FIELDS, systemd_credentials
 from daemon.embedded_sandbox import DEMO_SKU, EmbeddedSandbox
 from daemon.logging import add_secrets
 from daemon.metrics import Metrics
-from daemon.preflight import BaseAdminPort, start_problems
 from daemon.preflight import PreflightFailed as PreflightFailed  # assemble() raises it
+from daemon.preflight import start_problems
+from daemon.push_wiring import build_push
 from daemon.runner import ProngJob
 from daemon.service import Service, ServiceConfig
 from daemon.summary import BusinessSummary
 from daemon.wiring import card_config as card_config  # the card commands' (via bootstrap)
 from daemon.wiring import prong_jobs
 from prongs.alerts import Alerts
-from prongs.card_locks import CardLocks
-from prongs.deps import Deps
 
 if TYPE_CHECKING:
     from clients.airtable_reports import AirtableReports
-    from clients.retry import CallHook, RetryPolicy
+    from clients.retry import RetryPolicy
 
+__all__ = [  # parts of the composition root that live in their own modules, reached through here
+    "Clients",
+    "NotWired",
+    "adapter_configs",
+    "airtable_config",
+    "call_policy",
+    "klaviyo_config",
+    "run_mode",
+    "shopify_config",
+    "shopify_credential",
+    "shopify_token_alert",
+    "state_dir",
+]
 T = TypeVar("T")
-
-
-class NotWired(GiftbridgeError):
-    """A composition seam that is not connected yet."""
-
-
-@dataclass
-class Clients:
-    airtable: AirtablePort
-    shopify: ShopifyPort
-    email: EmailPort
-    certificates: CertificatePort
-    base_admin: BaseAdminPort | None = None
-    reports: ReportSource | None = None  # the status page's summary reads through it
-    closers: list[Callable[[], None]] = field(default_factory=list)
-
-    def deps(self) -> Deps:
-        """The ports a prong or a ``card`` command talks through, on the system clock, with the
-        process's card locks (call once per process: every prong shares what it returns)."""
-        return Deps(
-            self.airtable, self.shopify, self.email, self.certificates, SystemClock(), CardLocks()
-        )
-
-    def close(self) -> None:
-        for close in reversed(self.closers):
-            close()
+log = structlog.get_logger(__name__)
 
 
 # --- settings -> plain values -------------------------------------------------------------
@@ -99,12 +93,22 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
     return load_settings(**systemd_credentials(environ))
 
 
-def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Callable[[], None]]:
-    """Live settings as given; in sandbox mode, start the embedded sandbox (with demo traffic
-    when ``demo``) and return settings pointed at it, plus the function that stops it."""
+def connect(
+    settings: Settings, *, demo: bool = False, quiet: bool = False
+) -> tuple[Settings, Callable[[], None]]:
+    """Live settings as given; in sandbox mode, the sandbox already running on ``STATE_DIR``
+    or a new embedded one (with demo traffic when ``demo``; its log lines in a file when
+    ``quiet``), and settings pointed at it, plus the function that stops it (nothing, for a
+    sandbox that was running before)."""
     if settings.mode is Mode.LIVE:
         return settings, lambda: None
-    sandbox = EmbeddedSandbox.start(settings.state_dir, demo=demo, currency=settings.currency)
+    sandbox = EmbeddedSandbox.start(
+        settings.state_dir, demo=demo, currency=settings.currency, quiet=quiet
+    )
+    if sandbox.shared:
+        log.info(
+            "sandbox.shared", detail=f"using the sandbox already running on {state_dir(settings)}"
+        )
     connected = _pointed_at(settings, sandbox.environment)
     add_secrets(log_secrets(connected))
     return connected, sandbox.stop
@@ -153,98 +157,10 @@ def service_config(
     )
 
 
-def state_dir(settings: Settings) -> Path:
-    """``STATE_DIR``: the lock file that keeps local processes apart, the sandbox's data."""
-    return settings.state_dir
-
-
-def run_mode(settings: Settings) -> Mode:
-    """Sandbox (no credentials) or live."""
-    return settings.mode
-
-
 def log_secrets(settings: Settings) -> list[str]:
     """Every secret value, for the log redactor (it replaces them with <SECRET>)."""
     values = [getattr(settings, name) for name in SECRET_FIELDS]
     return [v.get_secret_value() for v in values if v is not None]
-
-
-# --- settings -> adapter configs -----------------------------------------------------------
-def call_policy(settings: Settings, on_call: CallHook | None = None) -> RetryPolicy:
-    """Retries that end well inside ``RUN_BUDGET_SECONDS``; ``on_call`` sees every attempt."""
-    from clients.retry import policy_for  # here, not at import: `giftbridge --help` stays light
-
-    return policy_for(settings.call_timeout_seconds, settings.run_budget_seconds, on_call=on_call)
-
-
-def airtable_config(
-    settings: Settings, token: SecretStr, retry: RetryPolicy | None = None
-) -> AirtableConfig:
-    from clients.airtable_errors import DEFAULT_PENALTY  # (pyairtable: not at import)
-
-    return AirtableConfig(
-        api_url=settings.airtable_api_url,
-        content_url=settings.airtable_content_url,
-        base_id=_required(settings.airtable_base_id, env_name("airtable_base_id")),
-        token=token,
-        currency=settings.currency,
-        timeouts=Timeouts.for_call(settings.call_timeout_seconds),
-        retry=retry or call_policy(settings),
-        penalty=DEFAULT_PENALTY,
-    )
-
-
-def shopify_config(
-    settings: Settings, credential: ShopifyCredential, retry: RetryPolicy | None = None
-) -> ShopifyConfig:
-    endpoint = f"{env_name('shopify_shop')} or {env_name('shopify_graphql_url')}"
-    return ShopifyConfig(
-        graphql_url=_required(settings.graphql_url, endpoint),
-        credential=credential,
-        timeouts=Timeouts.for_call(settings.call_timeout_seconds),
-        retry=retry or call_policy(settings),
-    )
-
-
-def klaviyo_config(
-    settings: Settings, api_key: SecretStr, retry: RetryPolicy | None = None
-) -> KlaviyoConfig:
-    return KlaviyoConfig(
-        api_url=settings.klaviyo_api_url,
-        api_key=api_key,
-        timeouts=Timeouts.for_call(settings.call_timeout_seconds),
-        retry=retry or call_policy(settings),
-    )
-
-
-def shopify_credential(settings: Settings) -> ShopifyCredential:
-    """The way Shopify tokens are had: a Dev Dashboard app's client id and secret, or a legacy
-    custom app's static token (the settings allow exactly one)."""
-    if settings.shopify_client_id is not None and settings.shopify_client_secret is not None:
-        return ClientCredentials(settings.shopify_client_id, settings.shopify_client_secret)
-    return StaticToken(_secret(settings, "shopify_access_token"))
-
-
-def adapter_configs(settings: Settings, on_call: CallHook | None = None) -> AdapterConfigs:
-    """Every adapter's config from settings that name a shop (live ones, or ones
-    :func:`connect` pointed at the sandbox), sharing one retry policy."""
-    retry = call_policy(settings, on_call)
-    return AdapterConfigs(
-        airtable=airtable_config(settings, _secret(settings, "airtable_token"), retry),
-        shopify=shopify_config(settings, shopify_credential(settings), retry),
-        klaviyo=klaviyo_config(settings, _secret(settings, "klaviyo_api_key"), retry),
-    )
-
-
-def _secret(settings: Settings, name: str) -> SecretStr:
-    value: SecretStr | None = getattr(settings, name)
-    return _required(value, env_name(name))
-
-
-def _required(value: T | None, name: str) -> T:
-    if value is None or value == "":
-        raise SettingsError(f"{name} is required in live mode")
-    return value
 
 
 # --- clients -----------------------------------------------------------------------------
@@ -262,19 +178,49 @@ class ReportSetup:
 def report_setup(settings: Settings, retry: RetryPolicy) -> ReportSetup:
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
-    config = airtable_config(settings, _secret(settings, "airtable_token"), retry)
+    config = airtable_config(settings, secret(settings, "airtable_token"), retry)
     source = factory.build_reports(
         config, factory.Limiters.for_base(settings.state_dir, config.base_id)
     )
     return ReportSetup(source, settings.business_name, settings.currency, settings.state_dir)
 
 
-def build_clients(settings: Settings, metrics: Metrics) -> Clients:
+@dataclass(frozen=True)
+class BulkSetup:
+    """What ``giftbridge cards import`` and ``cards export`` need: Airtable alone (the store
+    prong does the issuing), with the command's own patient retry policy."""
+
+    airtable: AirtablePort
+    bulk: BulkPort
+    currency: str
+    limits: AmountLimits
+    close: Callable[[], None]
+
+
+def bulk_setup(settings: Settings, retry: RetryPolicy) -> BulkSetup:
+    from clients import factory  # here, not at import: `giftbridge --help` stays light
+
+    config = airtable_config(settings, secret(settings, "airtable_token"), retry)
+    limiters = factory.Limiters.for_base(settings.state_dir, config.base_id)  # the base's budget
+    airtable = factory.build_airtable(config, limiters)
+    bulk = factory.build_bulk(config, limiters)
+
+    def close() -> None:
+        bulk.close()
+        airtable.close()
+
+    return BulkSetup(airtable, bulk, settings.currency, settings.amount_limits, close)
+
+
+def build_clients(
+    settings: Settings, metrics: Metrics, *, retry: RetryPolicy | None = None
+) -> Clients:
     """The adapters, sharing one rate limiter per service; every outside call, error and
-    rate-limit wait is counted in ``metrics``."""
+    rate-limit wait is counted in ``metrics``. ``retry``: a policy of the caller's (``check``
+    gives up sooner than the daemon), instead of the run budget's."""
     if settings.mode is Mode.SANDBOX:
         raise NotWired("no credentials: call bootstrap.connect() first to start the sandbox")
-    configs = adapter_configs(settings, on_call=metrics.outside_call)
+    configs = adapter_configs(settings, on_call=metrics.outside_call, retry=retry)
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
     # Airtable's budget is the base's, shared with every giftbridge process using STATE_DIR.
@@ -286,22 +232,67 @@ def build_clients(settings: Settings, metrics: Metrics) -> Clients:
     email = factory.build_email(configs.klaviyo, limiters)
     admin = factory.build_base_admin(configs.airtable, limiters)
     reports = factory.build_reports(configs.airtable, limiters)
+    webhooks = factory.build_webhooks(configs.airtable, limiters)
     clients = Clients(
-        airtable, shopify, email, factory.build_certificates(), base_admin=admin, reports=reports
+        airtable,
+        shopify,
+        email,
+        factory.build_certificates(),
+        base_admin=admin,
+        reports=reports,
+        webhooks=webhooks,
+        shopify_tokens=shopify.tokens,
+        limiters=limiters,
     )
-    clients.closers += [airtable.close, shopify.close, email.close, admin.close, reports.close]
+    clients.closers += [
+        airtable.close,
+        shopify.close,
+        email.close,
+        admin.close,
+        reports.close,
+        webhooks.close,
+    ]
     return clients
 
 
 def build_prong_jobs(settings: Settings, clients: Clients) -> list[ProngJob]:
-    """One ProngJob per prong, store-transactions first, over these clients."""
-    return prong_jobs(settings, clients.deps())
+    """One ProngJob per prong, store-transactions first, over these clients.
+
+    Every prong needs Shopify: while no access token can be had for the next run budget (the
+    client credentials grant keeps failing), each run is skipped before it touches a request,
+    with the reason on the status page, so store redemptions wait untouched as new requests."""
+    deps = clients.deps()
+    jobs = prong_jobs(settings, deps)
+    tokens = clients.shopify_tokens
+    if tokens is None:
+        return jobs
+    margin = settings.run_budget_seconds
+
+    def blocked() -> str | None:
+        return tokens.stopped(margin)
+
+    return [replace(job, blocked=blocked) for job in jobs]
 
 
 # --- checks and assembly -----------------------------------------------------------------
 def preflight_problems(settings: Settings, clients: Clients) -> list[str]:
-    """The checks before READY=1 and of ``giftbridge check``: one line per problem."""
-    return start_problems(clients.base_admin, clients.shopify)
+    """The checks before READY=1: the base layout; Shopify's credential (this fetches the first
+    token of a Dev Dashboard app), the shop's currency and the token's scopes. One line per
+    problem."""
+    from daemon import check  # here, not at import: `giftbridge --help` stays light
+
+    if not isinstance(clients.shopify, check.ShopCheck):  # a test's fake: scopes only
+        return start_problems(clients.base_admin, clients.shopify)
+    from daemon.bootstrap_check import check_plan
+
+    plan = check_plan(settings)
+    shopify = check.check_shopify(
+        clients.shopify,
+        plan.currency,
+        plan.graphql_url,
+        client_credentials=plan.client_credentials,
+    )
+    return start_problems(clients.base_admin, None) + shopify.problems
 
 
 def business_summary(
@@ -318,6 +309,14 @@ def business_summary(
         shop_currency=settings.currency,
         metrics=metrics,
     )
+
+
+def service_notices(clients: Clients) -> Callable[[], dict[str, str]] | None:
+    """The status page's trouble lines: Shopify calls stopped for want of a token."""
+    tokens = clients.shopify_tokens
+    if tokens is None:
+        return None
+    return lambda: {"shopify": tokens.stopped() or ""}
 
 
 @dataclass
@@ -353,6 +352,10 @@ def assemble(
         if problems:
             raise PreflightFailed(problems)
         jobs = build_prong_jobs(settings, clients)
+        push = None  # push serves the daemon (`run`), not a single `once`
+        if http and clients.webhooks is not None:
+            # on_push_unhealthy=... is where an operator alert hangs (logged in any case)
+            push = build_push(settings, clients.webhooks, metrics, SystemClock())
         service = Service(
             service_config(settings, http=http, mode=mode),
             clients.airtable,
@@ -361,6 +364,8 @@ def assemble(
             summary=business_summary(settings, clients, metrics) if http else None,
             state_dir=settings.state_dir,
             alerts=Alerts(clients.deps(), settings.alert_email) if settings.alert_email else None,
+            notices=service_notices(clients),
+            push=push,
         )
     except BaseException:
         clients.close()

@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cards.codes import mask_last4
+from cards.codes import Code, CodeError, mask_last4
 from cards.money import Money
+from clients.errors import GiftbridgeError
 from clients.records import CardRow, ShopifyCard
 from config.settings import Settings
 from daemon import bootstrap
@@ -21,9 +23,32 @@ from prongs import card_view, expiry_dates
 from prongs.deps import CardConfig, Deps
 
 
+class CardUsageError(GiftbridgeError):
+    """What was typed cannot name a card or a search (exit code 2)."""
+
+
+_RECORD_ID = re.compile(r"rec[A-Za-z0-9]{14}")
+
+
+def check_reference(text: str, *, last4: bool) -> None:
+    """A record id, a code (8 to 20 letters and digits once spaces and dashes are gone) or,
+    when ``last4``, the last 4 characters; else :class:`CardUsageError`, before any call."""
+    if _RECORD_ID.fullmatch(text.strip()) or (last4 and last4_of(text) is not None):
+        return
+    try:
+        Code.parse(text)
+    except CodeError as exc:
+        what = (
+            "a record id (rec...), a code or its last 4 characters"
+            if last4
+            else ("a record id (rec...) or a code")
+        )
+        raise CardUsageError(f"not {what}: {exc}") from None  # never echo a code
+
+
 @contextmanager
 def _deps(settings_loader: Callable[[], Settings]) -> Iterator[tuple[Deps, CardConfig]]:
-    settings, stop_sandbox = bootstrap.connect(settings_loader())
+    settings, stop_sandbox = bootstrap.connect(settings_loader(), quiet=True)
     try:
         clients = bootstrap.build_clients(settings, default_metrics())
         try:
@@ -37,11 +62,11 @@ def _deps(settings_loader: Callable[[], Settings]) -> Iterator[tuple[Deps, CardC
 def describe(view: card_view.CardView) -> list[str]:
     """Lines a person reads; never the code, only its masked form."""
     row, card = view.row, view.shopify
-    lines = [_title(row, card)]
+    pairs: list[tuple[str, object]] = []
 
     def add(name: str, value: object) -> None:
         if value not in (None, "", ()):
-            lines.append(f"  {name:<13}{value}")
+            pairs.append((name, value))
 
     if row is not None:
         add("status", row.status.value if row.status else "(blank)")
@@ -61,10 +86,15 @@ def describe(view: card_view.CardView) -> list[str]:
         state = "enabled" if card.enabled else "deactivated"
         add("shopify", f"{card.id} ({state}), balance {card.balance}")
         if row is not None and row.balance is not None and row.balance != card.balance:
-            lines.append(
-                "  note         the Airtable balance differs from Shopify's: Shopify's "
-                "is authoritative; the next action on the card refreshes it"
+            add(
+                "note",
+                "the Airtable balance differs from Shopify's: Shopify's is authoritative; the "
+                "next action on the card refreshes it",
             )
+    width = max((len(name) for name, _ in pairs), default=0) + 2  # never run together
+    lines = [_title(row, card)] + [f"  {name:<{width}}{value}" for name, value in pairs]
+    if view.transactions:
+        lines.append("  recent Shopify transactions:")
     for txn in view.transactions:
         lines.append(
             f"    {txn.processed_at.isoformat()}  {txn.kind.value:<6} {txn.amount}"
@@ -94,41 +124,114 @@ def _person(name: str | None, email: str | None) -> str | None:
     return f"{name or ''} <{email}>".strip() if email else name
 
 
+def last4_of(text: str) -> str | None:
+    """The last 4 characters when that is all ``text`` is (``7kq2``, or ``••••••••7KQ2`` as
+    ``card search`` shows it), else None."""
+    compact = re.sub(r"[\s.\-\u2022*]", "", text)
+    return compact.upper() if re.fullmatch(r"[A-Za-z0-9]{4}", compact) else None
+
+
 def cmd_show(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
+    check_reference(args.card, last4=True)
     with _deps(load) as (deps, config):
-        view, _ = card_view.find(deps, config, args.card)
+        last4 = last4_of(args.card)
+        if last4 is None:
+            view, _ = card_view.find(deps, config, args.card)
+        else:
+            found = [
+                r
+                for r in deps.airtable.search_cards(last4, limit=SHOW_CANDIDATES)
+                if (r.last_characters or "").upper() == last4
+            ]
+            if not found:
+                raise card_view.CardNotFound(f"no card ends in {last4}")
+            if len(found) > 1:
+                for line in search_table(found, last4):
+                    print(line)
+                print(f"{len(found)} cards end in {last4}: show one by its record id (rec...)")
+                return 0
+            view, _ = card_view.find(deps, config, found[0].id)
     print("\n".join(describe(view)))
     return 0
 
 
-def summary(row: CardRow) -> str:
-    """One line per card for ``card search``."""
-    status = row.status.value if row.status else "(blank)"
-    balance = str(row.balance) if row.balance is not None else "-"
-    holder = row.recipient_email or row.purchaser_email or ""
-    return f"{row.id}  {row.masked_code or '?':<14}{status:<10}{balance:>14}  {holder}".rstrip()
+#: What ``card search`` looks in (the Airtable adapter's search fields), as a person names them.
+SEARCHED: tuple[tuple[str, Callable[[CardRow], str | None]], ...] = (
+    ("last 4", lambda r: r.last_characters),
+    ("holder", lambda r: r.recipient_name),
+    ("holder email", lambda r: r.recipient_email),
+    ("purchaser", lambda r: r.purchaser_name),
+    ("purchaser email", lambda r: r.purchaser_email),
+    ("order", lambda r: r.shopify_order),
+    ("origin key", lambda r: r.origin_key),
+)
+SHOW_CANDIDATES = 50
+
+
+def matched_by(row: CardRow, text: str) -> str:
+    """Which fields of the card hold ``text`` (any case), or its status when that is ``text``."""
+    wanted = text.strip().lower()
+    names = [name for name, value in SEARCHED if wanted in (value(row) or "").lower()]
+    if row.status is not None and row.status.value.lower() == wanted:
+        names.append("status")
+    return ", ".join(names) or "?"
+
+
+def search_table(rows: list[CardRow], text: str) -> list[str]:
+    """``card search``'s lines: a header, one row per card, columns as wide as their content."""
+    header = ("record", "code", "status", "balance", "holder", "matched")
+    body = [
+        (
+            row.id,
+            row.masked_code or "?",
+            row.status.value if row.status else "(blank)",
+            str(row.balance) if row.balance is not None else "-",
+            row.recipient_email or row.purchaser_email or "",
+            matched_by(row, text),
+        )
+        for row in rows
+    ]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    right = {3}  # amounts line up on the right
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [
+            c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)
+        ]
+        return "  ".join(parts).rstrip()
+
+    return [line(header), *(line(r) for r in body)]
 
 
 def cmd_search(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
     if args.expiring is not None:
         if args.text:
-            raise card_view.CardNotFound("give TEXT or --expiring DAYS, not both")
+            raise CardUsageError("give TEXT or --expiring DAYS, not both")
         with _deps(load) as (deps, _):
             due = expiry_dates.cards_expiring_within(deps, args.expiring, args.limit)
         print("\n".join(expiring_lines(due)))
         return 0
     text = (args.text or "").strip()
     if len(text) < 3:
-        raise card_view.CardNotFound("search for at least 3 characters (or --expiring DAYS)")
+        raise CardUsageError("search for at least 3 characters (or --expiring DAYS)")
     with _deps(load) as (deps, _):
         found = deps.airtable.search_cards(text, limit=args.limit)
-    for row in found:
-        print(summary(row))
+    if found:
+        for line in search_table(found, text):
+            print(line)
     print(
         f"{len(found)} card(s)"
         + (" (limit reached: --limit N)" if len(found) == args.limit else "")
     )
     return 0
+
+
+def summary(row: CardRow) -> str:
+    """One card on one line: record id, masked code, status, balance, holder."""
+    status = row.status.value if row.status else "(blank)"
+    balance = str(row.balance) if row.balance is not None else "-"
+    holder = row.recipient_email or row.purchaser_email or ""
+    return f"{row.id}  {row.masked_code or '?':<14}{status:<10}{balance:>14}  {holder}".rstrip()
 
 
 def expiring_lines(due: expiry_dates.ExpiringCards) -> list[str]:
@@ -159,6 +262,7 @@ class OutputRefused(Exception):
 
 
 def cmd_pdf(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
+    check_reference(args.card, last4=False)
     if args.out:
         check_output(Path(args.out), force=args.force)  # before any outside call
     with _deps(load) as (deps, config):
@@ -231,7 +335,7 @@ def add_actions(
     actions = card.add_subparsers(dest="card_command", metavar="ACTION", required=True)
 
     def action(name: str, command: Command, text: str) -> argparse.ArgumentParser:
-        parser = actions.add_parser(name, parents=[common], help=text)
+        parser = actions.add_parser(name, parents=[common], help=text, description=text)
         parser.set_defaults(handler=lambda args: run(command, args))
         return parser
 
@@ -239,13 +343,15 @@ def add_actions(
     show = action(
         "show",
         cmd_show,
-        "a card's record, Shopify balance and recent transactions (the code stays masked)",
+        "a card's record, Shopify balance and recent transactions (the code stays masked); "
+        "by record id, code, or last 4 characters (several cards that end so are listed)",
     )
-    show.add_argument("card", metavar="CARD", help=reference)
+    show.add_argument("card", metavar="CARD", help=reference + ", or its last 4 characters")
     search = action(
         "search",
         cmd_search,
-        "cards whose last 4 characters, holder, purchaser, order or status match TEXT",
+        "cards whose last 4 characters, holder, purchaser, order, origin key or status match "
+        "TEXT; the last column says which matched",
     )
     search.add_argument("text", metavar="TEXT", nargs="?", help="at least 3 characters, any case")
     search.add_argument(

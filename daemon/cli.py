@@ -8,7 +8,6 @@ import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -16,13 +15,19 @@ import structlog
 from cards.vocab import Prong
 from clients.errors import GiftbridgeError
 from config.settings import Settings, SettingsError
-from daemon import bootstrap, card_commands, report_command
+from daemon import (
+    audit_command,
+    bootstrap,
+    card_commands,
+    cards_commands,
+    check_command,
+    report_command,
+)
 from daemon.embedded_sandbox import SandboxNotInstalled, sandbox_command
 from daemon.health import RunResult
 from daemon.lockfile import AlreadyRunning, LockFile
 from daemon.logging import configure
 from daemon.metrics import default_metrics
-from daemon.notify import check_timing
 from daemon.runner import RunOutcome
 from prongs.card_view import CardNotFound
 
@@ -40,18 +45,29 @@ commands:
                prints one line per prong (ran, skipped and why, or failed and why)
   sandbox      the local stand-ins for Airtable, Shopify and Klaviyo, in the foreground;
                prints `export GIFTBRIDGE_...` lines that point a daemon at them
-  check        settings, connectivity, token scopes and the Airtable base layout;
-               names each problem
+  check        proves each credential with a real call (Airtable, Shopify, Klaviyo), the
+               shop's currency, the token's scopes and the base layout; one line per
+               problem; says "sandbox" when pointed at the local stand-ins
+  check --rehearse  then the go-live rehearsal against the real services (a card made,
+               spent and deactivated, test rows, one alert email); prints what each
+               step proved
   base init    create the missing tables and fields of the Airtable base
                (select options Airtable cannot add are named: add them by hand)
   card show    one card: record, status, balance in Airtable and Shopify, recent
-               transactions (by record id rec... or by code; the code stays masked)
+               transactions (by record id rec..., code or last 4 characters; the code
+               stays masked)
   card search  cards by last 4 characters, holder or purchaser name or email, order,
-               or status
+               or status; says which field matched
   card pdf     the printable certificate with the full code, certificate-<last 4>.pdf
                (or --out FILE): for the card's holder only
+  cards import a card per row of a CSV file (a company's order): every row checked first,
+               then followed until issued (--store NAME, --dry-run, --no-wait)
+  cards export every card as CSV for accounting, masked codes only (--status S, --out FILE)
   report       sales and liability: report.html with charts and a CSV per table, per
                currency (--from DATE --to DATE, --out DIR; default STATE_DIR/reports/)
+  audit        compare the cards Shopify changed since the last audit (--full: every
+               card) with Airtable, repair the mirror, record what Shopify did; exit 1
+               when drift needs a person
 
 Settings come from GIFTBRIDGE_* environment variables and .env; with none of the three
 credentials set giftbridge runs against its sandbox (deploy/README.md connects a real shop).
@@ -74,11 +90,16 @@ class _Failed(GiftbridgeError):
         self.code = code
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, quiet: bool = False) -> Settings:
+    """Settings, and logging configured. ``quiet`` (one-shot commands: check, card, base):
+    no log lines, so an unreachable service is the command's own one line, not a page of retry
+    logs (the command reports every failure itself); ``--debug`` shows everything."""
     settings = bootstrap.load()
-    configure(secrets=bootstrap.log_secrets(settings), level="DEBUG" if args.debug else "INFO")
-    for warning in bootstrap.start_warnings(settings):
-        log.warning("start.warning", message=warning)
+    level = "DEBUG" if args.debug else ("CRITICAL" if quiet else "INFO")
+    configure(secrets=bootstrap.log_secrets(settings), level=level)
+    if not quiet:
+        for warning in bootstrap.start_warnings(settings):
+            log.warning("start.warning", message=warning)
     return settings
 
 
@@ -162,6 +183,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     command's own."""
     argv = ["--port-base", str(args.port_base)] if args.port_base is not None else []
     argv += ["--demo"] if args.demo else []
+    argv += ["--token-seconds", str(args.token_seconds)] if args.token_seconds else []
     try:
         command = sandbox_command(argv)
     except SandboxNotInstalled as exc:
@@ -171,50 +193,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     os.execv(command[0], command)  # noqa: S606 - our own interpreter and the sandbox's module
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    config = bootstrap.service_config(settings, http=False)
-    print(f"settings: valid ({bootstrap.run_mode(settings).value} mode)")
-    check_timing(
-        call_timeout=config.call_timeout_seconds,
-        run_budget=config.run_budget_seconds,
-        lease=config.lease_seconds,
-        watchdog=None,
-    )
-    problems = _state_dir_problems(bootstrap.state_dir(settings))
-    settings, stop_sandbox = bootstrap.connect(settings)
-    try:
-        clients = bootstrap.build_clients(settings, default_metrics())
-        try:
-            problems += bootstrap.preflight_problems(settings, clients)
-        finally:
-            clients.close()
-    finally:
-        stop_sandbox()
-    for problem in problems:
-        print(f"problem: {problem}")
-    if problems:
-        return EXIT_FAILED
-    print("check: everything giftbridge needs is in place")
-    return EXIT_OK
-
-
-def _state_dir_problems(state: Path) -> list[str]:
-    try:
-        state.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        return [f"STATE_DIR {state} cannot be created: {exc.strerror}"]
-    if not os.access(state, os.W_OK):
-        return [f"STATE_DIR {state} is not writable by this user"]
-    try:
-        LockFile(state).acquire().release()
-    except AlreadyRunning as exc:
-        print(f"note: {exc}")  # a running daemon is not a problem for check
-    return []
-
-
 def cmd_base_init(args: argparse.Namespace) -> int:
-    settings, stop_sandbox = bootstrap.connect(_settings(args))
+    settings, stop_sandbox = bootstrap.connect(_settings(args, quiet=True), quiet=True)
     try:
         clients = bootstrap.build_clients(settings, default_metrics())
         try:
@@ -269,16 +249,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="Airtable on N, Shopify on N+1, Klaviyo on N+2 (default 8701)",
     )
     sandbox.add_argument("--demo", action="store_true", help="add demo traffic")
-    add("check", cmd_check, "check settings, connectivity, token scopes and the base layout")
+    sandbox.add_argument(
+        "--token-seconds",
+        type=int,
+        metavar="N",
+        help="life of the stand-in Shopify's access tokens, 1 to 86399 (default 86399, as "
+        "Shopify's; a few seconds shows renewal at work)",
+    )
+    check_command.add_parser(add, lambda args: _settings(args, quiet=True))
     base = add("base", _needs_subcommand, "manage the Airtable base")
     base_commands = base.add_subparsers(dest="base_command", metavar="ACTION", required=True)
+    init_text = (
+        "create the missing tables and fields of the Airtable base, in dependency order (never "
+        "renames or drops; select options Airtable's API cannot add are named)"
+    )
     init = base_commands.add_parser(
-        "init", help="create missing tables and fields", parents=[common]
+        "init", help="create missing tables and fields", description=init_text, parents=[common]
     )
     init.set_defaults(handler=cmd_base_init)
     card = add("card", _needs_card_action, "look at one card, or print its certificate")
     card_commands.add_actions(card, common, _card)
+    cards_commands.add_parser(add, common, _settings)
     report_command.add_parser(add, _settings)
+    audit_command.add_parser(add, _settings)
     return parser
 
 
@@ -288,7 +281,9 @@ def _needs_card_action(args: argparse.Namespace) -> int:
 
 def _card(command: card_commands.Command, args: argparse.Namespace) -> int:
     try:
-        return command(args, lambda: _settings(args))
+        return command(args, lambda: _settings(args, quiet=True))
+    except card_commands.CardUsageError as exc:
+        raise _Failed(f"card: {exc}", EXIT_USAGE) from None
     except (CardNotFound, card_commands.OutputRefused) as exc:
         raise _Failed(f"card: {exc}") from None
 

@@ -18,11 +18,10 @@ the prongs' pre-checks share), creates a missing row once, and writes an idle he
 Airtable cannot make this atomic (no compare-and-set): the lock file stops a second local process
 and the exactly-once recipe, not the lease, keeps the money right.
 
-Idle cost (DESIGN.md: at most 0.5 Airtable requests/s at the default tick), see
-:func:`idle_request_rate`: each tick = the queue polls of every prong + 1 Status read; plus one
-heartbeat write per prong per minute. Default: store-transactions polls 4 queues, the Shopify
-prongs touch Airtable only when Shopify shows work, and the expiry prong reads once an hour,
-so (4 + 1) / 15 + 4 / 60 = 0.40 requests/s.
+Idle cost: the idle heartbeats of every prong go out in one batched write, so with push off
+each tick costs the queue polls + 1 Status read, plus one heartbeat request a minute.
+:mod:`daemon.cadence` accounts for every idle call in each push mode (the expiry and audit
+prongs make no call until they are due).
 """
 
 from __future__ import annotations
@@ -50,17 +49,6 @@ log = structlog.get_logger(__name__)
 
 HEARTBEAT_SECONDS = 60.0
 LAST_ERROR_MAX = 1000
-
-
-def idle_request_rate(
-    tick_seconds: float,
-    queue_polls_per_tick: int,
-    prongs: int,
-    heartbeat: float = HEARTBEAT_SECONDS,
-) -> float:
-    """Airtable requests per second with nothing to do: polls and one Status read per tick,
-    one idle heartbeat per prong per ``heartbeat`` seconds; no lease traffic at all."""
-    return (queue_polls_per_tick + 1) / tick_seconds + prongs / heartbeat
 
 
 class StatusBoard:
@@ -108,14 +96,26 @@ class StatusBoard:
     def update(self, prong: str, record_id: str, write: StatusWrite) -> None:
         """Write, and apply the same write to the cached row (the status page shows it)."""
         self._airtable.update_status_row(record_id, write)
+        self._cache_written(prong, record_id, write)
+
+    def update_many(self, updates: Sequence[tuple[str, str, StatusWrite]]) -> None:
+        """Up to 10 ``(prong, record id, write)`` in one request, then the cache."""
+        self._airtable.update_status_rows([(record_id, write) for _, record_id, write in updates])
+        for prong, record_id, write in updates:
+            self._cache_written(prong, record_id, write)
+
+    def _cache_written(self, prong: str, record_id: str, write: StatusWrite) -> None:
         with self._lock:
             self._last_write[prong] = self._clock.monotonic()
             row = self._rows.get(prong)
             if row is not None and row.id == record_id:
                 self._rows[prong] = write.applied_to(row)
 
-    def write_idle_heartbeats(self, busy: Iterable[str], owner: str) -> int:
-        """Heartbeat At on each row we did not write for a minute; returns the writes made.
+    def write_idle_heartbeats(
+        self, busy: Iterable[str], owner: str, every: float = HEARTBEAT_SECONDS
+    ) -> int:
+        """Heartbeat At on each row we did not write for ``every`` seconds, all in one request
+        (up to 10 rows); returns the rows written.
 
         Skips prongs with a run in flight (their lease heartbeats) and rows leased live by
         another owner (their heartbeat is theirs to write). Only Heartbeat At is written, so
@@ -128,13 +128,13 @@ class StatusBoard:
                 last = self._last_write.get(prong)
                 if row is None or prong in busy:
                     continue
-                if last is not None and mono - last < HEARTBEAT_SECONDS:
+                if last is not None and mono - last < every:
                     continue
                 if _live_elsewhere(row, owner, now):
                     continue
                 due.append((prong, row.id))
-        for prong, record_id in due:
-            self.update(prong, record_id, StatusHeartbeat(now))
+        for start in range(0, len(due), 10):
+            self.update_many([(p, r, StatusHeartbeat(now)) for p, r in due[start : start + 10]])
         return len(due)
 
 

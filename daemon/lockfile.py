@@ -24,8 +24,8 @@ class AlreadyRunning(GiftbridgeError):
 
 
 class LockFile:
-    def __init__(self, state_dir: Path) -> None:
-        self.path = Path(state_dir) / LOCK_NAME
+    def __init__(self, state_dir: Path, name: str = LOCK_NAME) -> None:
+        self.path = Path(state_dir) / name
         self._fd: int | None = None
 
     def acquire(self) -> LockFile:

@@ -39,8 +39,9 @@ class BaseAdminPort(Protocol):
         ...
 
 
-def start_problems(base_admin: BaseAdminPort | None, shopify: ShopifyPort) -> list[str]:
-    """Reads the base's schema and the token's scopes; one line per problem."""
+def start_problems(base_admin: BaseAdminPort | None, shopify: ShopifyPort | None) -> list[str]:
+    """Reads the base's schema and the token's scopes (``shopify`` None: the caller checks
+    Shopify itself, see ``daemon/check.py``); one line per problem."""
     problems: list[str] = []
     if base_admin is None:
         problems.append("airtable: no Metadata API adapter to check the base layout")
@@ -49,6 +50,8 @@ def start_problems(base_admin: BaseAdminPort | None, shopify: ShopifyPort) -> li
             problems += [f"airtable base: {p}" for p in base_admin.check()]
         except ClientError as exc:
             problems.append(f"airtable: cannot read the base schema ({exc})")
+    if shopify is None:
+        return problems
     try:
         granted = shopify.access_scopes()
     except ClientError as exc:

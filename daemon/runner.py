@@ -37,13 +37,16 @@ class ProngJob:
     ``airtable_polls_per_tick``: Airtable requests one idle run makes (its queue polls); the
     service adds them up to check the idle request budget at start. ``due``: for a prong that
     runs less often than every tick (:mod:`daemon.interval`), whether this tick should run it
-    (None: every tick); ``once`` ignores it.
+    (None: every tick); ``once`` ignores it. ``blocked``: a one-line reason the prong cannot
+    run now (Shopify calls stopped for want of a token), checked before each run: the run is
+    skipped untouched, so its requests wait as they are.
     """
 
     name: str
     run: Callable[[Budget, Gate], RunReport]
     airtable_polls_per_tick: int = 1
     due: Callable[[], bool] | None = None
+    blocked: Callable[[], str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +151,9 @@ class ProngRunner:
         cached = self._board.cached(job.name)
         if cached is not None and cached.state is ProngState.PAUSED:
             return self._skipped(job.name, "Paused", "paused")  # no queue polls while Paused
+        reason = job.blocked() if job.blocked is not None else None
+        if reason:
+            return self._skipped(job.name, reason, "blocked", level="warning")
         run_id = "run-" + secrets.token_hex(4)
         with (
             self._stop.run_event() as event,
@@ -234,13 +240,13 @@ class ProngRunner:
         else:
             log.debug("run.idle")
 
-    def _skipped(self, prong: str, reason: str, kind: str) -> RunOutcome:
+    def _skipped(self, prong: str, reason: str, kind: str, level: str = "debug") -> RunOutcome:
         outcome = RunOutcome(prong, RunResult.SKIPPED, None, reason, 0.0)
         self._health.finished(
             prong, RunRecord(self._clock.now(), 0.0, RunResult.SKIPPED, detail=reason)
         )
         self._metrics.run_skipped(prong, kind)
-        log.debug("run.skipped", prong=prong, reason=reason)
+        getattr(log, level)("run.skipped", prong=prong, reason=reason)
         return outcome
 
 

@@ -5,7 +5,10 @@ Status rows (creating missing ones: this also proves Airtable answers), log the 
 budget, open the HTTP endpoint, start the scheduler, then ``READY=1``.
 
 Run: every tick the ``status-board`` job reads all Status rows once and writes idle heartbeats
-(at most once a minute per prong); each prong's job runs it through :class:`ProngRunner`. While
+(at most once a minute per prong); each prong's job runs it through :class:`ProngRunner`. With
+push (:mod:`daemon.push`) the store prong also runs the moment a request table changes, and
+while push is healthy the Status read, the heartbeats and the store prong's full poll follow the
+slower cadence of :mod:`daemon.cadence`. While
 every prong keeps finishing runs (see :mod:`daemon.health`) the watchdog thread sends
 ``WATCHDOG=1`` every half interval; a hung prong silences it, so systemd restarts the process.
 
@@ -39,12 +42,14 @@ from clients.records import StatusRow
 from daemon import statuspage_business
 from daemon.alert_watch import AlertWatch
 from daemon.backoff import Backoff
+from daemon.cadence import idle_figures
 from daemon.clock import SystemClock
 from daemon.health import HealthBook
 from daemon.http import HttpEndpoint
-from daemon.lease import StatusBoard, idle_request_rate
+from daemon.lease import HEARTBEAT_SECONDS, StatusBoard
 from daemon.metrics import Metrics, default_metrics
 from daemon.notify import Notifier, check_timing, watchdog_seconds
+from daemon.push_wiring import PushSetup
 from daemon.report_files import latest_report
 from daemon.runner import ProngJob, ProngRunner, RunOutcome, StopSignal
 from daemon.scheduler import build_scheduler, quiet_scheduler_logs
@@ -110,6 +115,8 @@ class Service:
         environ: Mapping[str, str] | None = None,
         summary: BusinessSummary | None = None,
         state_dir: Path | None = None,
+        notices: Callable[[], Mapping[str, str]] | None = None,
+        push: PushSetup | None = None,
         alerts: Alerts | None = None,
     ) -> None:
         if not jobs or len({j.name for j in jobs}) != len(jobs):
@@ -121,6 +128,7 @@ class Service:
         self.watchdog_seconds = watchdog_seconds(environ)
         self.metrics = metrics or default_metrics()
         self.owner = owner or make_owner()
+        self.push = push
         self.stop_signal = StopSignal()
         names = list(self.jobs)
         self.health = HealthBook(
@@ -145,6 +153,7 @@ class Service:
             else None
         )
         self.state_dir = state_dir  # where `giftbridge report` writes: /report serves the newest
+        self._notices = notices  # lines only while something is wrong (Shopify calls stopped)
         self.http: HttpEndpoint | None = None
         self._scheduler: BackgroundScheduler | None = None
         self._watchdog_thread: threading.Thread | None = None
@@ -163,20 +172,34 @@ class Service:
             lease=c.lease_seconds,
             watchdog=self.watchdog_seconds,
         )
-        polls = sum(job.airtable_polls_per_tick for job in self.jobs.values())
-        rate = idle_request_rate(c.tick_seconds, polls, len(self.jobs))
-        level = log.warning if rate > IDLE_BUDGET_PER_SECOND else log.info
-        level("idle_airtable_budget", requests_per_second=round(rate, 3), queue_polls=polls)
+        self._log_idle_budget()
         self.board.refresh()
+
+    def _log_idle_budget(self) -> None:
+        polls = sum(job.airtable_polls_per_tick for job in self.jobs.values())
+        healthy = self.push.cadence.healthy_cadence if self.push is not None else None
+        figures = idle_figures(self.config.tick_seconds, polls, healthy)
+        level = log.warning if max(figures.values()) > IDLE_BUDGET_PER_SECOND else log.info
+        level("idle_airtable_budget", queue_polls=polls, **figures)
 
     # --- the periodic work (the scheduler's jobs; tests call them directly) ----------------
     def board_tick(self) -> None:
-        """Read all Status rows once; mark Paused prongs; write idle heartbeats when due."""
+        """Read all Status rows once; mark Paused prongs; write idle heartbeats when due (with
+        push, only as often as the cadence in force says)."""
+        every = HEARTBEAT_SECONDS
+        if self.push is not None:
+            if not self.push.cadence.status_read_due(self.clock.monotonic()):
+                return
+            every = self.push.cadence.heartbeat_every()
+        self._read_board(heartbeat_every=every)
+
+    def _read_board(self, *, heartbeat_every: float | None) -> None:
         try:
             rows = self.board.refresh()
             for prong, row in rows.items():
                 self.health.set_paused(prong, row.state is ProngState.PAUSED)
-            self.board.write_idle_heartbeats(self.health.running(), self.owner)
+            if heartbeat_every is not None:
+                self.board.write_idle_heartbeats(self.health.running(), self.owner, heartbeat_every)
         except Exception as exc:  # Airtable down: the prongs will say so too; keep ticking
             self.metrics.status_errors.labels("board").inc()
             log.warning("status.board_failed", error=str(exc))
@@ -216,19 +239,22 @@ class Service:
                 about=self.about,
                 business=self.business_html,
                 latest_report=self.latest_report,
+                notify=self.push.notification
+                if self.push and self.push.serves_notifications
+                else None,
             ).start()
         jobs: list[tuple[str, Callable[[], object]]] = [(BOARD_JOB, self.board_tick)]
         if self.summary is not None:  # due every few minutes; a tick before that does nothing
             jobs.append((SUMMARY_JOB, self.summary.tick))
         if self.alert_watch is not None:  # in memory; reads Receipts only for a new cause
             jobs.append((ALERTS_JOB, self.alert_watch.tick))
-        jobs += [
-            (name, functools.partial(self.runner.run_scheduled, job))
-            for name, job in self.jobs.items()
-        ]
+        jobs += [(name, self._scheduled(job)) for name, job in self.jobs.items()]
         quiet_scheduler_logs()
         self._scheduler = build_scheduler(jobs, self.config.tick_seconds)
         self._scheduler.start()
+        if self.push is not None:
+            self.push.waker.attach(self._scheduler, self.push.prong)
+            self.push.loop.start()
         self.notifier.ready(f"running {len(self.jobs)} prongs as {self.owner}")
         if self.watchdog_seconds is not None:
             self._watchdog_thread = threading.Thread(
@@ -239,6 +265,21 @@ class Service:
             )
             self._watchdog_thread.start()
         log.info("service.started", owner=self.owner, prongs=list(self.jobs))
+
+    def _scheduled(self, job: ProngJob) -> Callable[[], object]:
+        """A prong's scheduled function: the runner's, wrapped by push for the store prong."""
+        run = functools.partial(self.runner.run_scheduled, job)
+        if self.push is None or job.name != self.push.prong:
+            return run
+        reread = functools.partial(self._reread_if_paused, job.name)
+        return self.push.scheduled(run, self.health, self.clock, before_woken_run=reread)
+
+    def _reread_if_paused(self, prong: str) -> None:
+        """A woken run of a prong cached as Paused re-reads the Status rows first: with push
+        the rows are read rarely, and an operator may have resumed it since."""
+        cached = self.board.cached(prong)
+        if cached is not None and cached.state is ProngState.PAUSED:
+            self._read_board(heartbeat_every=None)
 
     def request_stop(self) -> None:
         """Ask the service to stop (any thread; signal handlers use the flag alone)."""
@@ -258,6 +299,8 @@ class Service:
         self._wake.set()
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)  # no new runs; in-flight ones see the flag
+        if self.push is not None:
+            self.push.loop.stop(timeout=2.0)  # a call in flight ends by its own timeout
         clean = self.health.wait_idle(self.config.stop_timeout)
         if not clean:
             log.error("service.stop_timeout", still_running=sorted(self.health.running()))
@@ -337,9 +380,16 @@ class Service:
         return found.path if found else None
 
     def about(self) -> dict[str, str]:
+        """The status page's first lines; ``notices`` adds one per trouble (an empty value:
+        nothing to say, e.g. ``shopify`` while Shopify calls go on)."""
         info = dict(self.config.about or {})
+        for name, line in (self._notices() if self._notices else {}).items():
+            if line:
+                info[name] = line
         info["owner"] = self.owner
         if self._started_at is not None:
             info["started"] = self._started_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         info["tick"] = f"{self.config.tick_seconds:g} s"
+        if self.push is not None:
+            info["push"] = self.push.status_line()
         return info

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from cards.vocab import Prong
 from config.settings import Settings
 from daemon.attempts_file import FileAttempts
+from daemon.audit_wiring import audit_job
 from daemon.interval import IntervalSchedule
 from daemon.runner import ProngJob
 from prongs import expiry, shopify_purchases, shopify_redemptions, store_transactions
@@ -84,7 +85,8 @@ def prong_configs(settings: Settings) -> ProngConfigs:
 
 def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
     """The prongs over the process's one ``deps``; configs, the redemptions prong's late-refund
-    sweep and the expiry prong's schedule are built once and reused by every run."""
+    sweep, the expiry prong's schedule and the audit's progress are built once and reused by
+    every run."""
     configs = prong_configs(settings)
     sweep = RefundSweep()  # in memory: a restarted process sweeps the window again
     # Failed attempts of store requests, across runs and restarts (prongs.containment).
@@ -114,4 +116,5 @@ def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
             airtable_polls_per_tick=0,
             due=expiry_schedule.due,
         ),
+        audit_job(settings, deps),
     ]

@@ -113,7 +113,7 @@ def handle(ctx: Context, req: CreationRequest) -> Handled:
     except (ClientError, InvariantViolation) as exc:
         line = failure_line(f"creation {req.id}", exc)
         _notify_store_and_close_refused(
-            ctx, req, CreationProblem(CreationOutcome.ERROR, _error_message(exc))
+            ctx, req, CreationProblem(CreationOutcome.ERROR, error_message(exc))
         )
         return Handled(CreationOutcome.ERROR.value, line)
     return _close_created(ctx, req, issued)
@@ -133,11 +133,12 @@ def _store_refusal(ctx: Context, req: CreationRequest) -> CreationProblem | None
     return CreationProblem(CreationOutcome.NOT_ALLOWED, why)
 
 
-def _error_message(exc: BaseException) -> str:
+def error_message(exc: BaseException) -> str:
     return f"The card could not be issued ({type(exc).__name__}: {exc}). A person must look."
 
 
-def _created_message(row: CardRow, issued: Issued | None = None) -> str:
+def created_message(row: CardRow, issued: Issued | None = None) -> str:
+    """The Result Message of a request that issued its card."""
     value = row.initial_value.as_string() if row.initial_value else ""
     text = f"Issued {row.masked_code} for {value} {row.currency or ''}.".replace("  ", " ")
     if issued is not None and issued.failed:
@@ -159,7 +160,7 @@ def _store_notice_job(
         currency=ctx.card.currency,
         balance_after=row.balance,
         request_id=req.id,
-        message=_created_message(row),
+        message=created_message(row),
         key=ActionKey.create(req.id),
         to=store.email,
         at=ctx.now(),
@@ -174,7 +175,7 @@ def _close_created(ctx: Context, req: CreationRequest, issued: Issued) -> Handle
         req.id,
         status=status,
         outcome=outcome,
-        message=_created_message(issued.card, issued),
+        message=created_message(issued.card, issued),
         processed_at=ctx.now(),
         card_id=issued.card.id,
     )

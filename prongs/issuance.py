@@ -27,10 +27,10 @@ or a lost reply: find the card by code search and check the note). The code is d
 key (:func:`code_for`), so one key has one card whatever staff delete: a row deleted after the
 card was made is made again with the same code, and Shopify's TAKEN leads to that card ->
 Active with Issued At, Expires On and Balance from Shopify -> the record-copy certificate (masked
-code) -> emails -> receipts Created, the purchase receipts, Sent per email that carries or
-announces the card, Email Failed per email that kept failing (one upsert). It returns
-:class:`Issued`: the row and which audiences failed (the caller marks its request or order Needs
-Attention). It raises ClientError
+code; one upload, as the row holds none yet) -> emails -> receipts Created, the purchase
+receipts, Sent per email that carries or announces the card, Email Failed per email that kept
+failing (one upsert). It returns :class:`Issued`: the row and which audiences failed (the caller
+marks its request or order Needs Attention). It raises ClientError
 subclasses (caller decides), :class:`IssuanceAbandoned` when the Pending row was voided or the
 code collided with a card that is not ours.
 """
@@ -52,7 +52,7 @@ from cards.status import require_transition
 from cards.vocab import Audience, CardSource, CardStatus, Kind, ReceiptAction, ReceiptSource, Theme
 from clients.commands import AbandonPendingCard, ActivateCard, NewCardRow
 from clients.errors import AmbiguousOutcome, CodeTaken, Permanent
-from clients.records import CardRow, CertificateData, ShopifyCard
+from clients.records import CardRow, CertificateData, Receipt, ShopifyCard
 from prongs import emails
 from prongs.deps import CardConfig, Deps
 from prongs.exactly_once import Unresolved, again_if_ambiguous, create_card_once, update_card
@@ -119,14 +119,27 @@ def issue_card(
     if row.status == CardStatus.PENDING or row.shopify_id is None:
         row = _create_in_shopify_and_activate(deps, config, order, row)
     if not row.certificate_ids:
-        attach_record_copy(deps, config, row)
-    jobs = [*_email_jobs(deps, config, order, row), *(extra_emails(row) if extra_emails else ())]
-    base = ReceiptBase(
+        attach_record_copy(deps, config, row, fresh=True)
+    jobs = [*email_jobs(deps, config, order, row), *(extra_emails(row) if extra_emails else ())]
+    base = receipt_base(deps, order, row)
+    mailing = send_emails(deps, config, jobs, base)
+    write_receipts(deps, issuance_receipts(order, row, base, mailing.receipts))
+    log.info("card issued", key=str(order.key), card=row.id, masked=row.masked_code)
+    return Issued(row, tuple(mailing.sent), tuple(mailing.failed))
+
+
+def receipt_base(deps: Deps, order: IssueOrder, row: CardRow) -> ReceiptBase:
+    return ReceiptBase(
         order.key, order.receipt_source, deps.clock.now(), row.id, order.store_id, order.request_id
     )
-    mailing = send_emails(deps, config, jobs, base)
+
+
+def issuance_receipts(
+    order: IssueOrder, row: CardRow, base: ReceiptBase, mail_receipts: Sequence[Receipt]
+) -> list[Receipt]:
+    """Created, the purchase receipts, then the emails' own (Sent, Email Failed)."""
     value = row.initial_value or order.amount
-    receipts = [
+    return [
         base.make(
             ReceiptAction.CREATED,
             amount=value,
@@ -137,11 +150,8 @@ def issue_card(
             base.make(action, amount=value, shopify_reference=order.order_id)
             for action in order.purchase_receipts
         ),
-        *mailing.receipts,
+        *mail_receipts,
     ]
-    write_receipts(deps, receipts)
-    log.info("card issued", key=str(order.key), card=row.id, masked=row.masked_code)
-    return Issued(row, tuple(mailing.sent), tuple(mailing.failed))
 
 
 def _find_or_create_pending_row(deps: Deps, config: CardConfig, order: IssueOrder) -> CardRow:
@@ -150,10 +160,16 @@ def _find_or_create_pending_row(deps: Deps, config: CardConfig, order: IssueOrde
     found = again_if_ambiguous(lambda: deps.airtable.find_card(origin_key=origin))
     if found is not None:
         return found
+    return create_card_once(deps, pending_card_row(config, order))
+
+
+def pending_card_row(config: CardConfig, order: IssueOrder) -> NewCardRow:
+    """The Pending row of a card about to be issued, with the key's own code (:func:`code_for`):
+    digest, sealed code, masked code and last characters (never the code itself)."""
     code = code_for(config, order.key)
     holder_name, holder_email = order.holder
-    pending = NewCardRow(
-        origin_key=origin,
+    return NewCardRow(
+        origin_key=str(order.key),
         code_digest=digest(code, config.pepper),
         code_sealed=seal(code, config.code_key),
         masked_code=code.masked,
@@ -172,7 +188,6 @@ def _find_or_create_pending_row(deps: Deps, config: CardConfig, order: IssueOrde
         theme=order.theme,
         shopify_order=order.shopify_order,
     )
-    return create_card_once(deps, pending)
 
 
 def code_for(config: CardConfig, key: ActionKey) -> Code:
@@ -185,14 +200,20 @@ def code_for(config: CardConfig, key: ActionKey) -> Code:
 def _create_in_shopify_and_activate(
     deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow
 ) -> CardRow:
+    return update_card(deps, create_in_shopify(deps, config, order, row))
+
+
+def create_in_shopify(
+    deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow
+) -> ActivateCard:
+    """The Shopify card of a Pending row, exactly once; returns the row's activation to write."""
     if row.code_sealed is None:
         raise InvariantViolation(f"card {row.id} of {order.key} has no sealed code")
     code = unseal(row.code_sealed, config.code_key)
     now = deps.clock.now()
     card = _create_card_in_shopify(deps, config, order, row, code)
     require_transition(row.status or CardStatus.PENDING, CardStatus.ACTIVE)
-    activate = ActivateCard(row.id, card.id, card.expires_on, card.balance, at=now)
-    return update_card(deps, activate)
+    return ActivateCard(row.id, card.id, card.expires_on, card.balance, at=now)
 
 
 def _create_card_in_shopify(
@@ -237,10 +258,17 @@ def _abandon_pending_row(deps: Deps, row: CardRow, reason: str) -> NoReturn:
 
 
 def attach_record_copy(
-    deps: Deps, config: CardConfig, row: CardRow, balance: Money | None = None
+    deps: Deps,
+    config: CardConfig,
+    row: CardRow,
+    balance: Money | None = None,
+    *,
+    fresh: bool = False,
 ) -> None:
     """The Certificate attachment: the record copy, which shows the masked code only (no QR
-    code); ``balance`` (Shopify's, on a regeneration) is printed beside the initial value."""
+    code); ``balance`` (Shopify's, on a regeneration) is printed beside the initial value.
+    ``fresh``: the row was read with no certificate, so the first upload needs no clearing
+    write; a repeat after a lost answer clears first, so a card never holds two copies."""
     amount = row.initial_value or row.balance
     if amount is None or row.masked_code is None:
         raise InvariantViolation(f"card {row.id} has no value or masked code to certify")
@@ -250,6 +278,12 @@ def attach_record_copy(
         )
     )
     name = f"certificate-{(row.last_characters or row.masked_code)[-4:]}.pdf"
+    if fresh:
+        try:
+            deps.airtable.attach_certificate(row.id, name, pdf, replace=False)
+            return
+        except AmbiguousOutcome:
+            log.warning("certificate upload ambiguous; replacing", card=row.id)
     again_if_ambiguous(lambda: deps.airtable.attach_certificate(row.id, name, pdf))
 
 
@@ -282,7 +316,8 @@ def certificate_data(
     )
 
 
-def _email_jobs(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> list[EmailJob]:
+def email_jobs(deps: Deps, config: CardConfig, order: IssueOrder, row: CardRow) -> list[EmailJob]:
+    """The card's own emails: the code to its holder, a confirmation to a gift's purchaser."""
     now = deps.clock.now()
     jobs: list[EmailJob] = []
     holder = emails.holder_email(row)

@@ -10,7 +10,10 @@ with the process's :class:`~prongs.deps.Deps` and a
 
 One run: poll Store Redemptions and handle every new (blank) or unfinished (Processing) one, in
 groups of ``redemption_batch`` (10) that share their Airtable reads and writes; then the lower
-queues in order, one record at a time. Between two lower-priority records, when
+queues in order, one record at a time; bulk creation requests (Channel Bulk, from
+``giftbridge cards import``) come last, in groups of ten (:mod:`prongs.bulk_issuance`), so a
+company's order never delays a counter sale, a balance check or an operator's action. Between two
+lower-priority records, and between the cards of a bulk group, when
 ``redemption_recheck_seconds`` (2 s) have passed since the last poll, redemptions are polled
 again and handled first, so a bulk of fifty creations never keeps a till waiting. Redemptions
 run at ``Priority.REDEMPTION`` at the shared limiters, creations at ``Priority.BULK``, the rest
@@ -34,7 +37,7 @@ from typing import TypeVar
 
 import structlog
 
-from cards.vocab import Prong
+from cards.vocab import Channel, Prong
 from clients.errors import ClientError
 from clients.ports import Priority, priority
 from clients.records import (
@@ -43,7 +46,7 @@ from clients.records import (
     CreationRequest,
     RedemptionRequest,
 )
-from prongs import balance_checks, card_actions, containment, creations, redemptions
+from prongs import balance_checks, bulk_issuance, card_actions, containment, creations, redemptions
 from prongs.balance_checks import CheckLimits
 from prongs.containment import MAX_ATTEMPTS, AttemptBook
 from prongs.deps import Deps
@@ -90,9 +93,13 @@ class _Run:
     def go(self) -> None:
         self.redemptions()
         airtable, page = self.ctx.deps.airtable, self.ctx.config.queue_page
-        self.queue(lambda: airtable.pending_creations(page), self.creation, "creations")
+        creations: Sequence[CreationRequest] = ()
+        if not self.stopped:
+            creations = self.read(lambda: airtable.pending_creations(page), "creations")
+        self.each([c for c in creations if c.channel != Channel.BULK], self.creation)
         self.queue(lambda: airtable.pending_balance_checks(page), self.balance, "balance checks")
         self.queue(lambda: airtable.pending_card_actions(page), self.card_action, "card actions")
+        self.bulk([c for c in creations if c.channel == Channel.BULK])
 
     def redemptions(self) -> None:
         """Handle new redemptions, page after page, until none is left unseen; each page in
@@ -103,18 +110,11 @@ class _Run:
             with priority(Priority.REDEMPTION):
                 records = self.read(lambda: airtable.pending_redemptions(size), "redemptions")
             fresh = [r for r in records if r.id not in self.seen]
-            page = redemptions.Page(fresh)
-            # A request that failed before goes on its own, after the others (containment).
-            waiting = [r for r in fresh if not self.failed_before(r)]
-            waiting += [r for r in fresh if self.failed_before(r)]
+            waiting, page = self.suspects_last(fresh), redemptions.Page(fresh)
             while waiting:
                 if not self.may_continue():
                     return
-                room = self.ctx.config.max_records_per_run - self.handled
-                group_size = max(1, min(self.ctx.config.redemption_batch, room))
-                group = list(itertools.takewhile(self.first_try, waiting[:group_size]))
-                group = group or waiting[:1]
-                waiting = waiting[len(group) :]
+                group, waiting = self.next_group(waiting)
                 with priority(Priority.REDEMPTION):
                     self.many(group, page.handle_group)
             if not fresh or len(records) < size:
@@ -123,24 +123,52 @@ class _Run:
     def queue(
         self, read: Callable[[], Sequence[T]], handle: Callable[[Context, T], Handled], what: str
     ) -> None:
-        if self.stopped:
-            return
-        for record in self.read(read, what):
+        if not self.stopped:
+            self.each(self.read(read, what), handle)
+
+    def each(self, records: Sequence[T], handle: Callable[[Context, T], Handled]) -> None:
+        for record in records:
             if not self.may_continue():
                 return
-            if self.ctx.deps.clock.monotonic() - self.last_poll >= self.recheck_seconds:
-                self.redemptions()
-                if not self.may_continue():
-                    return
+            self.recheck()
+            if not self.may_continue():
+                return
             if record.id not in self.seen:
                 self.one(record, handle)
+
+    def bulk(self, records: Sequence[CreationRequest]) -> None:
+        """Bulk creation requests last, in groups that share their Airtable writes, at bulk
+        priority; redemptions are polled between the group's cards, not only between groups."""
+        waiting = self.suspects_last([r for r in records if r.id not in self.seen])
+        while waiting:
+            if not self.may_continue():
+                return
+            group, waiting = self.next_group(waiting)
+            with priority(Priority.BULK):
+                self.many(group, lambda ctx, g: bulk_issuance.handle_group(ctx, g, self.recheck))
+
+    def next_group(self, waiting: list[T]) -> tuple[list[T], list[T]]:
+        """The next group (``redemption_batch``, Airtable's records per write, or what the
+        run's record limit leaves) and the rest; a record that failed before goes alone."""
+        room = self.ctx.config.max_records_per_run - self.handled
+        size = max(1, min(self.ctx.config.redemption_batch, room))
+        group = list(itertools.takewhile(self.first_try, waiting[:size])) or waiting[:1]
+        return group, waiting[len(group) :]
+
+    def suspects_last(self, records: Sequence[T]) -> list[T]:
+        """Records that failed before after the others (each then goes alone: containment)."""
+        return [r for r in records if self.first_try(r)] + [
+            r for r in records if not self.first_try(r)
+        ]
+
+    def recheck(self) -> None:
+        """Poll redemptions (and handle them first) when ``redemption_recheck_seconds`` passed."""
+        if self.ctx.deps.clock.monotonic() - self.last_poll >= self.recheck_seconds:
+            self.redemptions()
 
     @property
     def recheck_seconds(self) -> float:
         return self.ctx.config.redemption_recheck_seconds
-
-    def failed_before(self, record: T) -> bool:
-        return self.attempts.count(record.id) > 0
 
     def first_try(self, record: T) -> bool:
         return self.attempts.count(record.id) == 0

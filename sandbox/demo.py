@@ -6,6 +6,8 @@ a customer asks for a balance, someone buys cards online (a gift-card SKU, or Sh
 gift-card product, fulfilled a little later), and an online checkout is paid with a card sold in
 a store (sometimes refunded afterwards). Codes come from where a real person would have them:
 the "Gift Card Issued" emails the Klaviyo stand-in received, and cards Shopify issued itself.
+Staff and customer requests arrive as Airtable form submissions, so the daemon's webhook hears
+of them at once (push).
 """
 
 from __future__ import annotations
@@ -99,39 +101,33 @@ class DemoTraffic:
     def sell_in_store(self) -> str:
         (buyer, buyer_email), (friend, friend_email) = self.random.sample(PEOPLE, 2)
         amount = self.random.choice([25, 50, 75, 100])
-        self.sandbox.airtable.base().create(
+        self.sandbox.airtable.base().submit_form(
             CreationRequests.TABLE,
-            [
-                {
-                    CreationRequests.PURCHASER_NAME: buyer,
-                    CreationRequests.PURCHASER_EMAIL: buyer_email,
-                    CreationRequests.RECIPIENT_NAME: friend,
-                    CreationRequests.RECIPIENT_EMAIL: friend_email,
-                    CreationRequests.IS_GIFT: True,
-                    CreationRequests.MESSAGE: f"Enjoy, {friend.split()[0]}!",
-                    CreationRequests.AMOUNT: amount,
-                    CreationRequests.KIND: "Gift Card",
-                    CreationRequests.STORE: [self._store()],
-                    CreationRequests.THEME: self.random.choice(THEMES),
-                    CreationRequests.CHANNEL: "Store",
-                }
-            ],
+            {
+                CreationRequests.PURCHASER_NAME: buyer,
+                CreationRequests.PURCHASER_EMAIL: buyer_email,
+                CreationRequests.RECIPIENT_NAME: friend,
+                CreationRequests.RECIPIENT_EMAIL: friend_email,
+                CreationRequests.IS_GIFT: True,
+                CreationRequests.MESSAGE: f"Enjoy, {friend.split()[0]}!",
+                CreationRequests.AMOUNT: amount,
+                CreationRequests.KIND: "Gift Card",
+                CreationRequests.STORE: [self._store()],
+                CreationRequests.THEME: self.random.choice(THEMES),
+                CreationRequests.CHANNEL: "Store",
+            },
         )
         return f"a store sold a {amount} card ({buyer} for {friend})"
 
     def _redemption(self, code: str, amount: Decimal, note: str) -> str:
-        self.sandbox.airtable.base().create(
+        self.sandbox.airtable.base().submit_form(
             StoreRedemptions.TABLE,
-            [
-                {
-                    StoreRedemptions.CODE: "-".join(
-                        code[i : i + 4] for i in range(0, len(code), 4)
-                    ),
-                    StoreRedemptions.STORE: [self._store()],
-                    StoreRedemptions.AMOUNT: float(amount),
-                    StoreRedemptions.STAFF_NAME: "Sam at the till",
-                }
-            ],
+            {
+                StoreRedemptions.CODE: "-".join(code[i : i + 4] for i in range(0, len(code), 4)),
+                StoreRedemptions.STORE: [self._store()],
+                StoreRedemptions.AMOUNT: float(amount),
+                StoreRedemptions.STAFF_NAME: "Sam at the till",
+            },
         )
         return f"a till redeems {amount} {note}"
 
@@ -174,8 +170,8 @@ class DemoTraffic:
         codes = self._store_codes() + self._online_codes()
         name, email = self.random.choice(PEOPLE)
         code = self.random.choice(codes) if codes else "NOSUCHCODE12"
-        self.sandbox.airtable.base().create(
-            BalanceChecks.TABLE, [{BalanceChecks.CODE: code.lower(), BalanceChecks.EMAIL: email}]
+        self.sandbox.airtable.base().submit_form(
+            BalanceChecks.TABLE, {BalanceChecks.CODE: code.lower(), BalanceChecks.EMAIL: email}
         )
         return f"{name} asks for a balance"
 

@@ -16,6 +16,7 @@ from sandbox.airtable.errors import AirtableError, not_found_route
 from sandbox.airtable.gate import SANDBOX_KEY, RateLimited, rate_limited_response
 from sandbox.airtable.routes_meta import add_meta_routes
 from sandbox.airtable.routes_records import add_record_routes
+from sandbox.airtable.routes_webhooks import add_webhook_routes
 from sandbox.airtable.service import AirtableSandbox
 from sandbox.httpkit import add_admin_routes, logging_middleware
 
@@ -82,6 +83,10 @@ async def _snapshots(app: web.Application) -> AsyncIterator[None]:
     sandbox.save_snapshot()
 
 
+async def _stop_pings(app: web.Application) -> None:
+    await asyncio.to_thread(app[SANDBOX_KEY].webhooks.close)
+
+
 def make_airtable_app(sandbox: AirtableSandbox) -> web.Application:
     app = web.Application(
         client_max_size=CLIENT_MAX_SIZE,
@@ -90,6 +95,7 @@ def make_airtable_app(sandbox: AirtableSandbox) -> web.Application:
     )
     app[SANDBOX_KEY] = sandbox
     add_meta_routes(app)  # before the record routes: "/v0/meta/..." must not read as a base id
+    add_webhook_routes(app)  # the same for "/v0/bases/..."
     add_record_routes(app)
     app.router.add_get(
         "/_sandbox/attachments/{base_id}/{attachment_id}/{filename}", _attachment
@@ -98,4 +104,5 @@ def make_airtable_app(sandbox: AirtableSandbox) -> web.Application:
     add_admin_routes(app, faults=sandbox.faults, log=sandbox.log, state=sandbox.state,
                      reset=sandbox.reset)
     app.cleanup_ctx.append(_snapshots)
+    app.on_cleanup.append(_stop_pings)
     return app

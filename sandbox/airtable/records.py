@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sandbox.airtable.changes import note_changed, note_created, note_destroyed
 from sandbox.airtable.errors import (
     invalid_records,
     invalid_request,
@@ -94,6 +95,7 @@ class Writer:
         apply_new_choices(prepared)
         record = Record(new_id("rec"), self.now)
         self.table.records[record.id] = record
+        note_created(self.table.id, record.id)
         write_cells(self.base, self.table, record, prepared.cells, self.now, replace=False)
         return record
 
@@ -191,6 +193,7 @@ def delete_records(base: Base, table: Table, record_ids: list[str], now: datetim
             raise record_not_found(record_id)
     for record_id in record_ids:
         del table.records[record_id]
+        note_destroyed(table.id, record_id)
         _unlink_everywhere(base, table, record_id, now)
     return record_ids
 
@@ -202,6 +205,7 @@ def _unlink_everywhere(base: Base, table: Table, record_id: str, now: datetime) 
             if cell and record_id in cell:
                 remaining = [r for r in cell if r != record_id]
                 _set(record, link.id, remaining or None, now)
+                note_changed(other_table.id, record.id, link.id)
 
 
 def _set(record: Record, field_id: str, value: Any, now: datetime) -> Any:
@@ -224,11 +228,16 @@ def write_cells(
         cells = {**dict.fromkeys(f.id for f in table.fields), **cells}
     for field_id, value in cells.items():
         old = _set(record, field_id, value, now)
+        if old != value:
+            note_changed(table.id, record.id, field_id)
         target = table.field_by_id(field_id)
         inverse_id = (target.options or {}).get("inverseLinkFieldId")
         if target.type == "multipleRecordLinks" and inverse_id and old != value:
             linked = base.table_by_id((target.options or {})["linkedTableId"])
             _sync_inverse(linked, inverse_id, record.id, set(old or []), set(value or []), now)
+            for other_id in set(old or []) ^ set(value or []):
+                if other_id in linked.records:
+                    note_changed(linked.id, other_id, inverse_id)
 
 
 def _sync_inverse(

@@ -24,6 +24,8 @@ from sandbox.airtable.render import render_cell, render_record
 from sandbox.airtable.store import Attachment, Base, Table, is_id, iso_millis, new_id, utc_now
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: Every write through the REST API is, to a webhook, a change from the public API.
+PUBLIC_API = "publicApi"
 _GET_ONE_PARAMS = frozenset({"returnFieldsByFieldId", "cellFormat", "timeZone", "userLocale"})
 
 
@@ -71,7 +73,7 @@ async def get_one(request: web.Request) -> web.Response:
 async def create(request: web.Request) -> web.Response:
     g = await gate(request, "airtable.create", table_resolver(_table(request)))
     body = await json_body(request)
-    with g.sandbox.lock:
+    with g.sandbox.lock, g.sandbox.webhooks.transaction(g.base, PUBLIC_API):
         data = Writer(g.base, g.need_table(), body, g.origin, utc_now()).create()
         g.sandbox.dirty = True
     return respond(request, data)
@@ -82,7 +84,7 @@ async def update_many(request: web.Request) -> web.Response:
     upsert = isinstance(body, dict) and "performUpsert" in body
     operation = "airtable.upsert" if upsert else "airtable.update"
     g = await gate(request, operation, table_resolver(_table(request)))
-    with g.sandbox.lock:
+    with g.sandbox.lock, g.sandbox.webhooks.transaction(g.base, PUBLIC_API):
         writer = Writer(g.base, g.need_table(), body, g.origin, utc_now())
         data = writer.update_many(replace=request.method == "PUT")
         g.sandbox.dirty = True
@@ -104,7 +106,7 @@ async def update_one(request: web.Request) -> web.Response:
     if not is_id(record_id, "rec"):
         raise not_found_route()
     body = await json_body(request)
-    with g.sandbox.lock:
+    with g.sandbox.lock, g.sandbox.webhooks.transaction(g.base, PUBLIC_API):
         writer = Writer(g.base, g.need_table(), body, g.origin, utc_now())
         data = writer.update_one(record_id, replace=request.method == "PUT")
         g.sandbox.dirty = True
@@ -117,7 +119,7 @@ async def delete_many(request: web.Request) -> web.Response:
     if extra:
         raise invalid_request(f"unknown parameter(s) {sorted(extra)}")
     ids = list(request.query.getall("records[]", []))
-    with g.sandbox.lock:
+    with g.sandbox.lock, g.sandbox.webhooks.transaction(g.base, PUBLIC_API):
         deleted = delete_records(g.base, g.need_table(), ids, utc_now())
         g.sandbox.dirty = True
     return respond(request, {"records": [{"id": i, "deleted": True} for i in deleted]})
@@ -128,7 +130,7 @@ async def delete_one(request: web.Request) -> web.Response:
     g = await gate(request, "airtable.delete", table_resolver(_table(request)))
     if not is_id(record_id, "rec"):
         raise not_found_route()
-    with g.sandbox.lock:
+    with g.sandbox.lock, g.sandbox.webhooks.transaction(g.base, PUBLIC_API):
         delete_records(g.base, g.need_table(), [record_id], utc_now())
         g.sandbox.dirty = True
     return respond(request, {"id": record_id, "deleted": True})
@@ -161,7 +163,7 @@ async def upload_attachment(request: web.Request) -> web.Response:
     record_id = request.match_info["record_id"]
     g = await gate(request, "airtable.upload", _record_table(record_id))
     content_type, filename, content = _decode_upload(await json_body(request))
-    with g.sandbox.lock:
+    with g.sandbox.lock, g.sandbox.webhooks.transaction(g.base, PUBLIC_API):
         table = g.need_table()
         record = check_record_owner(table, record_id)
         target = table.field(request.match_info["field"])

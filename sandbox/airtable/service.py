@@ -24,6 +24,7 @@ from sandbox.airtable.records import Writer, delete_records
 from sandbox.airtable.render import render_record
 from sandbox.airtable.snapshot import dump_bases, load_bases
 from sandbox.airtable.store import Base, Table, utc_now
+from sandbox.airtable.webhooks import WEBHOOK_LIFETIME_SECONDS, WebhookHub
 from sandbox.faults import FaultPlan
 from sandbox.httpkit import RequestLog, RequestLogEntry, write_json_atomically
 
@@ -42,7 +43,9 @@ class AirtableSandbox:
     ``layout`` (a parsed ``airtable-base.json``) is applied to the first base; without it the
     base starts empty, as ``giftbridge base init`` expects. With ``snapshot_path`` the state is
     loaded from that file when it exists, and saved to it by the app (at most once a second,
-    and on shutdown).
+    and on shutdown). Webhooks (``webhooks``) live in memory only: after a restart a client finds
+    its webhook gone, as after Airtable deleted an expired one. ``webhook_lifetime_seconds``
+    (7 days, as Airtable) is how long a webhook lives without a refresh or a payload read.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class AirtableSandbox:
         base_name: str = "giftbridge sandbox",
         snapshot_path: Path | None = None,
         scopes: Sequence[str] = ALL_SCOPES,
+        webhook_lifetime_seconds: float = WEBHOOK_LIFETIME_SECONDS,
     ) -> None:
         self.token = token
         self.default_base_id = base_id
@@ -66,6 +70,7 @@ class AirtableSandbox:
         self.log = RequestLog()
         self.limiter = BaseRateLimiter(rate_limit, penalty_seconds=penalty_seconds)
         self.iterators = Iterators(iterator_ttl_seconds)
+        self.webhooks = WebhookHub(self.lock, lifetime_seconds=webhook_lifetime_seconds)
         self.snapshot_path = snapshot_path
         self.dirty = False
         self._bases: dict[str, Base] = {}
@@ -111,11 +116,13 @@ class AirtableSandbox:
         return self.log.entries()
 
     def reset(self) -> None:
-        """Forget records, files, iterators, faults, penalties and the log; keep the schema."""
+        """Forget records, files, iterators, webhooks, faults, penalties and the log; keep the
+        schema."""
         with self.lock:
             for base in self._bases.values():
                 base.clear_records()
             self.iterators.clear()
+            self.webhooks.clear()
             self.faults.clear()
             self.limiter.reset()
             self.log.clear()
@@ -180,11 +187,18 @@ class BaseHandle:
             return render_record(origin, self._base, *located)
 
     def create(
-        self, table: str, rows: Sequence[Mapping[str, Any]], *, typecast: bool = False
+        self,
+        table: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        typecast: bool = False,
+        source: str = "client",
     ) -> list[dict[str, Any]]:
-        """Create records through the API's validation (no rate limit, faults or log)."""
+        """Create records through the API's validation (no rate limit, faults or log), in one
+        transaction that webhooks see as coming from ``source`` (default: a person in
+        Airtable's interface; ``formSubmission``: a form, see :meth:`submit_form`)."""
         created: list[dict[str, Any]] = []
-        with self._sandbox.lock:
+        with self._sandbox.lock, self._sandbox.webhooks.transaction(self._base, source):
             found = self._table(table)
             for start in range(0, len(rows), 10):
                 body = {"records": [{"fields": dict(r)} for r in rows[start:start + 10]],
@@ -193,15 +207,22 @@ class BaseHandle:
             self._sandbox.dirty = True
         return created
 
-    def update(self, table: str, record_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-        with self._sandbox.lock:
+    def submit_form(self, table: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """One record as a staff or customer form creates it (webhook source
+        ``formSubmission``)."""
+        return self.create(table, [fields], source="formSubmission")[0]
+
+    def update(
+        self, table: str, record_id: str, fields: Mapping[str, Any], *, source: str = "client"
+    ) -> dict[str, Any]:
+        with self._sandbox.lock, self._sandbox.webhooks.transaction(self._base, source):
             writer = Writer(self._base, self._table(table), {"fields": dict(fields)}, "",
                             utc_now())
             self._sandbox.dirty = True
             return writer.update_one(record_id, replace=False)
 
-    def delete(self, table: str, record_id: str) -> None:
-        with self._sandbox.lock:
+    def delete(self, table: str, record_id: str, *, source: str = "client") -> None:
+        with self._sandbox.lock, self._sandbox.webhooks.transaction(self._base, source):
             delete_records(self._base, self._table(table), [record_id], utc_now())
             self._sandbox.dirty = True
 

@@ -1,4 +1,5 @@
-"""``make_klaviyo_app``: ``POST /api/events`` as Klaviyo answers it, plus ``/_sandbox/`` hooks.
+"""``make_klaviyo_app``: ``POST /api/events`` as Klaviyo answers it, ``GET /api/events``
+(``reads.py``: what ``giftbridge check`` reads to prove a key), plus ``/_sandbox/`` hooks.
 
 Checks run in this order: API key (401), ``revision`` header (400), rate limit (429), armed
 fault, content type (415), size (413), JSON (400), schema and prose rules (400); then the event
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from sandbox.faults import FaultKind
 from sandbox.httpkit import OPERATION_KEY, add_admin_routes, drop_connection, logging_middleware
+from sandbox.klaviyo.reads import events_page
 from sandbox.klaviyo.service import KlaviyoSandbox
 from sandbox.klaviyo.validation import KlaviyoError, validate_event
 
@@ -110,6 +112,20 @@ async def create_event(request: web.Request) -> web.Response:
     return web.Response(status=202, headers=headers)
 
 
+async def get_events(request: web.Request) -> web.Response:
+    sandbox = request.app[KLAVIYO_KEY]
+    request[OPERATION_KEY] = "klaviyo.get_events"
+    _authenticate(request, sandbox)
+    _check_revision(request)
+    decision = sandbox.limiter.check()
+    if not decision.allowed:
+        return _throttled(decision.retry_after)
+    rule = sandbox.faults.take("klaviyo.get_events")
+    if rule is not None and rule.kind is FaultKind.FAIL_BEFORE:
+        raise KlaviyoError.single(502, "server_error", "Bad gateway.", "Injected by the sandbox.")
+    return events_page(sandbox, request)
+
+
 @web.middleware
 async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
@@ -128,6 +144,8 @@ def make_klaviyo_app(sandbox: KlaviyoSandbox) -> web.Application:
                           middlewares=[logging_middleware(sandbox.log), _errors])
     app[KLAVIYO_KEY] = sandbox
     app.router.add_post("/api/events", create_event)
+    app.router.add_get("/api/events", get_events)
+    app.router.add_get("/api/events/", get_events)
     add_admin_routes(app, faults=sandbox.faults, log=sandbox.log, state=sandbox.state,
                      reset=sandbox.reset)
     return app

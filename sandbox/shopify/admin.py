@@ -7,6 +7,10 @@ sandbox only listens on loopback).
 - ``GET  /_sandbox/operations``: GraphQL requests with operation name, root field, outcome,
   requested/actual cost, duration, fault applied
 - ``POST /_sandbox/cards`` ``{"value", "code"?, "source"?, "note"?}``: a card made in the admin
+- ``POST /_sandbox/cards/{card}/adjustments`` ``{"amount", "note"?}``: a balance adjustment in
+  the admin (negative: a debit), or with no note a POS sale; ``PATCH /_sandbox/cards/{card}``
+  ``{"expires_on"?: "YYYY-MM-DD" | null, "enabled"?: false}``; ``DELETE /_sandbox/cards/{card}``:
+  the card no longer exists for the app. ``{card}`` is the card number or its code
 - ``POST /_sandbox/orders`` an order spec (below); ``POST /_sandbox/orders/{id}/fulfill``
   ``{"line_item_ids"?}`` (answers the cards issued, with their codes)
 - ``POST /_sandbox/checkouts`` ``{"codes": [...], "order": spec, "pay_remainder"?}``
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -31,7 +35,12 @@ from aiohttp import web
 from sandbox import httpkit
 from sandbox.shopify.checkout import CheckoutError, CustomerSpec, LineItemSpec, OrderSpec
 from sandbox.shopify.sandbox import ShopifySandbox
-from sandbox.shopify.summaries import card_json, order_json, transaction_json
+from sandbox.shopify.summaries import (
+    card_json,
+    card_transaction_json,
+    order_json,
+    transaction_json,
+)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,6 +73,11 @@ def _guarded(handler: Handler) -> Handler:
 
 def _order_ref(request: web.Request) -> str | int:
     ref = request.match_info["order"]
+    return int(ref) if ref.isdigit() else ref
+
+
+def _card_ref(request: web.Request) -> str | int:
+    ref = request.match_info["card"]
     return int(ref) if ref.isdigit() else ref
 
 
@@ -107,7 +121,29 @@ def _add_simulation_routes(app: web.Application, shop: ShopifySandbox) -> None:
         txn = shop.refund_to_gift_card(_order_ref(request), raw.get("amount"), raw.get("code"))
         return web.json_response(transaction_json(txn), status=201)
 
+    async def adjust(request: web.Request) -> web.StreamResponse:
+        raw = await request.json()
+        txn = shop.adjust_card(_card_ref(request), str(raw["amount"]), raw.get("note"))
+        return web.json_response(card_transaction_json(txn), status=201)
+
+    async def change(request: web.Request) -> web.StreamResponse:
+        raw = await request.json()
+        ref = _card_ref(request)
+        if "expires_on" in raw:
+            expires = raw["expires_on"]
+            shop.set_card_expiry(ref, date.fromisoformat(expires) if expires else None)
+        if raw.get("enabled") is False:
+            shop.deactivate_card(ref)
+        return web.json_response(card_json(shop.card(ref)))
+
+    async def remove(request: web.Request) -> web.StreamResponse:
+        shop.remove_card(_card_ref(request))
+        return web.json_response({}, status=200)
+
     router = app.router
+    router.add_post("/_sandbox/cards/{card}/adjustments", _guarded(adjust))
+    router.add_patch("/_sandbox/cards/{card}", _guarded(change))
+    router.add_delete("/_sandbox/cards/{card}", _guarded(remove))
     router.add_post("/_sandbox/cards", _guarded(issue))
     router.add_post("/_sandbox/orders", _guarded(create))
     router.add_post("/_sandbox/orders/{order}/fulfill", _guarded(fulfill))

@@ -1,6 +1,8 @@
-"""The HTTP face of the Shopify sandbox: ``POST /admin/api/{version}/graphql.json``.
+"""The HTTP face of the Shopify sandbox: ``POST /admin/api/{version}/graphql.json`` and the
+client credentials grant, ``POST /admin/oauth/access_token`` (``oauth.py``).
 
-Authentication is the ``X-Shopify-Access-Token`` header (401 with Shopify's JSON body otherwise).
+Authentication is the ``X-Shopify-Access-Token`` header: the static token, or a live token from
+the grant (401 with Shopify's JSON body otherwise, also for an expired one).
 Fault rules (``sandbox/faults.py``) are looked up as ``shopify.<first root field>`` of the
 operation, e.g. ``shopify.giftCardDebit``:
 - ``fail_before``: HTTP 502 (an HTML gateway page), nothing executed;
@@ -34,6 +36,7 @@ def make_shopify_app(shop: ShopifySandbox) -> web.Application:
     app = web.Application(middlewares=[logging_middleware(shop.log)])
     app[SANDBOX_KEY] = shop
     app.router.add_post("/admin/api/{version}/graphql.json", _graphql)
+    app.router.add_post("/admin/oauth/access_token", _access_token)
     add_admin_routes(app, shop)
     return app
 
@@ -60,7 +63,7 @@ async def _read_body(request: web.Request) -> dict[str, Any] | None:
 async def _graphql(request: web.Request) -> web.StreamResponse:
     shop = request.app[SANDBOX_KEY]
     started = time.perf_counter()
-    if request.headers.get("X-Shopify-Access-Token") != shop.access_token:
+    if not shop.authorized(request.headers.get("X-Shopify-Access-Token")):
         shop.record(None, None, "unauthorized", 0, None, started)
         return web.json_response({"errors": INVALID_TOKEN}, status=401)
     body = await _read_body(request)
@@ -86,3 +89,32 @@ async def _graphql(request: web.Request) -> web.StreamResponse:
     if rule is not None and rule.kind == FaultKind.DROP_AFTER:
         return drop_connection(request)
     return web.json_response(answer)
+
+
+async def _access_token(request: web.Request) -> web.StreamResponse:
+    shop = request.app[SANDBOX_KEY]
+    request[OPERATION_KEY] = "shopify.access_token"
+    rule = shop.faults.take("shopify.access_token")
+    if rule is not None and rule.kind == FaultKind.DELAY:
+        await asyncio.sleep(rule.seconds)
+    elif rule is not None and rule.kind == FaultKind.FAIL_BEFORE:
+        return web.Response(status=502, text=BAD_GATEWAY, content_type="text/html")
+    elif rule is not None and rule.kind == FaultKind.THROTTLE:
+        return web.json_response({"errors": "Exceeded 2 calls per second for api client."},
+                                 status=429, headers={"Retry-After": "1"})
+    status, answer = shop.tokens.grant(await _token_form(request))
+    if rule is not None and rule.kind == FaultKind.DROP_AFTER:
+        return drop_connection(request)
+    return web.json_response(answer, status=status)
+
+
+async def _token_form(request: web.Request) -> dict[str, Any]:
+    """The grant's fields from a form body (giftbridge, RFC 6749) or a JSON one (Shopify's Node
+    library)."""
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return {}
+        return body if isinstance(body, dict) else {}
+    return {k: v for k, v in (await request.post()).items() if isinstance(v, str)}

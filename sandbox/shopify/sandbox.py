@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from sandbox.faults import FaultPlan
 from sandbox.httpkit import RequestLog, write_json_atomically
 from sandbox.shopify import checkout, executor
 from sandbox.shopify.cost import LeakyBucket
-from sandbox.shopify.giftcards import CardRules, issue_card
+from sandbox.shopify.giftcards import CardRules, issue_card, record_transaction
+from sandbox.shopify.oauth import DEFAULT_LIFE, Tokens
 from sandbox.shopify.state import (
     CardTransaction,
     GiftCard,
@@ -54,7 +55,11 @@ class OperationRecord:
 
 
 class ShopifySandbox:
-    def __init__(self, access_token: str = "shpat_giftbridge_sandbox",  # noqa: S107
+    """``access_token``: a legacy custom app's static token (None: none is accepted);
+    ``client_id``/``client_secret``: a Dev Dashboard app's, whose tokens from the client
+    credentials grant (``sandbox/shopify/oauth.py``) live ``token_life`` seconds."""
+
+    def __init__(self, access_token: str | None = "shpat_giftbridge_sandbox",  # noqa: S107
                  shop_domain: str = "giftbridge-sandbox.myshopify.com", currency: str = "USD",
                  scopes: Iterable[str] = DEFAULT_SCOPES, bucket_size: float = 1000.0,
                  restore_rate: float = 50.0, *, shop_name: str = "giftbridge sandbox",
@@ -62,11 +67,13 @@ class ShopifySandbox:
                  receipt_json_as_string: bool = True, faults: FaultPlan | None = None,
                  snapshot_path: Path | str | None = None,
                  clock: Callable[[], datetime] | None = None,
-                 timezone: str = "Etc/UTC") -> None:
+                 timezone: str = "Etc/UTC", client_id: str | None = None,
+                 client_secret: str | None = None, token_life: float = DEFAULT_LIFE) -> None:
         self.access_token, self.shop_domain, self.shop_name = access_token, shop_domain, shop_name
         self.timezone = timezone  # shop.ianaTimezone (an IANA name); tests may change it
         self.currency = currency
         self.scopes = frozenset(scopes)
+        self.tokens = Tokens(client_id, client_secret, tuple(sorted(self.scopes)), token_life)
         self.rules = CardRules(currency, Decimal(issue_limit))
         self.bucket = LeakyBucket(bucket_size, restore_rate)
         self.max_query_cost = max_query_cost
@@ -81,6 +88,14 @@ class ShopifySandbox:
 
     def now(self) -> datetime:
         return self._clock().astimezone(UTC).replace(microsecond=0)
+
+    def authorized(self, token: str | None) -> bool:
+        """The static token, or a live one from the client credentials grant."""
+        if not token:
+            return False
+        if self.access_token is not None and token == self.access_token:
+            return True
+        return self.tokens.valid(token)
 
     # --- the GraphQL endpoint ----------------------------------------------------------------
 
@@ -179,6 +194,48 @@ class ShopifySandbox:
                               currency=self.currency, source=source, note=note)
             self.save_snapshot()
             return card
+
+    def adjust_card(self, ref: str | int, amount: Decimal | str,
+                    note: str | None = None) -> CardTransaction:
+        """A balance adjustment made in Shopify's admin (a credit when ``amount`` is positive,
+        a debit when negative), or with no note a sale at a Shopify POS: no order, no checks
+        beyond the balance staying at or above zero."""
+        with self.lock:
+            card, value = self.card(ref), Decimal(amount)
+            if value == 0 or card.balance + value < 0:
+                raise ValueError("an adjustment is non-zero and leaves the balance >= 0")
+            now = self.now()
+            txn = record_transaction(self.data, card, "credit" if value > 0 else "debit",
+                                     abs(value), note, now, now)
+            self.save_snapshot()
+            return txn
+
+    def set_card_expiry(self, ref: str | int, expires_on: date | None) -> GiftCard:
+        """The expiry changed in Shopify's admin (``None``: never expires)."""
+        with self.lock:
+            card = self.card(ref)
+            card.expires_on, card.updated_at = expires_on, self.now()
+            self.save_snapshot()
+            return card
+
+    def deactivate_card(self, ref: str | int) -> GiftCard:
+        """Deactivated in Shopify's admin (for good: Shopify cannot enable it again)."""
+        with self.lock:
+            card = self.card(ref)
+            if card.enabled:
+                card.enabled, card.deactivated_at, card.updated_at = False, self.now(), self.now()
+            self.save_snapshot()
+            return card
+
+    def remove_card(self, ref: str | int) -> None:
+        """The card no longer exists for this app (Shopify has no delete; this simulates a
+        card of another shop, or one lost in a store migration)."""
+        with self.lock:
+            card = self.card(ref)
+            del self.data.cards[card.number]
+            self.data.card_transactions = [t for t in self.data.card_transactions
+                                           if t.card_number != card.number]
+            self.save_snapshot()
 
     # --- inspection ---------------------------------------------------------------------------
 

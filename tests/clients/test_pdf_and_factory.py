@@ -18,6 +18,8 @@ from clients.factory import (
     build_shopify,
 )
 from clients.records import CertificateData
+from clients.retry import RetryPolicy
+from clients.shopify_auth import ClientCredentialsTokens, TokenUnavailable
 from config.settings import load_settings
 from daemon import bootstrap
 from tests.configs import airtable_config, klaviyo_config, shopify_config
@@ -70,7 +72,7 @@ def test_the_factory_refuses_to_build_without_a_base_or_endpoint() -> None:
         build_shopify(shopify_config(settings, "shpat"), Limiters())
 
 
-def test_shopify_client_credentials_are_carried_and_refused_until_the_grant_exists() -> None:
+def test_shopify_client_credentials_become_a_token_source_at_the_endpoint_origin() -> None:
     settings = load_settings(
         _env_file=None, shopify_graphql_url="http://127.0.0.1:9/admin/api/2025-10/graphql.json"
     )
@@ -80,5 +82,18 @@ def test_shopify_client_credentials_are_carried_and_refused_until_the_grant_exis
     credential = bootstrap.shopify_credential(live)
     assert credential == ClientCredentials("client-id", SecretStr("shpss_s"))
     assert "shpss_s" not in repr(credential)
-    with pytest.raises(NotImplementedError, match="client credentials"):
-        build_shopify(bootstrap.shopify_config(live, credential), Limiters())
+    shopify = build_shopify(
+        bootstrap.shopify_config(live, credential, retry=RetryPolicy(attempts=1, deadline=1)),
+        Limiters(),
+    )
+    try:
+        tokens = shopify.tokens
+        assert isinstance(tokens, ClientCredentialsTokens)
+        assert tokens.url == "http://127.0.0.1:9/admin/oauth/access_token"
+        assert "shpss_s" not in repr(tokens)
+        # Nothing listens on port 9: no token, the call is not sent, and nothing says the secret.
+        with pytest.raises(TokenUnavailable) as caught:
+            shopify.access_scopes()
+        assert "could not connect" in str(caught.value) and "shpss_s" not in str(caught.value)
+    finally:
+        shopify.close()

@@ -38,6 +38,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "after": None,
     },
     "GiftCardTransactions": {"id": GID, "first": 50, "after": None},
+    "GiftCardsAudit": {"query": "id:>1000 updated_at:>='2026-01-01T00:00:00Z'", "first": 250},
     "GiftCardCreate": {
         "input": {
             "code": "7KQ2M9XH4TPC",
@@ -62,6 +63,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
         },
     },
     "GiftCardUpdateExpiry": {"id": GID, "input": {"expiresOn": None}},
+    "GiftCardDeactivate": {"id": GID},
+    "ShopCheck": {},
     "OrdersSearch": {"query": "tag_not:'giftbridge-processed'", "first": 8, "after": None},
     "OrderById": {"id": "gid://shopify/Order/1"},
     "OrderLineItems": {"id": "gid://shopify/Order/1", "after": "abc"},

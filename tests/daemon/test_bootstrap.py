@@ -86,6 +86,7 @@ def test_sandbox_settings_need_connect_and_jobs_come_in_priority_order(
         "shopify-purchases",
         "shopify-redemptions",
         "expiry",
+        "audit",
     ]
     assert sum(j.airtable_polls_per_tick for j in jobs) == 4
 
@@ -207,3 +208,28 @@ def test_the_daemons_own_errors_are_in_the_one_tree() -> None:
         AlreadyRunning,
     ):
         assert issubclass(error, GiftbridgeError), error
+
+
+def test_every_granted_token_is_redacted_from_logs_from_its_first_moment(tmp_path: Path) -> None:
+    import io
+
+    import structlog
+
+    from daemon.logging import configure
+
+    stream = io.StringIO()
+    configure(stream=stream, json_lines=True)
+    try:
+        settings = _settings(tmp_path, shopify_graphql_url="http://127.0.0.1:9/x/graphql.json")
+        config = bootstrap.shopify_config(
+            settings, ClientCredentials("id", SecretStr("shpss_secret_value"))
+        )
+        assert config.on_token is not None and config.on_renewal_failing is not None
+        config.on_token("shpat_fresh_token_0123")  # what the grant hands over
+        structlog.get_logger().warning("oops", detail="sent shpat_fresh_token_0123")
+        config.on_renewal_failing("Shopify calls stopped: no access token (HTTP 502)")
+    finally:
+        structlog.reset_defaults()
+    text = stream.getvalue()
+    assert "shpat_fresh_token_0123" not in text and "<SECRET>" in text
+    assert '"cause": "shopify-token"' in text  # the alert's log line, until alerts are wired

@@ -76,14 +76,16 @@ def test_every_service_counts_its_calls_and_errors_and_errors_pass_through(
     assert _sample(metrics, CALLS, {"service": "shopify", "operation": "GiftCardById"}) == 1
     assert _sample(metrics, CALLS, {"service": "shopify", "operation": "GiftCardDebit"}) == 1
     assert _sample(metrics, ERRORS, {"service": "shopify", "kind": "Permanent"}) == 1
-    assert _sample(metrics, CALLS, {"service": "shopify", "operation": "AccessScopes"}) == 1
+    # the start checks' one query (currency and scopes), and the token grant before the first
+    assert _sample(metrics, CALLS, {"service": "shopify", "operation": "ShopCheck"}) == 1
+    assert _sample(metrics, CALLS, {"service": "shopify", "operation": "access_token"}) == 1
     assert _sample(metrics, CALLS, {"service": "airtable", "operation": "schema"}) == 1
     assert _sample(metrics, CALLS, {"service": "klaviyo", "operation": "create_event"}) == 1
     assert _sample(metrics, ERRORS, {"service": "klaviyo", "kind": "Permanent"}) == 0
     seconds = metrics.registry.get_sample_value(
         "giftbridge_outside_call_seconds_count", {"service": "shopify"}
     )
-    assert seconds == 3
+    assert seconds == 4
     assert stand_ins.shopify.card("ABCD1234EFGH").balance == 10  # behaviour unchanged
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def harness(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Harness:
     h = Harness()
     world = h.world
 
-    def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Any]:
+    def connect(settings: Settings, *, demo: bool = False, **_: Any) -> tuple[Settings, Any]:
         update = {
             "code_pepper": SecretStr(PEPPER),
             "code_key": SecretStr(CODE_KEY),
@@ -41,7 +42,7 @@ def harness(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Harness:
         }
         return settings.model_copy(update=update), lambda: None
 
-    def clients(settings: Settings, metrics: Metrics) -> bootstrap.Clients:
+    def clients(settings: Settings, metrics: Metrics, **_: Any) -> bootstrap.Clients:
         return bootstrap.Clients(world.airtable, world.shopify, world.email, world.certificates)
 
     monkeypatch.setattr(bootstrap, "connect", connect)
@@ -125,8 +126,10 @@ def test_unknown_cards_and_junk_are_one_clear_line(
     assert cli.main(["card", "pdf", "NOSUCHCODE234"]) == 1
     err = capsys.readouterr().err
     assert "no card has the code" in err and "NOSUCHCODE234" not in err
-    assert cli.main(["card", "show", "x!"]) == 1
+    assert cli.main(["card", "show", "x!"]) == 2  # a bad command line: nothing looked up
     assert "not a record id" in capsys.readouterr().err
+    assert cli.main(["card", "pdf", "7KQ2"]) == 2  # the last 4 are not enough for the code
+    assert "not a record id (rec...) or a code" in capsys.readouterr().err
 
 
 def test_search_finds_cards_by_holder_and_last_characters(
@@ -140,7 +143,7 @@ def test_search_finds_cards_by_holder_and_last_characters(
     assert code.reveal() not in out
     assert cli.main(["card", "search", code.last4.lower()]) == 0
     assert card_id in capsys.readouterr().out
-    assert cli.main(["card", "search", "zz"]) == 1
+    assert cli.main(["card", "search", "zz"]) == 2
     assert "at least 3 characters" in capsys.readouterr().err
 
 
@@ -165,7 +168,7 @@ def test_search_expiring_lists_the_cards_due_within_the_days_with_their_balances
     assert "America/Los_Angeles" in lines[-1] and "balance left: 20.00 USD" in lines[-1]
     assert later.row_id not in "\n".join(lines)
 
-    assert cli.main(["card", "search", "rae", "--expiring", "3"]) == 1
+    assert cli.main(["card", "search", "rae", "--expiring", "3"]) == 2  # a bad command line
     assert "not both" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["card", "search", "--expiring", "-1"])
@@ -218,3 +221,43 @@ def test_a_symlink_planted_after_the_check_is_refused_by_the_open(
     with pytest.raises(OutputRefused, match="already exists"):
         write_private_file(plain, b"%PDF", force=False)
     assert plain.read_bytes() == b"someone else's"
+
+
+def test_show_takes_the_last_4_characters_and_lists_several_that_share_them(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_id = harness.issue("50.00")
+    code = _code(harness, card_id)
+    capsys.readouterr()  # the issuing run's log lines
+    for typed in (code.last4.lower(), code.masked):  # as typed, or as `card search` shows it
+        assert cli.main(["card", "show", typed]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(card_id) and code.reveal() not in out
+        assert re.search(r"initial value {2,}50\.00 USD", out)  # columns never run together
+        assert re.search(r"last activity {2,}\S", out)
+    twin = harness.world.airtable.insert(
+        "Gift Cards",
+        {"Last Characters": code.last4, "Masked Code": code.masked, "Status": "Active"},
+    )
+    assert cli.main(["card", "show", code.last4]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert card_id in "\n".join(listed) and twin in "\n".join(listed)
+    assert listed[-1] == f"2 cards end in {code.last4}: show one by its record id (rec...)"
+    assert cli.main(["card", "show", "ZZZZ"]) == 1
+    assert "no card ends in ZZZZ" in capsys.readouterr().err
+
+
+def test_search_says_which_field_matched_in_aligned_columns(
+    harness: Harness, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_id = harness.issue("50.00")
+    code = _code(harness, card_id)
+    capsys.readouterr()  # the issuing run's log lines
+    assert cli.main(["card", "search", code.last4]) == 0
+    header, row, total = capsys.readouterr().out.splitlines()
+    assert header.split() == ["record", "code", "status", "balance", "holder", "matched"]
+    assert row.startswith(card_id) and row.endswith("last 4") and total == "1 card(s)"
+    assert row.index(code.masked) == header.index("code")  # the columns line up
+    assert cli.main(["card", "search", "example.com"]) == 0
+    found = capsys.readouterr().out.splitlines()[1]
+    assert found.endswith("email")  # holder email and/or purchaser email

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import signal
@@ -65,7 +66,7 @@ def wired(
     jobs = [WorkJob(STORE, items=2).job(), idle_job(PURCHASES), idle_job(REDEMPTIONS)]
     admin = FakeAdmin()
 
-    def connect(settings: Settings, *, demo: bool = False) -> tuple[Settings, Any]:
+    def connect(settings: Settings, *, demo: bool = False, **_: Any) -> tuple[Settings, Any]:
         # Stands in for the embedded sandbox (tested in test_bootstrap): a pepper and a key.
         update = {
             "code_pepper": SecretStr("p" * 32),
@@ -73,7 +74,7 @@ def wired(
         }
         return settings.model_copy(update=update), lambda: None
 
-    def clients(settings: Settings, metrics: Metrics) -> bootstrap.Clients:
+    def clients(settings: Settings, metrics: Metrics, **_: Any) -> bootstrap.Clients:
         assert settings.code_key is not None
         return bootstrap.Clients(
             world.airtable, world.shopify, world.email, world.certificates, base_admin=admin
@@ -302,3 +303,39 @@ def _status_of(port: int, path: str) -> int:
         return response.status
     finally:
         conn.close()
+
+
+def _subparsers(parser: argparse.ArgumentParser, path: str = "") -> Iterator[tuple[str, Any]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield f"{path} {name}".strip(), sub
+                yield from _subparsers(sub, f"{path} {name}")
+
+
+def test_every_subcommand_has_a_help_description() -> None:
+    found = dict(_subparsers(cli.build_parser()))
+    assert {"run", "once", "sandbox", "check", "base init", "card show", "report"} <= set(found)
+    assert {"card search", "card pdf"} <= set(found)
+    assert [name for name, sub in found.items() if not (sub.description or "").strip()] == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["nonsense"],
+        ["once", "--prong", "nonsense"],
+        ["card"],
+        ["base"],
+        ["card", "show"],
+        ["report", "--from", "yesterday"],
+        ["sandbox", "--port-base", "x"],
+        ["check", "--rehearse", "now"],
+    ],
+)
+def test_a_bad_command_line_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    assert exited.value.code == 2
+    assert "usage: giftbridge" in capsys.readouterr().err

@@ -102,3 +102,30 @@ def test_each_metric_has_a_template_using_its_properties(metric: Metric) -> None
     assert metric.value in text  # the comment names the flow's trigger
     if metric is not Metric.ISSUED:
         assert "event.code " not in text and "event.code}" not in text  # full code: Issued only
+
+
+def test_the_guides_idle_figure_is_what_the_daemon_logs_at_start() -> None:
+    """deploy/README.md quotes the idle Airtable cost; the daemon logs it at start
+    (``idle_airtable_budget``) from its own jobs and push cadence: the two must agree."""
+    from cryptography.fernet import Fernet
+
+    from daemon.cadence import healthy_push, idle_figures
+    from daemon.wiring import prong_jobs
+    from prongs.card_locks import CardLocks
+    from prongs.deps import Deps
+    from tests.fakes import World
+
+    world = World.build()
+    settings = load_settings(
+        _env_file=None, code_pepper="p" * 32, code_key=Fernet.generate_key().decode()
+    )
+    deps = Deps(
+        world.airtable, world.shopify, world.email, world.certificates, world.clock, CardLocks()
+    )
+    jobs = prong_jobs(settings, deps)
+    polls = sum(job.airtable_polls_per_tick for job in jobs)
+    healthy = healthy_push(settings.airtable_push, settings.push_poll_seconds)
+    figures = idle_figures(settings.tick_seconds, polls, healthy)
+    logged = " ".join(f"{name}={value}" for name, value in figures.items())
+    guide = " ".join((DEPLOY / "README.md").read_text().split())
+    assert f"idle_airtable_budget {logged}" in guide

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 
 from cards.vocab import ProngState
 from config.layout import Status
 from config.settings import SettingsError
-from daemon.lease import idle_request_rate
+from daemon.cadence import plain_polling
 from daemon.runner import ProngJob
 from daemon.service import Service
 from prongs.report import Budget, Gate, RunReport
@@ -63,18 +64,24 @@ def test_idle_costs_at_most_half_a_request_per_second_and_never_touches_the_leas
 
     calls = airtable_calls(world)[calls_before:]
     assert len(calls) / 60 <= 0.5, calls
-    # exactly: 4 ticks x (1 Status read + 4 queue polls) + 3 idle heartbeats (one per prong)
+    # exactly: 4 ticks x (1 Status read + 4 queue polls) + the idle heartbeats of the three
+    # prongs in one batched write
     assert calls.count("airtable.list") == 4 * 5
-    assert calls.count("airtable.update") == 3
-    assert len(calls) == 4 * 5 + 3
+    assert calls.count("airtable.update") == 1
+    assert len(calls) == 4 * 5 + 1
+    assert all(
+        status_row(world, p).get(Status.HEARTBEAT_AT) == world.clock.now() - timedelta(seconds=60)
+        for p in service.jobs
+    )
     assert _lease_fields(world, service) == leases_before  # no claim, no release
     assert all(status_row(world, p)[Status.STATE] == ProngState.OFFLINE for p in service.jobs)
 
 
 def test_the_idle_budget_formula_matches_the_defaults() -> None:
-    assert idle_request_rate(15, 4, 3) == pytest.approx(5 / 15 + 3 / 60)
-    assert idle_request_rate(15, 4, 3) <= 0.5
-    assert idle_request_rate(5, 4, 3) > 0.5  # a 5 s tick would break the budget
+    # every tick: 4 queue polls + 1 Status read; one batched heartbeat write a minute
+    assert plain_polling(15).requests_per_second(4) == pytest.approx(5 / 15 + 1 / 60)
+    assert plain_polling(15).requests_per_second(4) <= 0.5
+    assert plain_polling(5).requests_per_second(4) > 0.5  # a 5 s tick would break the budget
 
 
 def test_idle_heartbeats_skip_a_row_another_owner_leases_live(world: World) -> None:
@@ -221,3 +228,26 @@ def test_queue_depths_a_run_reports_reach_the_metrics(world: World) -> None:
     service, _ = build_service(world, [ProngJob("store-transactions", run)])
     service.run_once()
     assert service.metrics.queue_depths() == {"redemptions": 3, "creations": 0}
+
+
+def test_a_blocked_prong_is_skipped_before_it_touches_anything_and_the_page_says_why(
+    world: World,
+) -> None:
+    reason: list[str] = ["Shopify calls stopped: no access token since 2026-01-02 03:04 UTC"]
+    work = WorkJob(STORE, items=2)
+    job = work.job()
+    blocked = ProngJob(
+        job.name, job.run, job.airtable_polls_per_tick, blocked=lambda: reason[0] or None
+    )
+    service, _ = build_service(world, [blocked, idle_job(PURCHASES)])
+    service.preflight()
+    calls = len(airtable_calls(world))
+    (outcome,) = service.run_once([STORE])
+    assert outcome.result.value == "skipped" and outcome.detail == reason[0]
+    assert work.done == []
+    assert airtable_calls(world)[calls:] == ["airtable.list"]  # the board's read: no lease
+    view = next(v for v in service.health.views() if v.name == STORE)
+    assert view.recent[0].detail == reason[0]  # the status page's recent runs
+    reason[0] = ""  # a token is had again
+    (outcome,) = service.run_once([STORE])
+    assert outcome.result.value == "ok" and len(work.done) == 2

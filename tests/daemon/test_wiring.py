@@ -47,7 +47,7 @@ def test_the_jobs_come_in_priority_order_over_one_deps(tmp_path: Path) -> None:
         _env_file=None, state_dir=tmp_path, code_pepper=PEPPER, code_key=CODE_KEY
     )
     jobs = prong_jobs(settings, World.build().deps())
-    names = ["store-transactions", "shopify-purchases", "shopify-redemptions", "expiry"]
+    names = ["store-transactions", "shopify-purchases", "shopify-redemptions", "expiry", "audit"]
     assert [j.name for j in jobs] == names
 
 

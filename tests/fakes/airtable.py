@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from cards.vocab import CardStatus
+from cards.vocab import CardStatus, Channel
 from clients.airtable_batch import grouped_by_table
 from clients.airtable_columns import card_columns, new_card_cells, request_columns
 from clients.airtable_queries import bounded_chunks
@@ -35,9 +35,10 @@ from config.layout import (
     Stores,
 )
 from tests.fakes.airtable_ledger import LedgerTables
+from tests.fakes.audit import AuditTables
 
 
-class FakeAirtable(LedgerTables):
+class FakeAirtable(AuditTables, LedgerTables):
     """The AirtablePort: request queues and Gift Cards here; the Receipts, Shopify Orders and
     Status tables in LedgerTables; storage and validation in AirtableStore; row -> record
     converters in RowConverters."""
@@ -52,10 +53,15 @@ class FakeAirtable(LedgerTables):
         )
 
     def pending_creations(self, limit: int) -> list[CreationRequest]:
-        return self._call(
-            "list",
-            lambda: [self._creation(i, r) for i, r in self._pending(CreationRequests.TABLE, limit)],
-        )
+        """As the adapter: every other channel first, then Channel Bulk, each oldest first."""
+
+        def read() -> list[CreationRequest]:
+            found = self._pending(CreationRequests.TABLE, len(self.created))
+            requests = [self._creation(i, r) for i, r in found]
+            requests.sort(key=lambda r: r.channel == Channel.BULK)  # stable: oldest first
+            return requests[:limit]
+
+        return self._call("list", read)
 
     def pending_balance_checks(self, limit: int) -> list[BalanceCheckRequest]:
         return self._call(
@@ -168,6 +174,25 @@ class FakeAirtable(LedgerTables):
 
         return self._call("create", create)
 
+    def create_cards(self, cards: Sequence[NewCardRow]) -> list[CardRow]:
+        assert 0 < len(cards) <= 10, "a create request carries 1 to 10 records"
+
+        def create() -> list[CardRow]:
+            ids = [self.new_id() for _ in cards]
+            for card in cards:  # all or none, as Airtable: every row checked first
+                for name, value in new_card_cells(card).items():
+                    self._check(GiftCards.TABLE, name, value)
+            for record_id, card in zip(ids, cards, strict=True):
+                self.tables[GiftCards.TABLE][record_id] = {}
+                self.created[record_id] = self.clock.now()
+                self._apply(GiftCards.TABLE, record_id, new_card_cells(card))
+            return [self._card(i, self.tables[GiftCards.TABLE][i]) for i in ids]
+
+        return self._call("create", create)
+
+    def find_cards_by_origin_keys(self, keys: Sequence[str]) -> dict[str, list[CardRow]]:
+        return self._cards_by(GiftCards.ORIGIN_KEY, keys)
+
     def update_card(self, update: CardUpdate) -> CardRow:
         record_id, changes = card_columns(update)
 
@@ -183,15 +208,19 @@ class FakeAirtable(LedgerTables):
         return self._update_in_tens(GiftCards.TABLE, [card_columns(u) for u in updates])
 
     def find_cards_by_digests(self, digests: Sequence[str]) -> dict[str, list[CardRow]]:
+        return self._cards_by(GiftCards.CODE_DIGEST, digests)
+
+    def _cards_by(self, field: str, values: Sequence[str]) -> dict[str, list[CardRow]]:
+        """As the adapter: one read per chunk of values, rows by their value."""
         found: dict[str, list[CardRow]] = {}
-        for chunk in bounded_chunks(digests):
+        for chunk in bounded_chunks(values):
             wanted = set(chunk)
 
             def read(wanted: set[str] = wanted) -> dict[str, list[CardRow]]:
                 hits: dict[str, list[CardRow]] = {}
                 for i, r in self.tables[GiftCards.TABLE].items():
-                    if r.get(GiftCards.CODE_DIGEST) in wanted:
-                        hits.setdefault(r[GiftCards.CODE_DIGEST], []).append(self._card(i, r))
+                    if r.get(field) in wanted:
+                        hits.setdefault(r[field], []).append(self._card(i, r))
                 return hits
 
             found |= self._call("list", read)
@@ -209,10 +238,18 @@ class FakeAirtable(LedgerTables):
 
         return self._call("list", read)
 
-    def attach_certificate(self, card_id: str, filename: str, content: bytes) -> None:
+    def attach_certificate(
+        self, card_id: str, filename: str, content: bytes, *, replace: bool = True
+    ) -> None:
+        """``replace`` empties the cell first; without it the upload adds to what the cell
+        holds (as Airtable's uploadAttachment does), so a blind repeat leaves two."""
+
         def attach() -> None:
             assert content.startswith(b"%PDF"), "certificates are PDFs"
-            self._apply(GiftCards.TABLE, card_id, {GiftCards.CERTIFICATE: (f"att-{filename}",)})
+            row = self.tables[GiftCards.TABLE][card_id]
+            held = () if replace else tuple(row.get(GiftCards.CERTIFICATE, ()))
+            name = f"att{len(held)}-{filename}"
+            self._apply(GiftCards.TABLE, card_id, {GiftCards.CERTIFICATE: (*held, name)})
             self.attachments[card_id] = content
 
         self._call("upload", attach)

@@ -107,3 +107,9 @@ class LedgerTables(AirtableStore, RowConverters):
     def update_status_row(self, record_id: str, write: StatusWrite) -> None:
         cells = status_cells(write)
         self._call("update", lambda: self._apply(Status.TABLE, record_id, cells))
+
+    def update_status_rows(self, updates: Sequence[tuple[str, StatusWrite]]) -> None:
+        if not 0 < len(updates) <= 10:
+            raise ValueError("an update request carries 1 to 10 records")
+        cells = [(record_id, status_cells(write)) for record_id, write in updates]
+        self._call("update", lambda: self._apply_all(Status.TABLE, cells))

@@ -137,6 +137,8 @@ class RowConverters:
             card_ids=tuple(r.get(c.GIFT_CARD, ())),
             result_message=r.get(c.RESULT_MESSAGE),
             processed_at=r.get(c.PROCESSED_AT),
+            batch=r.get(c.BATCH),
+            import_key=r.get(c.IMPORT_KEY),
         )
 
     def _balance(self, i: str, r: Row) -> BalanceCheckRequest:

@@ -16,11 +16,12 @@ from cards.codes import Code
 from cards.money import Money
 from clients.errors import CodeTaken, Permanent
 from clients.records import CardTransaction, ShopifyCard, TransactionKind, TransactionResult
+from tests.fakes.audit import AuditShopify
 from tests.fakes.shopify_orders import ShopifyOrderBook
 from tests.fakes.shopify_store import StoredCard
 
 
-class FakeShopify(ShopifyOrderBook):
+class FakeShopify(AuditShopify, ShopifyOrderBook):
     """The ShopifyPort: gift cards here; orders in ShopifyOrderBook; state in ShopifyStore."""
 
     # --- test helpers -------------------------------------------------------------------
@@ -52,7 +53,8 @@ class FakeShopify(ShopifyOrderBook):
 
     def deactivate(self, card_id: str) -> None:
         entry = self.cards[card_id]
-        entry.card = replace(entry.card, enabled=False, deactivated_at=self.clock.now())
+        now = self.clock.now()
+        entry.changed(replace(entry.card, enabled=False, deactivated_at=now), now)
 
     # --- cards --------------------------------------------------------------------------
     def get_card(self, card_id: str) -> ShopifyCard | None:
@@ -132,7 +134,7 @@ class FakeShopify(ShopifyOrderBook):
             note=note,
         )
         entry.transactions.append(txn)
-        entry.card = replace(entry.card, balance=after)
+        entry.changed(replace(entry.card, balance=after), self.clock.now())
         return TransactionResult(txn, after)
 
     def debit(self, card_id: str, amount: Money, note: str) -> TransactionResult:
@@ -169,7 +171,7 @@ class FakeShopify(ShopifyOrderBook):
     def set_expiry(self, card_id: str, expires_on: date | None) -> ShopifyCard:
         def update() -> ShopifyCard:
             entry = self.cards[card_id]
-            entry.card = replace(entry.card, expires_on=expires_on)
+            entry.changed(replace(entry.card, expires_on=expires_on), self.clock.now())
             return entry.card
 
         return self._call("set_expiry", update)

@@ -151,7 +151,7 @@ class ShopifyOrderBook(ShopifyStore):
                 processed_at=self.clock.now(),
             )
         )
-        entry.card = replace(entry.card, balance=after)
+        entry.changed(replace(entry.card, balance=after), self.clock.now())
 
     # --- orders -------------------------------------------------------------------------
     def search_orders(

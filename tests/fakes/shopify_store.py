@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
 from clients.records import CardTransaction, ShopifyCard, ShopifyOrder
@@ -18,6 +19,12 @@ class StoredCard:
     card: ShopifyCard
     code: str
     transactions: list[CardTransaction] = field(default_factory=list)  # oldest first
+    updated_at: datetime | None = None  # Shopify's updatedAt (None: the card's creation)
+
+    def changed(self, card: ShopifyCard, at: datetime) -> None:
+        """Replace the card, as Shopify does on any change: ``updatedAt`` moves."""
+        self.card = card
+        self.updated_at = at
 
 
 class ShopifyStore:

@@ -85,3 +85,19 @@ def test_the_sandbox_wheel_carries_the_stand_ins_and_their_schemas(
     assert "Requires-Dist: giftbridge" in _dist_file(wheel, "METADATA")
     entry_points = _dist_file(wheel, "entry_points.txt")
     assert "giftbridge-sandbox = sandbox.runner:main" in entry_points
+
+
+def test_both_wheels_declare_their_licence_the_pep_639_way(
+    wheels: dict[str, zipfile.ZipFile],
+) -> None:
+    expected = {
+        "giftbridge": "LicenseRef-Proprietary AND OFL-1.1 AND Apache-2.0",
+        "giftbridge_sandbox": "LicenseRef-Proprietary AND MIT",
+    }
+    for name, expression in expected.items():
+        metadata = _dist_file(wheels[name], "METADATA")
+        assert f"License-Expression: {expression}" in metadata.splitlines()
+        assert "License-File: " in metadata
+        assert not [line for line in metadata.splitlines() if line.startswith("License: ")]
+    names = _names(wheels["giftbridge"])
+    assert any(n.endswith("licenses/clients/certificate/fonts/OFL.txt") for n in names)

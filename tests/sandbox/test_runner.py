@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from gql import Client, gql
 from gql.transport.aiohttp import AIOHTTPTransport
 from klaviyo_api import KlaviyoAPI
@@ -30,7 +31,8 @@ EXPECTED = {
     "GIFTBRIDGE_SHOPIFY_GRAPHQL_URL",
     "GIFTBRIDGE_KLAVIYO_API_URL",
     "GIFTBRIDGE_AIRTABLE_TOKEN",
-    "GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN",
+    "GIFTBRIDGE_SHOPIFY_CLIENT_ID",
+    "GIFTBRIDGE_SHOPIFY_CLIENT_SECRET",
     "GIFTBRIDGE_KLAVIYO_API_KEY",
     "GIFTBRIDGE_AIRTABLE_BASE_ID",
     "GIFTBRIDGE_SHOPIFY_SHOP",
@@ -98,9 +100,21 @@ def test_export_lines_alone_drive_all_three_services(
     prongs = {r["fields"][Status.PRONG] for r in base.table(Status.TABLE).all()}
     assert prongs == {p.value for p in Prong}
 
+    # A Dev Dashboard app's way: the client credentials grant at the endpoint's origin.
+    origin = env["GIFTBRIDGE_SHOPIFY_GRAPHQL_URL"].split("/admin/")[0]
+    grant = requests.post(
+        f"{origin}/admin/oauth/access_token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": env["GIFTBRIDGE_SHOPIFY_CLIENT_ID"],
+            "client_secret": env["GIFTBRIDGE_SHOPIFY_CLIENT_SECRET"],
+        },
+        timeout=5,
+    )
+    assert grant.status_code == 200 and grant.json()["expires_in"] == 86399
     transport = AIOHTTPTransport(
         url=env["GIFTBRIDGE_SHOPIFY_GRAPHQL_URL"],
-        headers={"X-Shopify-Access-Token": env["GIFTBRIDGE_SHOPIFY_ACCESS_TOKEN"]},
+        headers={"X-Shopify-Access-Token": grant.json()["access_token"]},
         timeout=5,
     )
 
@@ -136,8 +150,23 @@ def test_export_lines_alone_drive_all_three_services(
         _request_timeout=5,
     )
 
+    # One set of stand-ins per data directory: a second one refuses, naming the running one.
+    second = subprocess.run(
+        [sys.executable, "-m", "sandbox", "--port-base", str(free_port_base())],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIFTBRIDGE_STATE_DIR": str(tmp_path)},
+        timeout=30,
+        check=False,
+    )
+    assert second.returncode == 3 and second.stdout == ""
+    assert "another sandbox" in second.stderr and "sandbox.env" in second.stderr
+    running = (tmp_path / "sandbox" / "sandbox.env").read_text()
+    assert all(f"export {k}='{v}'" in running for k, v in env.items())
+
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=15) == 0
+    assert not (tmp_path / "sandbox" / "sandbox.env").exists()
     # Data and credentials persist for the next start.
     assert (tmp_path / "sandbox" / "airtable.json").exists()
     assert (tmp_path / "sandbox" / "sandbox-credentials.json").stat().st_mode & 0o077 == 0

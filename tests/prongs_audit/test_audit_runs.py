@@ -1,0 +1,212 @@
+"""The audit beside the other prongs and across runs: online movements accounted for, the card
+locks and the re-read, budgets and restarts, the lease, and the Airtable reads a pass makes."""
+
+from __future__ import annotations
+
+import math
+
+from cards.vocab import ReceiptAction
+from config.layout import GiftCards, Receipts
+from prongs.audit_tally import DriftClass
+from prongs.report import OpenGate
+from tests.prongs.conftest import usd
+from tests.prongs_audit.conftest import AuditHarness, StepBudget
+from tests.prongs_shopify.conftest import run_redemptions
+
+
+def test_online_redemption_and_refund_are_accounted_for_by_the_online_prong(
+    ah: AuditHarness,
+) -> None:
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    order = ah.shop.place_order(ah.shop.line_item(usd("30.00")))
+    ah.shop.pay_with_card(order.id, gid, usd("30.00"))
+    ah.world.clock.advance(3600)
+    ah.shop.refund_to_card(order.id, gid, usd("10.00"))
+    run_redemptions(ah.world)
+    actions = sorted(str(r[Receipts.ACTION]) for r in ah.receipts().values())
+    assert actions.count(ReceiptAction.REDEEMED_ONLINE) == 1
+    assert actions.count(ReceiptAction.REFUNDED_ONLINE) == 1
+
+    ah.audited(minutes=120)
+    ah.request_full()
+    ah.audited(minutes=120)
+
+    assert not ah.audit_receipts()
+    assert ah.card(card)[GiftCards.BALANCE] == usd("30.00")
+
+
+def test_an_online_movement_no_prong_recorded_gets_one_receipt_not_two(
+    ah: AuditHarness,
+) -> None:
+    """Two equal checkouts on one card a minute apart, only one of them receipted by the online
+    prong: exactly one card-txn receipt, for the other."""
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    first = ah.shop.place_order(ah.shop.line_item(usd("5.00")))
+    ah.shop.pay_with_card(first.id, gid, usd("5.00"))
+    run_redemptions(ah.world)
+    ah.world.clock.advance(60)
+    ah.shop.admin_adjust(gid, usd("-5.00"))  # the same amount at a till, no order seen
+
+    ah.audited(minutes=90)
+
+    recorded = [r for r in ah.audit_receipts() if r.startswith("card-txn:")]
+    assert len(recorded) == 1 and recorded[0].endswith(":redeemed-online")
+
+
+def test_the_repair_rereads_under_the_card_lock_and_never_writes_an_older_balance(
+    ah: AuditHarness,
+) -> None:
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    ah.shop.admin_adjust(gid, usd("-10.00"), note="admin")  # the audit will list 40.00
+    ah.later(11)
+    held: list[int] = []
+
+    def meanwhile(operation: str) -> None:
+        # Between the listing and the repair a till debits 5.00 and mirrors 35.00.
+        if operation == "airtable.get" and not held:
+            held.append(len(ah.world.card_locks))
+            ah.shop.admin_adjust(gid, usd("-5.00"), note="giftbridge redeem:recXXXXXXXXXXXXXX")
+            ah.at.edit(GiftCards.TABLE, card, {GiftCards.BALANCE: usd("35.00")})
+
+    ah.injector.hook = meanwhile
+    ah.audit()
+    ah.injector.hook = None
+
+    assert held and held[0] >= 1  # the re-read happens with the card's locks held
+    assert ah.card(card)[GiftCards.BALANCE] == usd("35.00")
+    assert not [r for r in ah.audit_receipts() if r.startswith("drift:")]
+
+
+def test_a_full_pass_spans_runs_and_a_restart_and_finishes(
+    ah: AuditHarness,
+) -> None:
+    cards = [ah.issue("20.00") for _ in range(23)]
+    ah.shop.admin_adjust(ah.gid(cards[17]), usd("-1.00"), note="x")
+    ah.later(11)
+    runs = 0
+    while ah.store_state.load().last_full_finished_at is None:
+        runs += 1
+        progress = ah.progress or ah.fresh_process()
+        progress.state.last_incremental_at = ah.world.clock.now()  # the full pass alone
+        ah.audit(budget=StepBudget(ah.world.clock, checks=2))  # a chunk, or part of one
+        if runs % 2 == 0:
+            ah.fresh_process()  # a restart: the cursor comes from the state file
+        assert runs < 20
+    assert runs >= 3  # 23 cards in chunks of at most 10
+    assert ah.card(cards[17])[GiftCards.BALANCE] == usd("19.00")
+    assert sum(1 for r in ah.audit_receipts() if r.startswith("drift:")) == 2
+
+
+def test_a_full_pass_with_nothing_drifted_reads_airtable_in_pages_never_per_card(
+    ah: AuditHarness,
+) -> None:
+    cards = 40
+    for _ in range(cards):
+        ah.issue("20.00")
+    ah.later(11)
+    progress = ah.fresh_process()
+    progress.state.last_incremental_at = ah.world.clock.now()  # only the full pass runs
+    calls = len(ah.injector.calls)
+    report = ah.audit()
+    made = ah.injector.calls[calls:]
+    chunks = math.ceil(cards / ah.audit_config.chunk_cards)
+    assert made.count("airtable.list") == chunks
+    assert not [c for c in made if c.startswith("airtable.") and c != "airtable.list"]
+    assert "shopify.transactions" not in made
+    assert progress.tally.cards_compared == cards
+    assert report.processed == 0 and not report.errors
+
+
+class RefusingGate(OpenGate):
+    def claim(self) -> bool:
+        super().claim()
+        return False
+
+
+def test_a_refused_lease_writes_nothing_and_keeps_the_cursor(ah: AuditHarness) -> None:
+    card = ah.issue("20.00")
+    ah.audited()
+    ah.shop.admin_adjust(ah.gid(card), usd("-1.00"), note="x")
+    ah.later(11)
+    writes = len(ah.at.writes)
+    report = ah.audit(gate=RefusingGate())
+    assert report.skipped and len(ah.at.writes) == writes
+    assert ah.store_state.load().incremental is not None  # resumed next time
+    ah.audit()
+    assert ah.card(card)[GiftCards.BALANCE] == usd("19.00")
+
+
+def test_a_repair_that_keeps_failing_is_left_for_a_person(ah: AuditHarness) -> None:
+    card = ah.issue("20.00")
+    ah.audited()
+    ah.shop.admin_adjust(ah.gid(card), usd("-1.00"), note="x")
+    ah.at.refuse[card] = GiftCards.BALANCE  # Airtable keeps refusing this row's write
+    for _ in range(3):
+        report = ah.audited()
+        assert report.errors
+    assert not ah.store_state.load().open
+    assert ah.progress is not None
+    assert ah.progress.tally.count(DriftClass.BALANCE) >= 1
+    assert ah.progress.tally.needs_person
+
+
+def test_dozens_of_cards_gone_at_once_is_one_alert_not_a_receipt_per_row(
+    ah: AuditHarness,
+) -> None:
+    from cards.vocab import Metric
+
+    cards = [ah.issue("5.00") for _ in range(30)]
+    ah.audited()
+    for card in cards:
+        ah.shop.forget(ah.gid(card))  # e.g. SHOPIFY_SHOP now names another shop
+    ah.request_full()
+    ah.audited()
+    assert not [r for r in ah.audit_receipts() if r.startswith("drift:")]
+    alerts = [e for e in ah.world.email.events if e.metric == Metric.ALERT]
+    assert [a.properties["subject"] for a in alerts] == ["many-cards-gone"]
+    assert ah.progress is not None and "SHOPIFY_SHOP" in ah.progress.tally.needs_person[-1]
+
+
+def test_a_suspect_card_has_its_transactions_read_once_per_change(ah: AuditHarness) -> None:
+    card = ah.issue("20.00")
+    ah.audited()
+    ah.later(24 * 60)  # Shopify touched the card (a note, a customer) after the row's sync
+    entry = ah.shop.cards[ah.gid(card)]
+    entry.updated_at = ah.world.clock.now()
+    ah.later(24 * 60)
+    calls = len(ah.injector.calls)
+    ah.audit()  # a full pass is due: the card is a suspect
+    ah.later(24 * 60)
+    ah.audit()  # the next day's pass: unchanged since, not read again
+    assert ah.injector.calls[calls:].count("shopify.transactions") == 1
+    assert not ah.audit_receipts()
+
+
+def test_a_run_does_not_start_a_chunk_it_cannot_finish_within_its_budget(
+    ah: AuditHarness,
+) -> None:
+    from prongs.report import Budget
+
+    for _ in range(45):
+        ah.issue("5.00")
+    ah.later(11)
+    progress = ah.fresh_process()
+    progress.state.last_incremental_at = ah.world.clock.now()  # the full pass alone
+
+    def slow_shopify(operation: str) -> None:
+        if operation == "shopify.list_cards":
+            ah.world.clock.advance(10)  # each page waits 10 s for Shopify's bucket
+
+    ah.injector.hook = slow_shopify
+    began = ah.world.clock.monotonic()
+    ah.audit(budget=Budget(ah.world.clock, 45))
+    ah.injector.hook = None
+    assert ah.world.clock.monotonic() - began <= 45
+    assert ah.store_state.load().full is not None  # the rest waits for the next run
+    assert progress.tally.cards_compared == 20  # two chunks of ten
