@@ -60,6 +60,12 @@ def _looks_like_code(text: str) -> bool:
     return has_digit or compact.isupper() or set(compact) <= _CROCKFORD_SYMBOLS
 
 
+def _dotted_name(value: str, after: str) -> bool:
+    """Words of a dotted identifier (``push.call_failed``, a log event), not a written code:
+    dots, letters only, and the name goes on with an underscore."""
+    return after == "_" and "." in value and re.sub(r"\.", "", value).isalpha()
+
+
 def mask_codes(text: str) -> str:
     """Mask every code-like run in ``text``, keeping ids, GIDs, keys and digests readable."""
     kept: list[tuple[int, int]] = [m.span() for m in _KEEP.finditer(text)]
@@ -69,7 +75,7 @@ def mask_codes(text: str) -> str:
         if any(s <= start and end <= e for s, e in kept):
             return match.group(0)
         value = match.group(0)
-        if not _looks_like_code(value):
+        if not _looks_like_code(value) or _dotted_name(value, text[end : end + 1]):
             return value
         return mask_last4(re.sub(r"[ .\-]", "", value))
 

@@ -27,6 +27,10 @@ nothing, it treats that row like anyone else's (free only once unchanged for a l
 
 **Keeping it** (sticky): the holder renews (Heartbeat At and Lease Expires At) at least every
 ``renew`` seconds, between runs too, so ``Δ`` and ``D`` are paid once per process, not per run.
+With push healthy the renewals come as seldom as the Status reads (every 5 or 10 minutes, the
+idle budget), so the lease is sized from the slowest renewal (:func:`lease_length`) and the row
+says how long it is (Lease Expires At less Heartbeat At): a taker waits the longer of its own
+lease and the row's.
 A renewal counts only if acknowledged while the lease was still good; the lease is measured on the
 holder's own clock from the *send* time of its claim or last counted renewal, ``lease_from``. The
 holder refuses effects from ``lease_from + lease - margin`` on (:meth:`ProngLease.may_act`), with
@@ -130,11 +134,12 @@ class ProngLease:
     lease_from: float = float("-inf")
     contested_until: float = float("-inf")
     why: str = "not claimed yet"
+    elsewhere: str | None = None  # the owner of a live lease we last saw, while not ours
     _seen: tuple[tuple[object, ...], float] | None = field(default=None, repr=False)
 
     def assess(self, row: StatusRow, now: float) -> Verdict:
         """What ``row``, read at ``now``, means for us (and remember what we saw)."""
-        self.record_id = row.id
+        self.record_id, self.elsewhere = row.id, None
         if row.state is ProngState.PAUSED:
             self.why = "Paused"
             return Verdict.PAUSED
@@ -147,9 +152,9 @@ class ProngLease:
         key = (row.owner, row.heartbeat_at, row.lease_expires_at)
         if self._seen is None or self._seen[0] != key:
             self._seen = (key, now)
-        if now - self._seen[1] >= self.lease_seconds:
+        if now - self._seen[1] >= max(self.lease_seconds, advertised(row)):
             return Verdict.TAKEN_OVER
-        self.why = f"lease held by {row.owner}"
+        self.why, self.elsewhere = f"lease held by {row.owner}", row.owner
         return Verdict.ELSEWHERE
 
     def may_act(self, now: float) -> bool:
@@ -161,7 +166,7 @@ class ProngLease:
         return now < self.contested_until
 
     def won(self, sent: float, done: float, verdict: Verdict) -> None:
-        self.held, self.lease_from, self.why = True, sent, "held"
+        self.held, self.lease_from, self.why, self.elsewhere = True, sent, "held", None
         if verdict is Verdict.TAKEN_OVER:
             self.contested_until = done + self.lease_seconds
         log.info(
@@ -190,16 +195,28 @@ class ProngLease:
             self.lose("the lease ran out before a renewal")
 
 
+def advertised(row: StatusRow) -> float:
+    """The lease its holder promised: Lease Expires At less Heartbeat At, both written by the
+    holder in one write (a duration on one machine's clock, never compared with ours)."""
+    if row.lease_expires_at is None or row.heartbeat_at is None:
+        return 0.0
+    return max(0.0, (row.lease_expires_at - row.heartbeat_at).total_seconds())
+
+
 def claim(
     leases: Sequence[ProngLease], now_wall: Callable[[], datetime], lease_seconds: float
 ) -> Steps[list[ProngLease]]:
-    """Fischer's claim for every lease not held yet, in one read, one write and one read;
-    returns the leases won."""
+    """One read of the rows (a held lease that the row no longer shows is lost), then Fischer's
+    claim for every lease not held and free: one write and one more read; returns the leases
+    won."""
     first = yield ReadRows()
     wanted: list[tuple[ProngLease, StatusRow, Verdict]] = []
     for lease in leases:
         row = first.rows.get(lease.prong)
-        if row is None or lease.held:
+        if row is None:
+            continue
+        if lease.held:
+            lease.check(row, first.done)
             continue
         verdict = lease.assess(row, first.done)
         if verdict in (Verdict.FREE, Verdict.TAKEN_OVER):
@@ -241,6 +258,15 @@ def renew(
     written = yield WriteRows(tuple((str(lease.record_id), renewal) for lease in held))
     for lease in held:
         lease.renewed(written.sent, written.done)
+
+
+def lease_length(
+    configured: float, slowest_renewal: float, tick: float, call_timeout: float, margin: float
+) -> float:
+    """A lease long enough for the slowest renewal in force to land while it is still good: a
+    renewal is sent at the first tick after ``slowest_renewal`` (plus a quarter for slack) and
+    answered within a call; effects stop ``margin`` before the end."""
+    return max(configured, 1.25 * slowest_renewal + tick + call_timeout + margin)
 
 
 def _to_millisecond(at: datetime) -> datetime:

@@ -47,8 +47,10 @@ from daemon.clock import SystemClock
 from daemon.health import HealthBook
 from daemon.http import HttpEndpoint
 from daemon.lease import HEARTBEAT_SECONDS, StatusBoard
+from daemon.leases import Leases, dead_owners
 from daemon.metrics import Metrics, default_metrics
 from daemon.notify import Notifier, check_timing, watchdog_seconds
+from daemon.ownership import lease_length
 from daemon.push_wiring import PushSetup
 from daemon.report_files import latest_report
 from daemon.runner import ProngJob, ProngRunner, RunOutcome, StopSignal
@@ -135,16 +137,23 @@ class Service:
             names, self.clock, hung_after=config.lease_seconds, stall_after=config.stall_seconds
         )
         self.board = StatusBoard(airtable, names, self.clock)
+        self.leases = Leases(
+            self.board,
+            names,
+            self.owner,
+            self.clock,
+            lease_seconds=self.lease_seconds,
+            margin=self.effect_margin,
+            dead_owners=dead_owners(state_dir, self.owner),
+        )
         self.runner = ProngRunner(
-            board=self.board,
+            leases=self.leases,
             health=self.health,
             metrics=self.metrics,
             backoff=Backoff(config.tick_seconds),
             clock=self.clock,
             stop=self.stop_signal,
-            owner=self.owner,
             run_budget_seconds=config.run_budget_seconds,
-            lease_seconds=config.lease_seconds,
         )
         self.summary = summary  # the status page's business figures (a refresh every few min)
         self.alert_watch = (  # Giftbridge Alert for stuck and Needs Attention requests, and
@@ -162,6 +171,24 @@ class Service:
         self._started_at: datetime | None = None
         self._signal: int | None = None
 
+    # --- the lease's timing ---------------------------------------------------------------
+    @property
+    def effect_margin(self) -> float:
+        """Effects stop this long before the lease runs out: longer than one outside call."""
+        return self.config.call_timeout_seconds + 5.0
+
+    @property
+    def lease_seconds(self) -> float:
+        """The lease this process advertises: long enough for the slowest renewal in force
+        (every Status read, with push healthy) to land while it is still good."""
+        slowest = HEARTBEAT_SECONDS
+        if self.push is not None:
+            slowest = max(slowest, self.push.cadence.healthy_cadence.heartbeat_seconds)
+        c = self.config
+        return lease_length(
+            c.lease_seconds, slowest, c.tick_seconds, c.call_timeout_seconds, self.effect_margin
+        )
+
     # --- checks ---------------------------------------------------------------------------
     def preflight(self) -> None:
         """The checks before READY=1; raises SettingsError or the Airtable error."""
@@ -173,7 +200,7 @@ class Service:
             watchdog=self.watchdog_seconds,
         )
         self._log_idle_budget()
-        self.board.refresh()
+        self.leases.read_and_claim()  # the rows (missing ones created), and the free leases
 
     def _log_idle_budget(self) -> None:
         polls = sum(job.airtable_polls_per_tick for job in self.jobs.values())
@@ -194,12 +221,17 @@ class Service:
         self._read_board(heartbeat_every=every)
 
     def _read_board(self, *, heartbeat_every: float | None) -> None:
+        """One read of the Status rows (our leases checked, free ones claimed), Paused noted,
+        and the held leases renewed when due."""
         try:
-            rows = self.board.refresh()
-            for prong, row in rows.items():
-                self.health.set_paused(prong, row.state is ProngState.PAUSED)
+            if self.stop_signal.is_set():
+                return  # a stopping process claims nothing
+            self.leases.read_and_claim()
+            for prong, row in self.status_rows().items():
+                if row is not None:
+                    self.health.set_paused(prong, row.state is ProngState.PAUSED)
             if heartbeat_every is not None:
-                self.board.write_idle_heartbeats(self.health.running(), self.owner, heartbeat_every)
+                self.leases.renew_if_due(heartbeat_every)
         except Exception as exc:  # Airtable down: the prongs will say so too; keep ticking
             self.metrics.status_errors.labels("board").inc()
             log.warning("status.board_failed", error=str(exc))
@@ -304,6 +336,8 @@ class Service:
         clean = self.health.wait_idle(self.config.stop_timeout)
         if not clean:
             log.error("service.stop_timeout", still_running=sorted(self.health.running()))
+        else:  # every run ended at a recovery point: the leases go, for the next process
+            self.leases.release_all()
         if self.http is not None:
             self.http.stop()
         if self._watchdog_thread is not None:
@@ -330,13 +364,16 @@ class Service:
             lease=self.config.lease_seconds,
             watchdog=None,
         )
-        self.board.refresh()
+        self.leases.read_and_claim(names)
         outcomes = []
-        with self.signals_handled():
-            for name in names:
-                if self.stop_signal.is_set():
-                    break
-                outcomes.append(self.runner.run(self.jobs[name]))
+        try:
+            with self.signals_handled():
+                for name in names:
+                    if self.stop_signal.is_set():
+                        break
+                    outcomes.append(self.runner.run(self.jobs[name]))
+        finally:
+            self.leases.release_all()
         return outcomes
 
     @contextmanager

@@ -4,6 +4,7 @@ The lease (daemon.ownership) lets one of them act; the other waits."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,7 +28,6 @@ BURSTS = (7, 7, 6)
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.xfail(reason="the old per-run lease is not atomic: the Fischer lease is wired next")
 def test_two_daemons_at_once_never_debit_twice(tmp_path: Path) -> None:
     # Two budgets (two machines) may together go past 5 a second: a short penalty keeps it quick.
     with running_sandbox(tmp_path / "sandbox", penalty=1.0) as sandbox:
@@ -57,3 +57,16 @@ def test_two_daemons_at_once_never_debit_twice(tmp_path: Path) -> None:
         assert len(debits) == len(requests)  # every redemption debited...
         assert max(debits.values()) == 1, [n for n, c in debits.items() if c > 1]  # ...once
         assert set(statuses(sandbox, requests).values()) == {"Done"}
+        winners = [n for n in (0, 1) if claimed_store(tmp_path / f"daemon-{n}.log")]
+        assert len(winners) == 1, logs  # one daemon holds the store prong; the other waits
+
+
+def claimed_store(log: Path) -> bool:
+    for line in log.read_text().splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("event") == "lease.claimed" and event.get("prong") == "store-transactions":
+            return True
+    return False
