@@ -119,7 +119,7 @@ class Leases:
                 cached = self.board.cached(lease.prong)
                 paused = cached is not None and cached.state is ProngState.PAUSED
                 writes.append((str(lease.record_id), ReleaseLease(now, offline=not paused)))
-                lease.lose("released")
+                lease.give_up()
             try:
                 self.write_rows(writes)
                 log.info("lease.released_all", prongs=[lease.prong for lease in held])

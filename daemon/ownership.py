@@ -182,6 +182,10 @@ class ProngLease:
         else:
             self.lose("a renewal was acknowledged too late")
 
+    def give_up(self) -> None:
+        """A clean stop: the lease is released (written by the caller), not lost."""
+        self.held, self.why, self._seen = False, "released", None
+
     def lose(self, why: str) -> None:
         if self.held:
             log.warning("lease.lost", prong=self.prong, reason=why)
