@@ -4,7 +4,7 @@ The check compares names, types and select options with ``config/airtable-base.j
 tolerates what Airtable adds on read-back: ids, reciprocal link fields, extra tables and fields,
 option colours and ids, date and checkbox format details, any currency symbol and precision.
 Each problem is one line naming the table and field, e.g.
-``Gift Cards: missing field 'Code Digest' (singleLineText)``.
+``Gift Cards: missing field 'Code Digest' (singleLineText) (run `giftbridge base init`)``.
 
 ``base init`` creates the missing tables (in dependency order, so a link can name its target's
 table id) and the missing fields; it cannot add select options to an existing field or change a
@@ -79,7 +79,10 @@ def field_problems(
     """Problems of one layout field against its live counterpart (None: missing)."""
     where = f"{table.name}.{spec.name}"
     if live is None:
-        return [f"{table.name}: missing field '{spec.name}' ({spec.type})"]
+        return [
+            f"{table.name}: missing field '{spec.name}' ({spec.type}) "
+            "(run `giftbridge base init`)"
+        ]
     if live.get("type") != spec.type:
         return [
             f"{where}: type is '{live.get('type')}', expected '{spec.type}' — change it by "

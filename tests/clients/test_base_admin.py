@@ -68,7 +68,10 @@ def test_each_problem_is_named() -> None:
     live.remove(table(live, "Status"))
 
     problems = layout_problems(live, load_layout())
-    assert "Gift Cards: missing field 'Code Digest' (singleLineText)" in problems
+    assert (
+        "Gift Cards: missing field 'Code Digest' (singleLineText) (run `giftbridge base init`)"
+        in problems
+    )
     assert any(p.startswith("Gift Cards.Balance: type is 'number', expected 'currency'")
                for p in problems)
     assert ("Store Redemptions.Outcome: missing options 'Exceeds Order Total', 'Not Active' — "
