@@ -136,7 +136,7 @@ def test_the_live_check_names_a_missing_field_a_wrong_type_and_a_missing_option(
     admin = rig.admin(airtable_base_id="appDamagedBase001")
     problems = admin.check()
     assert problems == [
-        "Gift Cards: missing field 'Code Digest' (singleLineText)",
+        "Gift Cards: missing field 'Code Digest' (singleLineText) (run `giftbridge base init`)",
         "Gift Cards.Last Synced At: type is 'singleLineText', expected 'dateTime' — change it "
         "by hand in Airtable",
         "Store Redemptions.Outcome: missing options 'Exceeds Order Total' — add them by hand in "
