@@ -94,6 +94,9 @@ class AirtableStore:
             raise AssertionError(f"{value} written to a {self.currency} base")
 
     def _apply(self, table: str, record_id: str, changes: Changes | dict[str, Any]) -> None:
+        if record_id not in self.tables[table]:  # deleted by a person meanwhile
+            missing = f"no record {record_id}"
+            raise Permanent("airtable", "update", missing, code="MODEL_ID_NOT_FOUND", status=404)
         self._refuse_if_asked(record_id, changes)
         for name, value in changes.items():
             self._check(table, name, value)

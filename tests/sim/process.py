@@ -1,0 +1,186 @@
+"""Simulated giftbridge processes: each one the daemon's runner, Status board and prong jobs over
+the shared fakes, with its own process-local state.
+
+A :class:`Machine` is what survives a restart (``STATE_DIR``: the audit's state file). A
+:class:`SimProcess` is one process on it: its owner name, its card locks, the late-refund sweep,
+the audit's progress, its Status board and :class:`~daemon.runner.ProngRunner` (lease, Paused,
+containment of a run's exception), exactly as :mod:`daemon.service` assembles them. When a
+process dies (a SimulatedCrash), :class:`Cluster` starts the next generation on the same
+machine: nothing in memory survives, the machine's state does. Two machines are two daemons
+pointed at one base by mistake (each with its own lock file, so nothing local stops them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cards.vocab import Prong
+from clients.errors import ClientError
+from daemon.backoff import Backoff
+from daemon.health import HealthBook
+from daemon.lease import StatusBoard
+from daemon.metrics import Metrics
+from daemon.runner import ProngJob, ProngRunner, RunOutcome, StopSignal
+from prongs import audit, expiry, shopify_purchases, shopify_redemptions, store_transactions
+from prongs.audit import AuditProgress
+from prongs.audit_state import MemoryStore
+from prongs.card_locks import CardLocks
+from prongs.deps import Deps
+from prongs.orders_sweep import RefundSweep
+from prongs.report import Budget, Gate, RunReport
+from tests.fakes import SimulatedCrash
+from tests.sim.world import SimWorld
+
+PRONGS = tuple(p.value for p in Prong)
+Run = Callable[[Budget, Gate], RunReport]
+RUN_BUDGET_SECONDS = 45.0
+LEASE_SECONDS = 90.0
+TICK_SECONDS = 15.0
+
+
+@dataclass
+class Machine:
+    name: str
+    audit_store: MemoryStore = field(default_factory=MemoryStore)
+    generation: int = 0
+
+
+class SimProcess:
+    def __init__(self, sim: SimWorld, machine: Machine) -> None:
+        machine.generation += 1
+        self.name = f"{machine.name}#{machine.generation}"
+        self.dead = False
+        self.sim = sim
+        world = sim.world
+        self.deps = Deps(
+            world.airtable, world.shopify, world.email, world.certificates, world.clock, CardLocks()
+        )
+        self.sweep = RefundSweep()
+        self.progress = AuditProgress(machine.audit_store)
+        self.jobs = {job.name: job for job in self._jobs()}
+        self.board = StatusBoard(world.airtable, PRONGS, world.clock)
+        self.runner = ProngRunner(
+            board=self.board,
+            health=HealthBook(PRONGS, world.clock, hung_after=LEASE_SECONDS, stall_after=600),
+            metrics=Metrics(),
+            backoff=Backoff(TICK_SECONDS),
+            clock=world.clock,
+            stop=StopSignal(),
+            owner=f"sim:{self.name}",
+            run_budget_seconds=RUN_BUDGET_SECONDS,
+            lease_seconds=LEASE_SECONDS,
+        )
+
+    def _jobs(self) -> list[ProngJob]:
+        deps, c = self.deps, self.sim.configs
+
+        def store(budget: Budget, gate: Gate) -> RunReport:
+            return store_transactions.run_once(deps, c.store, budget, gate)
+
+        def purchases(budget: Budget, gate: Gate) -> RunReport:
+            return shopify_purchases.run_once(deps, c.purchases, budget, gate)
+
+        def redemptions(budget: Budget, gate: Gate) -> RunReport:
+            return shopify_redemptions.run_once(deps, c.redemptions, budget, gate, sweep=self.sweep)
+
+        def expiring(budget: Budget, gate: Gate) -> RunReport:
+            return expiry.run_once(deps, c.expiry, budget, gate)
+
+        def auditing(budget: Budget, gate: Gate) -> RunReport:
+            return audit.run_once(deps, c.audit, budget, gate, progress=self.progress)
+
+        runs = {
+            Prong.STORE_TRANSACTIONS.value: store,
+            Prong.SHOPIFY_PURCHASES.value: purchases,
+            Prong.SHOPIFY_REDEMPTIONS.value: redemptions,
+            Prong.EXPIRY.value: expiring,
+            Prong.AUDIT.value: auditing,
+        }
+        return [ProngJob(name, self._guarded(name, run)) for name, run in runs.items()]
+
+    def _guarded(self, prong: str, run: Run) -> Run:
+        """The run, noting any exception that is not a client error: the runner contains it,
+        but a prong is meant to turn every failure into a report line."""
+
+        def guarded(budget: Budget, gate: Gate) -> RunReport:
+            try:
+                return run(budget, gate)
+            except ClientError:
+                raise
+            except Exception as exc:
+                trace = "".join(traceback.format_exception(exc, limit=-4))
+                self.sim.escaped.append(f"{self.name} {prong}: {type(exc).__name__}: {trace}")
+                raise
+
+        return guarded
+
+    def run(self, prong: str) -> RunOutcome:
+        """One tick of one prong: the board read the service makes, then the runner's run."""
+        with contextlib.suppress(Exception):  # the service logs it, keeps ticking; so will the run
+            self.board.refresh()
+        return self.runner.run(self.jobs[prong])
+
+
+@dataclass
+class Ran:
+    """One prong run as the schedule saw it."""
+
+    process: str
+    prong: str
+    outcome: RunOutcome | None  # None: the process died during the run
+    nested: bool = False
+
+    def __str__(self) -> str:
+        where = "  (interleaved) " if self.nested else ""
+        if self.outcome is None:
+            return f"{where}{self.process} {self.prong}: DIED"
+        o = self.outcome
+        report = o.report
+        found = f" processed={report.processed} found={report.found_work}" if report else ""
+        detail = f" [{o.detail}]" if o.detail else ""
+        return f"{where}{self.process} {self.prong}: {o.result.value}{found}{detail}"
+
+
+class Cluster:
+    """The seed's processes (one machine, or two): runs prongs, restarts the dead."""
+
+    def __init__(self, sim: SimWorld, machines: int, rng: random.Random) -> None:
+        self.sim = sim
+        self.rng = rng
+        self.machines = [Machine(name) for name in ("A", "B")[:machines]]
+        self.processes = [SimProcess(sim, m) for m in self.machines]
+        self.log: list[Ran] = []
+        self.on_run: Callable[[Ran], None] | None = None
+        sim.injector.interleave = self._interleave if machines > 1 else None
+
+    def run(self, index: int, prong: str, *, nested: bool = False) -> Ran:
+        """Run ``prong`` in process ``index``; a process that dies is replaced at once."""
+        process = self.processes[index]
+        injector = self.sim.injector
+        outer = injector.current
+        injector.current = process
+        try:
+            ran = Ran(process.name, prong, process.run(prong), nested)
+        except SimulatedCrash:
+            ran = Ran(process.name, prong, None, nested)
+        finally:
+            injector.current = outer
+        if process.dead or ran.outcome is None:
+            process.dead = True
+            self.processes[index] = SimProcess(self.sim, self.machines[index])
+        self.log.append(ran)
+        if self.on_run is not None:
+            self.on_run(ran)
+        return ran
+
+    def _interleave(self) -> None:
+        """Another process runs one prong while the current one waits at its call."""
+        current = self.sim.injector.current
+        others = [i for i, p in enumerate(self.processes) if p is not current]
+        if not others:
+            return
+        self.run(self.rng.choice(others), self.rng.choice(PRONGS), nested=True)
