@@ -168,3 +168,10 @@ def clock_jump(sim: SimWorld, rng: random.Random) -> str:
         seconds = rng.choice((6, 8, 11, 24, 31, 46)) * 86400
     sim.clock.advance(seconds)
     return f"clock +{timedelta(seconds=seconds)} -> {sim.clock.now().isoformat()}"
+
+
+def stall(sim: SimWorld, rng: random.Random) -> str:
+    """A call that hangs: the process stalls, its lease may run out meanwhile."""
+    seconds = rng.choice((3, 12, 50, 100))
+    sim.clock.advance(seconds)
+    return f"stall {seconds}s -> {sim.clock.now().isoformat()}"

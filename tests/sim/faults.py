@@ -11,10 +11,11 @@ faults are on, each call draws from the seed's own ``random.Random`` whether it 
   the request reached the service).
 - ``fail_before``: nothing happened, the caller sees ``Retryable`` (a 429, Shopify's THROTTLED).
 
-Before a call, the injector may also hand control to another process for one whole prong run
-(:attr:`interleave`): process A stopped at this call while B ran, which is how two daemons on
-one base interleave, made deterministic. The call order is a function of the seed alone, so the
-same seed fires the same faults at the same calls.
+Before a call, the injector may also hand control to the world (:attr:`interleave`): another
+process runs one whole prong (process A stopped at this call while B ran, which is how two
+daemons on one base interleave, made deterministic), or a person edits a row, Shopify's checkout
+spends a card, the call stalls past the lease. The call order is a function of the seed alone,
+so the same seed fires the same faults at the same calls.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class FaultPlan:
         weights = tuple((m, rng.choice((0.0, 1.0, 1.0, 3.0))) for m in MODES)
         if not any(w for _, w in weights):
             weights = ((rng.choice(MODES), 1.0),)
-        interleave = rng.choice((0.02, 0.05, 0.15)) if two_processes else 0.0
+        interleave = rng.choice((0.01, 0.03, 0.08) if two_processes else (0.0, 0.005, 0.02))
         return cls(rate, weights, interleave)
 
     def describe(self) -> str:
@@ -81,7 +82,7 @@ class SimInjector(Injector):
     plan: FaultPlan = field(default_factory=FaultPlan)
     faults_on: bool = False
     current: Mortal | None = None  # the process making calls now
-    interleave: Callable[[], None] | None = None  # run another process's prong here
+    interleave: Callable[[], None] | None = None  # let the world move before this call
     fired: list[Fired] = field(default_factory=list)
     _nested: bool = False
 

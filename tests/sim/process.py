@@ -33,6 +33,8 @@ from prongs.deps import Deps
 from prongs.orders_sweep import RefundSweep
 from prongs.report import Budget, Gate, RunReport
 from tests.fakes import SimulatedCrash
+from tests.sim import events, events_shop
+from tests.sim.events import Event
 from tests.sim.world import SimWorld
 
 PRONGS = tuple(p.value for p in Prong)
@@ -145,8 +147,23 @@ class Ran:
         return f"{where}{self.process} {self.prong}: {o.result.value}{found}{detail}"
 
 
+# What people and Shopify do while a giftbridge run is between two of its calls.
+MID_RUN_EVENTS: tuple[tuple[str, Event], ...] = (
+    ("edit_request", events.edit_request),
+    ("delete_request", events.delete_request),
+    ("delete_card_row", events.delete_card_row),
+    ("toggle_store", events.toggle_store),
+    ("pause_prong", events.pause_prong),
+    ("checkout", events_shop.checkout),
+    ("refund", events_shop.refund),
+    ("admin_change", events_shop.admin_change),
+    ("stall", events_shop.stall),
+)
+
+
 class Cluster:
-    """The seed's processes (one machine, or two): runs prongs, restarts the dead."""
+    """The seed's processes (one machine, or two): runs prongs, restarts the dead, and lets the
+    world move between two calls of a run (another process's run, or a person's edit)."""
 
     def __init__(self, sim: SimWorld, machines: int, rng: random.Random) -> None:
         self.sim = sim
@@ -155,7 +172,8 @@ class Cluster:
         self.processes = [SimProcess(sim, m) for m in self.machines]
         self.log: list[Ran] = []
         self.on_run: Callable[[Ran], None] | None = None
-        sim.injector.interleave = self._interleave if machines > 1 else None
+        self.on_event: Callable[[str], None] | None = None
+        sim.injector.interleave = self._interleave
 
     def run(self, index: int, prong: str, *, nested: bool = False) -> Ran:
         """Run ``prong`` in process ``index``; a process that dies is replaced at once."""
@@ -178,9 +196,14 @@ class Cluster:
         return ran
 
     def _interleave(self) -> None:
-        """Another process runs one prong while the current one waits at its call."""
+        """Between two calls of the current run: another process runs one prong (two
+        machines, half the time), or a person or Shopify changes something."""
         current = self.sim.injector.current
         others = [i for i, p in enumerate(self.processes) if p is not current]
-        if not others:
+        if others and self.rng.random() < 0.5:
+            self.run(self.rng.choice(others), self.rng.choice(PRONGS), nested=True)
             return
-        self.run(self.rng.choice(others), self.rng.choice(PRONGS), nested=True)
+        _, event = self.rng.choice(MID_RUN_EVENTS)
+        what = event(self.sim, random.Random(self.rng.getrandbits(32)))
+        if self.on_event is not None:
+            self.on_event(f"  (mid-run) {what}")

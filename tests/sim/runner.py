@@ -108,8 +108,12 @@ def run_seed(seed: int, *, echo: Echo | None = None, steps: int | None = None) -
         echo(f"  {sim.injector.plan.describe()}; shop zone {sim.shopify.timezone}")
         echo(f"  start {sim.clock.now().isoformat()}; {sim.configs.store.card.expiry}")
         cluster.on_run = _echo_runs(sim, echo)
+        cluster.on_event = echo
     with seeded_codes(random.Random(rng.getrandbits(32))), captured_lines() as logs:
         sim.injector.faults_on = True
+        for index in range(machines):  # each daemon's first tick runs every prong
+            for prong in PRONGS:
+                cluster.run(index, prong)
         for number, step in enumerate(schedule, 1):
             if step.kind == RUN:
                 cluster.run(step.process, step.prong)
