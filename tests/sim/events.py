@@ -77,6 +77,7 @@ def a_code(sim: SimWorld, rng: random.Random) -> str | None:
 
 def redeem(sim: SimWorld, rng: random.Random) -> str:
     code = typed(sim, a_code(sim, rng))
+    stores = store_link(sim, rng)
     hostile_value = rng.random() < HOSTILE
     amount = hostile.hostile_amount(rng) if hostile_value else hostile.amount(rng, 1, 8000)
     order_total = hostile.amount(rng, 100, 20000) if rng.random() < 0.3 else None
@@ -87,10 +88,11 @@ def redeem(sim: SimWorld, rng: random.Random) -> str:
             StoreRedemptions.CODE: code,
             StoreRedemptions.AMOUNT: amount,
             StoreRedemptions.ORDER_TOTAL: order_total,
-            StoreRedemptions.STORE: store_link(sim, rng),
+            StoreRedemptions.STORE: stores,
             StoreRedemptions.STAFF_NAME: hostile.name(rng, rng.random() < HOSTILE),
         },
     )
+    sim.request_stores[record] = stores or ()
     return f"redemption {record}: amount {amount}, order total {order_total}"
 
 
@@ -118,6 +120,8 @@ def sell(sim: SimWorld, rng: random.Random) -> str:
         CreationRequests.STORE: store_link(sim, rng) if channel == Channel.STORE else None,
     }
     record = insert(sim, CreationRequests.TABLE, fields)
+    if channel == Channel.STORE:
+        sim.request_stores[record] = fields[CreationRequests.STORE] or ()
     return f"creation {record}: {channel.value} {fields[CreationRequests.AMOUNT]}"
 
 

@@ -84,6 +84,7 @@ class SimInjector(Injector):
     current: Mortal | None = None  # the process making calls now
     interleave: Callable[[], None] | None = None  # let the world move before this call
     fired: list[Fired] = field(default_factory=list)
+    on_effect: Callable[[str, object], None] | None = None  # told what each applied call returned
     _nested: bool = False
 
     def call(self, operation: str, apply: Callable[[], T]) -> T:
@@ -92,6 +93,8 @@ class SimInjector(Injector):
         if process is not None and process.dead:
             raise SimulatedCrash(f"{process.name} is dead ({operation})")
         index = len(self.calls)
+        if self.on_effect is not None:
+            apply = self._watched(operation, apply)
         mode = self._draw()
         if mode is None:
             return super().call(operation, apply)
@@ -105,6 +108,15 @@ class SimInjector(Injector):
             raise AmbiguousOutcome(service, call, "injected: timed out before it arrived")
         self.arm_index(index, mode)
         return super().call(operation, apply)
+
+    def _watched(self, operation: str, apply: Callable[[], T]) -> Callable[[], T]:
+        def watched() -> T:
+            result = apply()
+            if self.on_effect is not None:
+                self.on_effect(operation, result)
+            return result
+
+        return watched
 
     def _draw(self) -> str | None:
         if not self.faults_on or self.plan.rate <= 0 or self.rng.random() >= self.plan.rate:

@@ -51,6 +51,7 @@ def check(sim: SimWorld, logs: list[str]) -> list[str]:
         *statuses_match_balances(sim),
         *requests_final(sim),
         *rejected_changed_nothing(sim),
+        *stores_authorized(sim),
         *no_plaintext_code_at_rest(sim, logs),
         *money_conserved(sim),
     ]
@@ -185,6 +186,22 @@ def rejected_changed_nothing(sim: SimWorld) -> Iterator[str]:
         for row in sim.airtable.rows(table):
             if row.get("Status") == RequestStatus.REJECTED and f"{kind}:{row['id']}" in effects:
                 yield f"{table} {row['id']} Rejected ({row.get('Outcome')}) after its effect"
+
+
+def stores_authorized(sim: SimWorld) -> Iterator[str]:
+    """A store redemption debited, or a store creation issued, only for a request linking
+    exactly one store that was Active (when the run began or at the effect itself: a store
+    switched off during a run may or may not be seen by it)."""
+    for note, (at_start, at_effect) in sorted(sim.stores_at_effect.items()):
+        key = note.removeprefix("giftbridge ")
+        kind, _, record_id = key.partition(":")
+        if kind not in ("redeem", "create") or record_id not in sim.request_stores:
+            continue
+        links = sim.request_stores[record_id]
+        if len(links) != 1:
+            yield f"{key} went ahead for a request linking {len(links)} stores"
+        elif not (at_start.get(links[0]) or at_effect.get(links[0])):
+            yield f"{key} went ahead for store {links[0]}, which is not Active"
 
 
 # --- codes ------------------------------------------------------------------------------------

@@ -122,6 +122,7 @@ class SimProcess:
 
     def run(self, prong: str) -> RunOutcome:
         """One tick of one prong: the board read the service makes, then the runner's run."""
+        self.sim.stores_at_run_start[self.name] = self.sim.active_stores()
         with contextlib.suppress(Exception):  # the service logs it, keeps ticking; so will the run
             self.board.refresh()
         return self.runner.run(self.jobs[prong])

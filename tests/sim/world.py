@@ -19,6 +19,7 @@ from typing import Any
 import cards.codes
 from cards.money import Money
 from cards.policy import AmountLimits, ExpiryPolicy
+from clients.records import ShopifyCard, TransactionResult
 from config.layout import Stores
 from prongs.audit import AuditConfig
 from prongs.deps import CardConfig
@@ -84,6 +85,29 @@ class SimWorld:
     spends: list[Spend] = field(default_factory=list)
     batches: int = 0
     escaped: list[str] = field(default_factory=list)  # exceptions a prong let out of a run
+    # Store authority: each request's store links as typed, which stores were Active when each
+    # process's current run began, and both views at each debit or card creation (by note).
+    request_stores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    stores_at_run_start: dict[str, dict[str, bool]] = field(default_factory=dict)
+    stores_at_effect: dict[str, tuple[dict[str, bool], dict[str, bool]]] = field(
+        default_factory=dict
+    )
+
+    def active_stores(self) -> dict[str, bool]:
+        rows = self.airtable.tables[Stores.TABLE]
+        return {s: bool(rows[s].get(Stores.ACTIVE)) if s in rows else False for s in self.stores}
+
+    def watch_effect(self, operation: str, result: object) -> None:
+        """Note which stores were Active when money moved or a card was made (by its note)."""
+        note = None
+        if operation == "shopify.debit" and isinstance(result, TransactionResult):
+            note = result.transaction.note
+        elif operation == "shopify.create_card" and isinstance(result, ShopifyCard):
+            note = result.note
+        process = self.injector.current
+        if note and process is not None:
+            started = self.stores_at_run_start.get(process.name, {})
+            self.stores_at_effect[note] = (started, self.active_stores())
 
     @property
     def airtable(self) -> FakeAirtable:
@@ -151,6 +175,7 @@ def build(seed: int, rng: random.Random, *, two_processes: bool) -> SimWorld:
     )
     world.shopify.timezone = rng.choice(TIMEZONES)
     sim = SimWorld(seed, world, injector, build_configs(rng), stores=[])
+    injector.on_effect = sim.watch_effect
     for n in range(rng.choice((1, 2, 3))):
         fields: dict[str, Any] = {Stores.NAME: f"Store {n + 1}", Stores.ACTIVE: True}
         if rng.random() < 0.85:
