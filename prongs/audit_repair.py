@@ -8,7 +8,8 @@ Every receipt is upserted on its keyed Reference, so a replay adds nothing:
   its first effect and removed after its last receipt; the repair itself is
   :mod:`prongs.audit_fields`.
 - **Transactions** no receipt accounts for: one receipt each (Adjusted, Redeemed Online or
-  Refunded Online), with the balance before and after when known.
+  Refunded Online), with the balance before and after when known; an order's gift card payment
+  or refund under the order prong's own reference (:mod:`prongs.audit_orders`).
 - **Missing rows** and **missing cards**: :mod:`prongs.audit_restore`.
 
 A repair that keeps failing (``MAX_ATTEMPTS`` runs) leaves the journal with an alert.
@@ -25,7 +26,7 @@ from cards.drift import stamp
 from cards.drift_txns import Unexplained
 from cards.vocab import ReceiptSource
 from clients.records import CardRow, Receipt
-from prongs import audit_fields, audit_restore
+from prongs import audit_fields, audit_orders, audit_restore
 from prongs.audit_compare import Findings
 from prongs.audit_run import AuditRun
 from prongs.audit_state import OpenRepair
@@ -125,7 +126,16 @@ def _give_up(run: AuditRun, entry: OpenRepair, line: str) -> None:
 
 
 def record_transactions(run: AuditRun, findings: Findings) -> None:
-    receipts = [_transaction_receipt(row, found) for row, found in findings.unexplained]
+    """One receipt per unexplained transaction; a checkout's payment or refund the Shopify
+    redemptions prong has not recorded yet goes under that prong's own reference
+    (:mod:`prongs.audit_orders`), so its later receipt lands on the same row."""
+    orders = audit_orders.order_movements_of(run, findings.unexplained)
+    receipts = [
+        audit_orders.movement_receipt(row, found, orders[found.txn_id])
+        if found.txn_id in orders
+        else _transaction_receipt(row, found)
+        for row, found in findings.unexplained
+    ]
     write_receipts(run.deps, receipts)
     run.progress.remember({found.txn_id for _, found in findings.unexplained})
     for _, found in findings.unexplained:

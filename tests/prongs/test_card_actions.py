@@ -199,9 +199,7 @@ def test_voiding_a_pending_card_also_empties_a_shopify_card_made_before_a_crash(
         h.run()
     (card,) = h.at.rows(GiftCards.TABLE)
     assert card[GiftCards.STATUS] == CardStatus.PENDING
-    h.at.edit(
-        CreationRequests.TABLE, rec, {CreationRequests.STATUS: RequestStatus.NEEDS_ATTENTION}
-    )
+    h.at.edit(CreationRequests.TABLE, rec, {CreationRequests.STATUS: RequestStatus.NEEDS_ATTENTION})
     act = h.card_action(card["id"], T.VOID, reason="abandoned")
     h.run()
     applied(h, act)

@@ -57,6 +57,39 @@ def test_an_online_movement_no_prong_recorded_gets_one_receipt_not_two(
     assert len(recorded) == 1 and recorded[0].endswith(":redeemed-online")
 
 
+def test_an_online_movement_the_online_prong_records_late_is_counted_once(
+    ah: AuditHarness,
+) -> None:
+    """The Shopify redemptions prong was down for hours: the audit records the checkout's
+    payment and refund first, under the online prong's own references, so the prong's late
+    receipts land on the same rows (found by the simulation, seed 97)."""
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    order = ah.shop.place_order(ah.shop.line_item(usd("30.00")))
+    paid = ah.shop.pay_with_card(order.id, gid, usd("30.00"))
+    refund = ah.shop.refund_to_card(order.id, gid, usd("10.00"))
+
+    ah.audited(minutes=61)
+    ah.audited(minutes=61)
+    run_redemptions(ah.world)
+    ah.audited(minutes=61)
+
+    movements = {
+        ref: r
+        for ref, r in ah.receipts().items()
+        if r[Receipts.ACTION] in (ReceiptAction.REDEEMED_ONLINE, ReceiptAction.REFUNDED_ONLINE)
+    }
+    paid_n, refund_n = (t.id.rsplit("/", 1)[-1] for t in (paid, refund))
+    assert sorted(movements) == [
+        f"shopify-txn:{paid_n}:redeemed-online",
+        f"shopify-txn:{refund_n}:refunded-online",
+    ]
+    assert movements[f"shopify-txn:{paid_n}:redeemed-online"][Receipts.AMOUNT] == usd("30.00")
+    assert movements[f"shopify-txn:{refund_n}:refunded-online"][Receipts.AMOUNT] == usd("10.00")
+    assert ah.card(card)[GiftCards.BALANCE] == usd("30.00")
+
+
 def test_the_repair_rereads_under_the_card_lock_and_never_writes_an_older_balance(
     ah: AuditHarness,
 ) -> None:
