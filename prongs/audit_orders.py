@@ -15,7 +15,8 @@ whichever of the two writes first, the other's upsert lands on the same row.
 One search of recently updated orders paid by gift card per run that has such transactions,
 from the oldest of them, up to ``MAX_PAGES`` pages, and one read of their receipts. A
 transaction with no order found there (a POS sale Shopify records no order for, beyond the
-pages read, or the search failed) keeps its own key.
+pages read) keeps its own key. When the search fails, the note-less ones wait (pending, as if
+younger than the settle time) rather than risk a second receipt.
 """
 
 from __future__ import annotations
@@ -24,18 +25,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 
-import structlog
-
 from cards.drift_txns import Unexplained
 from cards.vocab import ReceiptSource
-from clients.errors import ClientError
 from clients.records import CardRow, OrderPage, Receipt
 from prongs.audit_run import AuditRun
 from prongs.exactly_once import again_if_ambiguous
 from prongs.orders_common import pages
 from prongs.orders_movements import Movement, movements_of
-
-log = structlog.get_logger("giftbridge.prongs")
 
 MAX_PAGES = 20
 PAGE_SIZE = 25
@@ -44,7 +40,8 @@ PAGE_SIZE = 25
 def order_movements_of(
     run: AuditRun, found: Sequence[tuple[CardRow, Unexplained]]
 ) -> dict[str, Movement]:
-    """The order movement each note-less transaction is, by transaction id (when found)."""
+    """The order movement each note-less transaction is, by transaction id (when found).
+    Raises ClientError when the orders or their receipts could not be read."""
     wanted = sorted(
         ((row, u) for row, u in found if not u.has_note and row.shopify_id),
         key=lambda pair: pair[1].processed_at,
@@ -52,11 +49,7 @@ def order_movements_of(
     if not wanted:
         return {}
     window = run.config.match_window
-    try:
-        movements = _unreceipted_movements_since(run, wanted[0][1].processed_at - window)
-    except ClientError as exc:  # each keeps its own key, as before this search existed
-        log.warning("audit: orders of unexplained transactions not read", error=str(exc))
-        return {}
+    movements = _unreceipted_movements_since(run, wanted[0][1].processed_at - window)
     used: set[str] = set()
     paired: dict[str, Movement] = {}
     for row, txn in wanted:

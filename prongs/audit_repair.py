@@ -25,6 +25,7 @@ import structlog
 from cards.drift import stamp
 from cards.drift_txns import Unexplained
 from cards.vocab import ReceiptSource
+from clients.errors import ClientError
 from clients.records import CardRow, Receipt
 from prongs import audit_fields, audit_orders, audit_restore
 from prongs.audit_compare import Findings
@@ -129,16 +130,23 @@ def record_transactions(run: AuditRun, findings: Findings) -> None:
     """One receipt per unexplained transaction; a checkout's payment or refund the Shopify
     redemptions prong has not recorded yet goes under that prong's own reference
     (:mod:`prongs.audit_orders`), so its later receipt lands on the same row."""
-    orders = audit_orders.order_movements_of(run, findings.unexplained)
+    unexplained = findings.unexplained
+    try:
+        orders = audit_orders.order_movements_of(run, unexplained)
+    except ClientError as exc:  # note-less ones wait: a guess could count them twice
+        log.warning("audit: the orders of note-less transactions were not read", error=str(exc))
+        orders = {}
+        findings.pending += [found.processed_at for _, found in unexplained if not found.has_note]
+        unexplained = [(row, found) for row, found in unexplained if found.has_note]
     receipts = [
         audit_orders.movement_receipt(row, found, orders[found.txn_id])
         if found.txn_id in orders
         else _transaction_receipt(row, found)
-        for row, found in findings.unexplained
+        for row, found in unexplained
     ]
     write_receipts(run.deps, receipts)
-    run.progress.remember({found.txn_id for _, found in findings.unexplained})
-    for _, found in findings.unexplained:
+    run.progress.remember({found.txn_id for _, found in unexplained})
+    for _, found in unexplained:
         run.tally.add(DriftClass.TRANSACTION, Result.REPAIRED)
         run.report.record(f"{DriftClass.TRANSACTION.value} ({found.action.value})")
 

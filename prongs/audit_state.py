@@ -31,6 +31,16 @@ class IncrementalCursor:
 
 
 @dataclass
+class Deferred:
+    """A card an incremental left for the next one (changed in the last ``settle``): its
+    transactions are judged from ``since``, the window it was seen in, not the next mark."""
+
+    card: str
+    since: datetime
+    window: datetime  # the since of the latest incremental that saw it (to forget gone cards)
+
+
+@dataclass
 class FullCursor:
     started_at: datetime
     after_number: int = 0
@@ -61,6 +71,7 @@ class AuditState:
     last_full_finished_at: datetime | None = None
     full_requested: bool = False
     open: list[OpenRepair] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)
 
     # --- when a run has work -------------------------------------------------------------
     def incremental_due(self, now: datetime, interval: timedelta) -> bool:
@@ -91,6 +102,7 @@ class AuditState:
             last_full_finished_at=data.get("last_full_finished_at"),
             full_requested=bool(data.get("full_requested", False)),
             open=[OpenRepair(**o) for o in data.get("open", [])],
+            deferred=[Deferred(**d) for d in data.get("deferred", [])],
         )
 
 
@@ -103,6 +115,7 @@ _TIME_FIELDS = {
     "until",
     "started_at",
     "hold",
+    "window",
 }
 
 

@@ -56,6 +56,7 @@ class SimProcess:
         machine.generation += 1
         self.name = f"{machine.name}#{machine.generation}"
         self.dead = False
+        self.ticked = False  # a daemon's first tick runs every prong
         self.sim = sim
         world = sim.world
         self.deps = Deps(
@@ -137,6 +138,10 @@ class Ran:
     outcome: RunOutcome | None  # None: the process died during the run
     nested: bool = False
 
+    @property
+    def died(self) -> bool:
+        return self.outcome is None
+
     def __str__(self) -> str:
         where = "  (interleaved) " if self.nested else ""
         if self.outcome is None:
@@ -177,7 +182,17 @@ class Cluster:
         sim.injector.interleave = self._interleave
 
     def run(self, index: int, prong: str, *, nested: bool = False) -> Ran:
-        """Run ``prong`` in process ``index``; a process that dies is replaced at once."""
+        """Run ``prong`` in process ``index``; a process that dies is replaced at once, and a
+        new process runs every prong first (the daemon's first tick)."""
+        process = self.processes[index]
+        if not process.ticked:
+            process.ticked = True
+            for first in PRONGS:
+                if first != prong and self._run_once(index, first, nested).died:
+                    break  # the next process ticks at its own first run
+        return self._run_once(index, prong, nested)
+
+    def _run_once(self, index: int, prong: str, nested: bool) -> Ran:
         process = self.processes[index]
         injector = self.sim.injector
         outer = injector.current
