@@ -113,6 +113,7 @@ class Verdicts:
     unexplained: list[Unexplained] = field(default_factory=list)
     pending: list[datetime] = field(default_factory=list)  # times of note-less ones too young
     accounted: list[str] = field(default_factory=list)  # transaction ids
+    matched: set[str] = field(default_factory=set)  # the online receipts that accounted for one
 
 
 def recorded_by_audit(reference: str) -> str | None:
@@ -186,6 +187,7 @@ def _judge(
     match = _nearest_online(txn, online, used, rules.match_window)
     if match is not None:
         used.add(match.reference)
+        verdicts.matched.add(match.reference)
         verdicts.accounted.append(txn.id)
         return
     if not txn.note and rules.now - txn.processed_at < rules.settle_after:

@@ -36,6 +36,8 @@ class Findings:
     restores: list[CardState] = field(default_factory=list)  # our card, no row in the join
     unexplained: list[tuple[CardRow, Unexplained]] = field(default_factory=list)
     pending: list[datetime] = field(default_factory=list)
+    # Online receipts that accounted for a transaction (their order movements are taken).
+    matched: set[str] = field(default_factory=set)
     gone: list[CardRow] = field(default_factory=list)
     many_gone: int = 0  # rows whose cards are gone, too many to be drift: the wrong shop?
 
@@ -124,3 +126,4 @@ def _account_for_transactions(
         run.progress.looked_at(card)
         findings.unexplained += [(row, u) for u in verdicts.unexplained]
         findings.pending += verdicts.pending
+        findings.matched |= verdicts.matched

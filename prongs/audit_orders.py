@@ -8,20 +8,21 @@ late (paused, failing, or the daemon was down for longer), both would write: the
 transaction>`` for the same money. A gift card transaction does not name its order, so before
 writing, the audit looks for the order movement it is: a successful ``gift_card`` SALE or
 CAPTURE (for a debit) or REFUND (for a credit) on the same card, for the same amount, within
-``match_window`` of it, with no receipt yet (the nearest one, each at most once). Found, it goes
-under the movement's reference (``shopify-txn:<n>:redeemed-online`` / ``:refunded-online``):
-whichever of the two writes first, the other's upsert lands on the same row.
+``match_window`` of it, whose receipt did not account for another transaction (nearest in
+time first, each at most once). Paired, the receipt goes under the movement's
+reference (``shopify-txn:<n>:redeemed-online`` / ``:refunded-online``): whichever of the two
+writes first, the other's upsert lands on the same row.
 
 One search of recently updated orders paid by gift card per run that has such transactions,
-from the oldest of them, up to ``MAX_PAGES`` pages, and one read of their receipts. A
-transaction with no order found there (a POS sale Shopify records no order for, beyond the
-pages read) keeps its own key. When the search fails, the note-less ones wait (pending, as if
-younger than the settle time) rather than risk a second receipt.
+from the oldest of them, up to ``MAX_PAGES`` pages. A transaction with no order found there (a
+POS sale Shopify records no order for, beyond the pages read) keeps its own key. When the
+search fails, the note-less ones wait (pending, as if younger than the settle time) rather than
+risk a second receipt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import partial
 
@@ -38,36 +39,35 @@ PAGE_SIZE = 25
 
 
 def order_movements_of(
-    run: AuditRun, found: Sequence[tuple[CardRow, Unexplained]]
+    run: AuditRun, found: Sequence[tuple[CardRow, Unexplained]], taken: Collection[str]
 ) -> dict[str, Movement]:
     """The order movement each note-less transaction is, by transaction id (when found).
-    Raises ClientError when the orders or their receipts could not be read."""
-    wanted = sorted(
-        ((row, u) for row, u in found if not u.has_note and row.shopify_id),
-        key=lambda pair: pair[1].processed_at,
-    )
+
+    ``taken``: the references of online receipts that accounted for another transaction (in
+    this run's comparison); their movements are not paired again. Pairs are made nearest in
+    time first, each movement at most once. Raises ClientError when the orders could not be
+    read."""
+    wanted = [(row, u) for row, u in found if not u.has_note and row.shopify_id]
     if not wanted:
         return {}
     window = run.config.match_window
-    movements = _unreceipted_movements_since(run, wanted[0][1].processed_at - window)
-    used: set[str] = set()
+    since = min(u.processed_at for _, u in wanted) - window
+    movements = [m for m in _movements_since(run, since) if m.reference not in taken]
+    candidates = sorted(
+        (abs(_at(m, u.processed_at) - u.processed_at), u.txn_id, m.reference, m)
+        for row, u in wanted
+        for m in movements
+        if m.card_gid == row.shopify_id
+        and m.action == u.action
+        and m.txn.amount == u.amount
+        and abs(_at(m, u.processed_at) - u.processed_at) <= window
+    )
     paired: dict[str, Movement] = {}
-    for row, txn in wanted:
-        candidates = [
-            m
-            for m in movements
-            if m.card_gid == row.shopify_id
-            and m.action == txn.action
-            and m.txn.amount == txn.amount
-            and m.reference not in used
-            and abs(_at(m, txn.processed_at) - txn.processed_at) <= window
-        ]
-        best = min(
-            candidates, key=lambda m: abs(_at(m, txn.processed_at) - txn.processed_at), default=None
-        )
-        if best is not None:
-            used.add(best.reference)
-            paired[txn.txn_id] = best
+    used: set[str] = set()
+    for _, txn_id, reference, movement in candidates:
+        if txn_id not in paired and reference not in used:
+            paired[txn_id] = movement
+            used.add(reference)
     return paired
 
 
@@ -75,10 +75,9 @@ def _at(movement: Movement, default: datetime) -> datetime:
     return movement.txn.processed_at or default
 
 
-def _unreceipted_movements_since(run: AuditRun, since: datetime) -> list[Movement]:
-    """Gift card movements of orders updated since ``since`` that have no receipt yet (one
-    with a receipt accounts for another transaction already)."""
-    shopify, airtable = run.deps.shopify, run.deps.airtable
+def _movements_since(run: AuditRun, since: datetime) -> list[Movement]:
+    """Gift card movements of the orders paid by gift card updated since ``since``."""
+    shopify = run.deps.shopify
 
     def search(cursor: str | None) -> OrderPage:
         return again_if_ambiguous(
@@ -91,14 +90,9 @@ def _unreceipted_movements_since(run: AuditRun, since: datetime) -> list[Movemen
             )
         )
 
-    found = [
+    return [
         m for page in pages(search, None, MAX_PAGES) for o in page.orders for m in movements_of(o)
     ]
-    if not found:
-        return []
-    references = [m.reference for m in found]
-    written = again_if_ambiguous(partial(airtable.receipt_references, references))
-    return [m for m in found if m.reference not in written]
 
 
 def movement_receipt(row: CardRow, found: Unexplained, movement: Movement) -> Receipt:

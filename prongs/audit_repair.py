@@ -132,7 +132,7 @@ def record_transactions(run: AuditRun, findings: Findings) -> None:
     (:mod:`prongs.audit_orders`), so its later receipt lands on the same row."""
     unexplained = findings.unexplained
     try:
-        orders = audit_orders.order_movements_of(run, unexplained)
+        orders = audit_orders.order_movements_of(run, unexplained, findings.matched)
     except ClientError as exc:  # note-less ones wait: a guess could count them twice
         log.warning("audit: the orders of note-less transactions were not read", error=str(exc))
         orders = {}

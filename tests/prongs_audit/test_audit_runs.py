@@ -90,6 +90,33 @@ def test_an_online_movement_the_online_prong_records_late_is_counted_once(
     assert ah.card(card)[GiftCards.BALANCE] == usd("30.00")
 
 
+def test_the_online_prong_recording_while_the_audit_looks_for_the_order_counts_once(
+    ah: AuditHarness,
+) -> None:
+    """The Shopify redemptions prong writes its receipt after the audit read the receipts and
+    before it writes its own (found by the simulation, seed 741)."""
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    order = ah.shop.place_order(ah.shop.line_item(usd("30.00")))
+    ah.shop.pay_with_card(order.id, gid, usd("30.00"))
+    ran: list[bool] = []
+
+    def meanwhile(operation: str) -> None:
+        if operation == "shopify.search_orders" and not ran:
+            ran.append(True)
+            ah.injector.hook = None
+            run_redemptions(ah.world)
+
+    ah.later(61)
+    ah.injector.hook = meanwhile
+    ah.audit()
+
+    assert ran
+    spent = [r for r in ah.receipts() if r.endswith(":redeemed-online")]
+    assert len(spent) == 1 and spent[0].startswith("shopify-txn:")
+
+
 def test_when_the_orders_cannot_be_read_a_checkout_waits_rather_than_count_twice(
     ah: AuditHarness,
 ) -> None:
