@@ -3,7 +3,11 @@
 A transaction on a card giftbridge knows is *accounted for* when:
 
 1. its note is giftbridge's (``giftbridge <key>``): the flow that made it (a store redemption, a
-   card action) writes its receipt under that key and resumes it after a crash;
+   card action) writes its receipt under that key and resumes it after a crash. A store
+   redemption's debit whose receipt (``redeem:<request>:redeemed``) is missing (``unreceipted``:
+   staff deleted the request while it was under way) is pending while younger than
+   ``settle_after``, then unexplained, recorded under that same reference (the flow's own
+   receipt, should it still come, lands on the same row);
 2. a receipt ``card-txn:<transaction number>:...`` exists: an earlier audit recorded it;
 3. an online movement receipt matches it: Redeemed Online for a debit, Refunded Online for a
    credit, on the same card, for the same amount, within ``match_window`` of its time (the
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from cards.keys import NOTE_PREFIX, ActionKey, KeyKind
+from cards.keys import NOTE_PREFIX, ActionKey, KeyKind, key_from_note
 from cards.money import Money
 from cards.vocab import ReceiptAction
 
@@ -98,6 +102,7 @@ class Unexplained:
     balance_before: Money | None
     balance_after: Money | None
     has_note: bool
+    own_reference: str | None = None  # a store redemption's own receipt, when that is missing
 
     @property
     def key(self) -> ActionKey:
@@ -105,7 +110,7 @@ class Unexplained:
 
     @property
     def reference(self) -> str:
-        return self.key.reference(self.action)
+        return self.own_reference or self.key.reference(self.action)
 
 
 @dataclass
@@ -114,6 +119,14 @@ class Verdicts:
     pending: list[datetime] = field(default_factory=list)  # times of note-less ones too young
     accounted: list[str] = field(default_factory=list)  # transaction ids
     matched: set[str] = field(default_factory=set)  # the online receipts that accounted for one
+
+
+def store_redemption_reference(note: str | None) -> str | None:
+    """``redeem:<request>:redeemed`` for a store redemption's debit note, else None."""
+    key = key_from_note(note)
+    if key is None or key.kind != KeyKind.REDEEM:
+        return None
+    return key.reference(ReceiptAction.REDEEMED)
 
 
 def recorded_by_audit(reference: str) -> str | None:
@@ -145,11 +158,13 @@ def account_for(
     *,
     since: datetime | None,
     known: Collection[str] = (),
+    unreceipted: Collection[str] = (),
 ) -> Verdicts:
     """Sort ``txns`` (the card's, newest first, with none missing between them and now) into
     accounted, pending and unexplained; only those at or after ``since`` are judged. ``known``:
-    transaction ids already known to be accounted for. ``balance_now`` (None: unknown) is the
-    card's balance after the newest of them."""
+    transaction ids already known to be accounted for; ``unreceipted``: ids of store
+    redemption debits whose receipt is missing. ``balance_now`` (None: unknown) is the card's
+    balance after the newest of them."""
     audited = {n for r in receipts if (n := recorded_by_audit(r.reference))}
     audited |= {_number(t) for t in known}
     online = [
@@ -166,7 +181,10 @@ def account_for(
         same = after is not None and after.currency == txn.amount.currency
         before = after - signed(txn) if after is not None and same else None
         if since is None or txn.processed_at >= since:
-            _judge(txn, before, after, audited, online, used, rules, verdicts)
+            if txn.id in unreceipted:
+                _unreceipted(txn, before, after, rules, verdicts)
+            else:
+                _judge(txn, before, after, audited, online, used, rules, verdicts)
         after = before
     return verdicts
 
@@ -201,6 +219,19 @@ def _judge(
         action, amount = ReceiptAction.REFUNDED_ONLINE, txn.amount
     verdicts.unexplained.append(
         Unexplained(txn.id, action, amount, txn.processed_at, before, after, bool(txn.note))
+    )
+
+
+def _unreceipted(
+    txn: ShopifyTxn, before: Money | None, after: Money | None, rules: Rules, verdicts: Verdicts
+) -> None:
+    if rules.now - txn.processed_at < rules.settle_after:
+        verdicts.pending.append(txn.processed_at)  # the flow may still write it
+        return
+    reference = store_redemption_reference(txn.note)
+    action = ReceiptAction.REDEEMED
+    verdicts.unexplained.append(
+        Unexplained(txn.id, action, txn.amount, txn.processed_at, before, after, True, reference)
     )
 
 

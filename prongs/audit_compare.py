@@ -12,7 +12,15 @@ from datetime import datetime
 from functools import partial
 
 from cards.drift import FieldDrift, field_drifts
-from cards.drift_txns import ACCOUNTING_ACTIONS, Rules, Unexplained, account_for, is_ours, windows
+from cards.drift_txns import (
+    ACCOUNTING_ACTIONS,
+    Rules,
+    Unexplained,
+    account_for,
+    is_ours,
+    store_redemption_reference,
+    windows,
+)
 from cards.keys import key_from_note
 from clients.records import CardRow, CardState, CardTransaction, Receipt
 from prongs.audit_run import AuditRun
@@ -104,6 +112,7 @@ def _account_for_transactions(
         receipts = again_if_ambiguous(
             lambda: run.deps.airtable.receipts_in_windows(ACCOUNTING_ACTIONS, spans)
         )
+    unreceipted = _unreceipted_redemptions(run, listed)
     rules = Rules(
         now=run.deps.clock.now(),
         settle_after=run.config.settle_transactions,
@@ -121,9 +130,30 @@ def _account_for_transactions(
             rules,
             since=since,
             known=known,
+            unreceipted=unreceipted,
         )
         run.progress.remember(set(verdicts.accounted))
         run.progress.looked_at(card)
         findings.unexplained += [(row, u) for u in verdicts.unexplained]
         findings.pending += verdicts.pending
         findings.matched |= verdicts.matched
+
+
+def _unreceipted_redemptions(
+    run: AuditRun, listed: list[tuple[CardRow, CardState, datetime | None, list[CardTransaction]]]
+) -> set[str]:
+    """Store redemption debits to judge whose receipt is missing (one read for the batch)."""
+    known = run.progress.accounted
+    references = {
+        t.id: reference
+        for _, _, since, txns in listed
+        for t in txns
+        if (since is None or t.processed_at >= since)
+        and t.id not in known
+        and (reference := store_redemption_reference(t.note))
+    }
+    if not references:
+        return set()
+    wanted = sorted(set(references.values()))
+    written = again_if_ambiguous(partial(run.deps.airtable.receipt_references, wanted))
+    return {txn_id for txn_id, reference in references.items() if reference not in written}

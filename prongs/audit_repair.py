@@ -152,11 +152,12 @@ def record_transactions(run: AuditRun, findings: Findings) -> None:
 
 
 def _transaction_receipt(row: CardRow, found: Unexplained) -> Receipt:
-    why = (
-        "with a note giftbridge did not write (an adjustment in Shopify's admin)"
-        if found.has_note
-        else "without a note (a sale or refund at a Shopify checkout or POS no order prong saw)"
-    )
+    if found.own_reference:
+        why = "of a store redemption whose request was deleted before its receipt"
+    elif found.has_note:
+        why = "with a note giftbridge did not write (an adjustment in Shopify's admin)"
+    else:
+        why = "without a note (a sale or refund at a Shopify checkout or POS no order prong saw)"
     return Receipt(
         reference=found.reference,
         action=found.action,
@@ -166,6 +167,7 @@ def _transaction_receipt(row: CardRow, found: Unexplained) -> Receipt:
         amount=found.amount,
         balance_before=found.balance_before,
         balance_after=found.balance_after,
+        request=found.own_reference.split(":")[1] if found.own_reference else None,
         shopify_reference=found.txn_id,
         details=f"Found by the audit: a Shopify transaction {why} that no receipt accounted for",
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 from cards.vocab import ReceiptAction
-from config.layout import GiftCards, Receipts
+from config.layout import GiftCards, Receipts, StoreRedemptions
 from prongs.audit_tally import DriftClass
 from prongs.report import OpenGate
+from tests.fakes import SimulatedCrash
 from tests.prongs.conftest import usd
 from tests.prongs_audit.conftest import AuditHarness, StepBudget
 from tests.prongs_shopify.conftest import run_redemptions
@@ -88,6 +91,35 @@ def test_an_online_movement_the_online_prong_records_late_is_counted_once(
     assert movements[f"shopify-txn:{paid_n}:redeemed-online"][Receipts.AMOUNT] == usd("30.00")
     assert movements[f"shopify-txn:{refund_n}:refunded-online"][Receipts.AMOUNT] == usd("10.00")
     assert ah.card(card)[GiftCards.BALANCE] == usd("30.00")
+
+
+def test_a_redemption_whose_request_was_deleted_after_the_debit_gets_its_receipt(
+    ah: AuditHarness,
+) -> None:
+    """The till's request row was deleted while the debit was in flight: the store prong can
+    never close it, so the audit records the debit under the redemption's own reference, once
+    the flow had its hour (found by the simulation, seed 882)."""
+    card = ah.issue("50.00")
+    store = ah.store()
+    ah.audited()
+    request = ah.redemption(ah.code_of(card).reveal(), "12.00", store)
+    ah.injector.arm("shopify.debit", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        ah.run()
+    ah.at.delete_row(StoreRedemptions.TABLE, request)
+    ah.run_until_quiet()
+
+    ah.audited()
+    assert not any(r.startswith("redeem:") for r in ah.receipts())  # the flow's hour
+    ah.audited(minutes=61)
+
+    receipt = ah.receipts()[f"redeem:{request}:redeemed"]
+    assert receipt[Receipts.AMOUNT] == usd("12.00")
+    assert receipt[Receipts.ACTION] == ReceiptAction.REDEEMED
+    assert receipt[Receipts.REQUEST] == request
+    before = ah.receipts()
+    ah.audited(minutes=61)
+    assert ah.receipts() == before
 
 
 def test_the_online_prong_recording_while_the_audit_looks_for_the_order_counts_once(
