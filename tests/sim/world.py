@@ -20,7 +20,7 @@ import cards.codes
 from cards.money import Money
 from cards.policy import AmountLimits, ExpiryPolicy
 from clients.records import ShopifyCard, TransactionResult
-from config.layout import Stores
+from config.layout import GiftCards, Stores
 from prongs.audit import AuditConfig
 from prongs.deps import CardConfig
 from prongs.expiry_run import ExpiryConfig
@@ -92,13 +92,19 @@ class SimWorld:
     stores_at_effect: dict[str, tuple[dict[str, bool], dict[str, bool]]] = field(
         default_factory=dict
     )
+    # Gift Cards row -> how many of its Shopify card's transactions came before giftbridge
+    # linked the row to the card (history it never saw: DESIGN.md leaves it unprocessed).
+    history: dict[str, int] = field(default_factory=dict)
 
     def active_stores(self) -> dict[str, bool]:
         rows = self.airtable.tables[Stores.TABLE]
         return {s: bool(rows[s].get(Stores.ACTIVE)) if s in rows else False for s in self.stores}
 
     def watch_effect(self, operation: str, result: object) -> None:
-        """Note which stores were Active when money moved or a card was made (by its note)."""
+        """Note which stores were Active when money moved or a card was made (by its note),
+        and when each card row was first linked to its Shopify card."""
+        if operation.startswith("airtable.") and operation != "airtable.list":
+            self._note_links()
         note = None
         if operation == "shopify.debit" and isinstance(result, TransactionResult):
             note = result.transaction.note
@@ -120,6 +126,12 @@ class SimWorld:
     @property
     def clock(self) -> FakeClock:
         return self.world.clock
+
+    def _note_links(self) -> None:
+        for record_id, row in self.airtable.tables[GiftCards.TABLE].items():
+            gid = row.get(GiftCards.SHOPIFY_GIFT_CARD_ID)
+            if gid and record_id not in self.history and gid in self.shopify.cards:
+                self.history[record_id] = len(self.shopify.cards[gid].transactions)
 
 
 def build_configs(rng: random.Random) -> Configs:
