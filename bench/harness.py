@@ -6,7 +6,9 @@ Benchmarks are run on demand (``.venv/bin/python -m bench.<name>``), never as te
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from clients.airtable import AirtableAdapter
@@ -60,8 +62,12 @@ def build(
 ) -> tuple[Adapters, Deps, StoreConfig]:
     """Adapters, ports and the store prong's configuration; ``store`` overrides StoreConfig's
     defaults (e.g. ``max_records_per_run``)."""
-    c, limiters = sandbox.credentials, Limiters()
+    c = sandbox.credentials
     configs = bootstrap.adapter_configs(settings)  # as the daemon's, with the bench's penalty
+    # Airtable's budget in a file, as every giftbridge process shares it (a fresh directory:
+    # never the budget of a daemon running here)
+    state = Path(tempfile.mkdtemp(prefix="giftbridge-bench-"))
+    limiters = Limiters.for_base(state, configs.airtable.base_id)
     adapters = Adapters(
         build_airtable(replace(configs.airtable, penalty=penalty), limiters),
         build_shopify(configs.shopify, limiters),

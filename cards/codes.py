@@ -1,4 +1,4 @@
-"""Gift card codes: generate, normalize, check, mask, digest, seal.
+"""Gift card codes: generate (or derive from an action key), normalize, check, mask, digest, seal.
 
 Codes giftbridge issues are ``length`` symbols of the Crockford base32 alphabet (no I, L, O, U),
 the last one a check symbol. The check is a weighted sum over GF(32): position ``i`` counted from
@@ -121,6 +121,26 @@ def generate(length: int = DEFAULT_LENGTH) -> Code:
     if not MIN_LENGTH <= length <= MAX_LENGTH:
         raise CodeError(f"code length must be {MIN_LENGTH} to {MAX_LENGTH}, got {length}")
     body = "".join(secrets.choice(ALPHABET) for _ in range(length - 1))
+    return Code(body + check_symbol(body))
+
+
+_DERIVATION = b"giftbridge card code v1\x00"
+
+
+def derive(key: str, secret: str, length: int = DEFAULT_LENGTH) -> Code:
+    """The code of the card issued under action key ``key``: ``length - 1`` symbols taken from
+    HMAC-SHA256(``secret``, key) and a check symbol.
+
+    The same key always gives the same code, so a card can never be issued twice for one key
+    whatever happens to its Gift Cards row: Shopify refuses a second ``giftCardCreate`` with the
+    same code (TAKEN), and the card found by that code carries the key in its note. Without the
+    secret (``CODE_KEY``, which already opens every sealed code) the codes are as unpredictable
+    as :func:`generate`'s: HMAC-SHA256 is a pseudorandom function, and each byte modulo 32 is
+    uniform over the alphabet (256 = 8 x 32)."""
+    if not MIN_LENGTH <= length <= MAX_LENGTH:
+        raise CodeError(f"code length must be {MIN_LENGTH} to {MAX_LENGTH}, got {length}")
+    stream = hmac.new(secret.encode("utf-8"), _DERIVATION + key.encode("utf-8"), hashlib.sha256)
+    body = "".join(ALPHABET[byte % 32] for byte in stream.digest()[: length - 1])
     return Code(body + check_symbol(body))
 
 

@@ -102,11 +102,8 @@ def validate_creation(
         return CreationProblem(CreationOutcome.INVALID_AMOUNT, "The amount is missing.")
     try:
         amount = Money.of(ask.amount, currency)
-    except MoneyError:
-        return CreationProblem(
-            CreationOutcome.INVALID_AMOUNT,
-            f"The amount {ask.amount} has more decimals than {currency} allows.",
-        )
+    except MoneyError as exc:  # too fine for the currency, too large, not a number
+        return CreationProblem(CreationOutcome.INVALID_AMOUNT, f"The amount is not valid: {exc}.")
     if problem := limits.problem(amount):
         text = f"{problem[0].upper()}{problem[1:]}."
         return CreationProblem(CreationOutcome.INVALID_AMOUNT, text, amount)

@@ -42,6 +42,10 @@ _EXPONENTS: dict[str, int] = {
     "TND": 3,
 }
 _CURRENCY = re.compile(r"[A-Z]{3}")
+#: No amount of money reaches 10^18 in any currency; a bigger (or astronomically precise) number
+#: is a typo or an attack. Refusing it here also keeps every amount well inside Decimal's default
+#: 28 digits, so no arithmetic on money can raise ``InvalidOperation``.
+_LARGEST_MAGNITUDE = 18
 
 
 class MoneyError(DomainError):
@@ -86,13 +90,18 @@ class Money:
 
     @classmethod
     def of(cls, value: Decimal | int | str, currency: str) -> Money:
-        """Exact money; raises :class:`MoneyError` if ``value`` is finer than the minor unit."""
+        """Exact money; raises :class:`MoneyError` (and nothing else) for anything that is not:
+        a float, NaN, infinity, a number of 10^18 or more, or one finer than the minor unit."""
         exponent = minor_unit_exponent(currency)
         number = _to_decimal(value)
         if not number.is_finite():
             raise MoneyError(f"money must be finite, got {number}")
-        quantum = Decimal(1).scaleb(-exponent)
-        quantized = number.quantize(quantum)
+        if number and number.adjusted() >= _LARGEST_MAGNITUDE:
+            raise MoneyError(f"{number} is too large to be an amount of money")
+        try:
+            quantized = number.quantize(Decimal(1).scaleb(-exponent))
+        except ArithmeticError as exc:  # InvalidOperation: more digits than the context holds
+            raise MoneyError(f"{number} cannot be an amount of {currency}") from exc
         if quantized != number:
             raise MoneyError(
                 f"{number} has more precision than {currency} allows ({exponent} decimals)"

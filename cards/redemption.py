@@ -100,24 +100,30 @@ def typed_amount(value: Decimal | None, currency: str) -> Money | None:
         return None
 
 
+#: DESIGN.md: a redemption over 1,000,000 in any currency is too large for Shopify.
+LARGEST_REDEMPTION = Decimal(1_000_000)
+
+
 def amount_or_refusal(
     value: Decimal | None, label: str, currency: str, maximum: Money | None
 ) -> Money | Refuse:
-    """A typed amount as money, or Invalid Amount. ``maximum`` (MAX_AMOUNT, for a debit; None
-    for an order total, which a card's value limit says nothing about) caps it."""
+    """A typed amount as money, or Invalid Amount: missing, not a number of this currency
+    (NaN, infinite, huge, finer than its minor unit), zero or less, or above ``maximum``
+    (MAX_AMOUNT for a debit) or 1,000,000 (Shopify's range, for an order total too)."""
     if value is None:
         return Refuse(RedemptionOutcome.INVALID_AMOUNT, f"The {label} is missing.")
     try:
         amount = Money.of(value, currency)
-    except MoneyError:
-        return Refuse(
-            RedemptionOutcome.INVALID_AMOUNT, f"The {label} {value} has too many decimals."
-        )
+    except MoneyError as exc:
+        return Refuse(RedemptionOutcome.INVALID_AMOUNT, f"The {label} is not valid: {exc}.")
     if not amount.is_positive:
         return Refuse(
             RedemptionOutcome.INVALID_AMOUNT, f"The {label} must be more than zero.", amount
         )
-    if maximum is not None and amount > maximum:
+    largest = Money.of(LARGEST_REDEMPTION, currency)
+    if maximum is None or maximum > largest:
+        maximum = largest
+    if amount > maximum:
         return Refuse(
             RedemptionOutcome.INVALID_AMOUNT, f"The {label} is above the maximum {maximum}.", amount
         )

@@ -121,12 +121,16 @@ def _request_cells(write: RequestWrite) -> Changes:
                 CreationRequests.PROCESSED_AT: write.processed_at,
             }
         case CloseBalanceCheck():
-            return {
+            check: dict[str, CellValue] = {
                 BalanceChecks.STATUS: write.status,
                 BalanceChecks.OUTCOME: write.outcome,
                 BalanceChecks.PROCESSED_AT: write.processed_at,
                 BalanceChecks.CODE: write.masked_code or None,
+                BalanceChecks.RESULT_MESSAGE: write.message,
             }
+            if write.code_digest:
+                check[BalanceChecks.CODE_DIGEST] = write.code_digest
+            return check
         case CloseCardAction():
             return {
                 CardActions.STATUS: write.status,

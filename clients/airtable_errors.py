@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from pyairtable.exceptions import PyAirtableError
 
+from clients.airtable_http import silence_after
 from clients.errors import AmbiguousOutcome, ClientError, Permanent, RateLimited, Retryable
 from clients.ratelimit import LimiterTimeout
 from clients.transport_errors import failed_before_sending
@@ -101,7 +102,8 @@ def _from_status(
     status, kind, message = response_error(error.response)
     detail = f"HTTP {status} {kind or ''}".strip()
     if status == 429:
-        return RateLimited(SERVICE, operation, detail, retry_after=penalty)
+        silence = silence_after(error.response, penalty)
+        return RateLimited(SERVICE, operation, detail, retry_after=silence)
     if status == 502:
         return Retryable(SERVICE, operation, detail)
     if status is not None and status >= 500:

@@ -35,12 +35,28 @@ class LimitedSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         self.limiter.acquire(max_wait=self.max_wait)
-        response = super().request(method, url, *args, **kwargs)
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        finally:
+            self.limiter.release()  # the budget counts the call until a window after its end
         if response.status_code == 429:
-            silence = self.penalty + _jitter.uniform(0, self.penalty / 10)
+            penalty = silence_after(response, self.penalty)
+            silence = penalty + _jitter.uniform(0, penalty / 10)
             self.limiter.penalize(silence)
             log.warning("rate limited", service="airtable", silence=round(silence, 2))
         return response
+
+
+def silence_after(response: Any, penalty: float) -> float:
+    """How long a 429 silences the base: ``penalty`` (Airtable documents 30 s and sends no
+    header), or less when the answer says so in ``Retry-After`` (the sandbox does, with its own
+    shorter penalty, so tests that draw a 429 on purpose stay quick)."""
+    headers = getattr(response, "headers", None) or {}
+    try:
+        asked = float(headers.get("Retry-After", ""))
+    except (TypeError, ValueError):
+        return penalty
+    return min(penalty, asked) if asked >= 0 else penalty
 
 
 def make_api(

@@ -9,8 +9,10 @@ from clients.commands import RecordOrder
 from clients.records import Receipt
 from clients.status_commands import (
     ClaimLease,
+    EndRun,
     ReleaseLease,
     RenewLease,
+    StartRun,
     StatusHeartbeat,
     StatusWrite,
 )
@@ -62,8 +64,13 @@ def status_cells(write: StatusWrite) -> Changes:
     match write:
         case ClaimLease():
             return {
-                Status.STATE: ProngState.EXECUTING,
                 Status.OWNER: write.owner,
+                Status.LEASE_EXPIRES_AT: write.expires_at,
+                Status.HEARTBEAT_AT: write.at,
+            }
+        case StartRun():
+            return {
+                Status.STATE: ProngState.EXECUTING,
                 Status.LEASE_EXPIRES_AT: write.expires_at,
                 Status.HEARTBEAT_AT: write.at,
                 Status.LAST_STARTED_AT: write.at,
@@ -72,9 +79,9 @@ def status_cells(write: StatusWrite) -> Changes:
             return {Status.LEASE_EXPIRES_AT: write.expires_at, Status.HEARTBEAT_AT: write.at}
         case StatusHeartbeat():
             return {Status.HEARTBEAT_AT: write.at}
-        case ReleaseLease():
+        case EndRun():
             cells: dict[str, CellValue] = {
-                Status.LEASE_EXPIRES_AT: None,
+                Status.LEASE_EXPIRES_AT: write.expires_at,
                 Status.HEARTBEAT_AT: write.at,
                 Status.LAST_FINISHED_AT: write.at,
                 Status.LAST_RUN_PROCESSED: write.processed,
@@ -85,3 +92,11 @@ def status_cells(write: StatusWrite) -> Changes:
             if write.offline:
                 cells[Status.STATE] = ProngState.OFFLINE
             return cells
+        case ReleaseLease():
+            released: dict[str, CellValue] = {
+                Status.LEASE_EXPIRES_AT: None,
+                Status.HEARTBEAT_AT: write.at,
+            }
+            if write.offline:
+                released[Status.STATE] = ProngState.OFFLINE
+            return released

@@ -87,7 +87,7 @@ REQUEST_FIELDS: dict[str, tuple[str, str, str | None, str]] = {
     BalanceChecks.TABLE: (
         BalanceChecks.STATUS,
         BalanceChecks.OUTCOME,
-        None,
+        BalanceChecks.RESULT_MESSAGE,
         BalanceChecks.PROCESSED_AT,
     ),
     CardActions.TABLE: (

@@ -161,6 +161,7 @@ def balance_check(record: Record) -> BalanceCheckRequest:
         status=option(f, b.STATUS, RequestStatus),
         outcome=text(f, b.OUTCOME),
         processed_at=timestamp(f, b.PROCESSED_AT),
+        code_digest=text(f, b.CODE_DIGEST),
     )
 
 

@@ -124,6 +124,8 @@ class CloseBalanceCheck:
     outcome: BalanceOutcome
     processed_at: datetime
     masked_code: str | None  # replaces what the customer typed
+    code_digest: str | None = None  # of the code checked: the per-code hourly limit's key
+    message: str | None = None  # Result Message: what went wrong, for a check needing attention
     queue: ClassVar[Queue] = Queue.BALANCE_CHECKS
 
 

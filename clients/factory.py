@@ -9,6 +9,7 @@ only here, where the library client that sends it is made.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from clients.adapter_config import (
     AirtableConfig,
@@ -19,6 +20,7 @@ from clients.adapter_config import (
     StaticToken,
 )
 from clients.airtable import AirtableAdapter
+from clients.airtable_budget import airtable_limiter, shared_file
 from clients.airtable_bulk import AirtableBulk
 from clients.airtable_http import make_api
 from clients.airtable_reports import AirtableReports
@@ -29,8 +31,8 @@ from clients.klaviyo import KlaviyoEmail
 from clients.pdf import FpdfCertificates
 from clients.ratelimit import (
     CostBucket,
+    PriorityGate,
     WindowLimiter,
-    airtable_limiter,
     klaviyo_limiter,
     shopify_limiter,
 )
@@ -42,11 +44,18 @@ from clients.shopify_transport import GraphQLRunner
 
 @dataclass
 class Limiters:
-    """One limiter per outside service, for the whole process."""
+    """One limiter per outside service, for the whole process; Airtable's is shared with every
+    giftbridge process on the machine when built :meth:`for_base` with a state directory."""
 
-    airtable: WindowLimiter = field(default_factory=airtable_limiter)
+    airtable: PriorityGate = field(default_factory=airtable_limiter)
     shopify: CostBucket = field(default_factory=shopify_limiter)
     klaviyo: WindowLimiter = field(default_factory=klaviyo_limiter)
+
+    @classmethod
+    def for_base(cls, state_dir: Path, base_id: str) -> Limiters:
+        """The limiters of a process that shares the base's Airtable budget through
+        ``state_dir`` (:mod:`clients.airtable_budget`)."""
+        return cls(airtable=airtable_limiter(shared_file=shared_file(state_dir, base_id)))
 
 
 def airtable_tables(config: AirtableConfig, limiters: Limiters) -> AirtableTables:

@@ -5,9 +5,10 @@ by ``clients.ports.current_priority()`` (REDEMPTION, then NORMAL, then BULK) and
 priority, first come first served: a waiting redemption is admitted before bulk calls that
 queued earlier. Kinds of gate:
 
-- :class:`WindowLimiter`: at most N admissions in any sliding window (Airtable: 5 per second
-  per base; Klaviyo: 350 per second and 3,500 per minute). Admission times are what we
-  control; a small margin on the window absorbs network jitter between admission and arrival.
+- :class:`WindowLimiter`: at most N admissions in any sliding window (Klaviyo: 350 per second
+  and 3,500 per minute). Airtable's 5 per second per base is stricter (a 429 silences the base
+  for 30 s) and shared between processes: :class:`clients.airtable_budget.CallBudget` counts
+  each call until a window after its response instead.
 - :class:`CostBucket`: Shopify's leaky bucket, estimated from the last ``throttleStatus`` seen
   and refilled at ``restoreRate``; bulk calls leave a reserve of it for the tills.
 
@@ -49,6 +50,9 @@ class PriorityGate(abc.ABC):
         self._arrivals = itertools.count()
         self._silent_until = float("-inf")
         self.admitted = 0
+        # A head looks again at least this often (None: when its delay is over, or when woken):
+        # a budget shared with other processes cannot be woken by them.
+        self.poll: float | None = None
         # Told (name, seconds) whenever a caller had to wait: the daemon's metrics listen here.
         self.on_wait: Callable[[str, float], None] | None = None
 
@@ -65,6 +69,24 @@ class PriorityGate(abc.ABC):
         """What a call of this priority must leave for others (beyond its own cost)."""
         return 0.0
 
+    def _try(self, now: float, cost: float, priority: int, waiting_since: float) -> float:
+        """Admit the head of the queue if it may go now (0 or less), else the seconds to wait
+        before asking again. ``waiting_since``: when the head started waiting (the order
+        between processes sharing a budget, :mod:`clients.airtable_budget`)."""
+        wanted = cost + self._headroom(priority)
+        delay = max(self._silent_until - now, self._delay(now, wanted))
+        if delay <= 0:
+            self._admit(now, cost)
+        return delay
+
+    def _withdraw(self) -> None:  # noqa: B027 - a hook; window and bucket gates need none
+        """The head of the queue gave up waiting (a budget shared between processes forgets
+        its place)."""
+
+    def release(self) -> None:  # noqa: B027 - a hook; window and bucket gates need none
+        """The admitted call is over: its response came, or it failed. Window and bucket
+        limits count admissions only; a budget that counts calls in flight overrides this."""
+
     # --- the shared part -----------------------------------------------------------------------
     def acquire(self, cost: float = 1.0, *, max_wait: float | None = None) -> float:
         """Block until this call may go; returns the seconds waited.
@@ -79,6 +101,8 @@ class PriorityGate(abc.ABC):
                 waited = self._wait_for_turn(ticket, cost, start, max_wait)
             except BaseException:
                 if ticket in self._queue:
+                    if self._queue[0] == ticket:
+                        self._withdraw()
                     self._queue.remove(ticket)
                     heapq.heapify(self._queue)
                     self._cond.notify_all()
@@ -94,11 +118,9 @@ class PriorityGate(abc.ABC):
             now = self._clock()
             delay: float | None = None  # None: not at the head, wait to be woken
             if self._queue[0] == ticket:
-                wanted = cost + self._headroom(ticket[0])
-                delay = max(self._silent_until - now, self._delay(now, wanted))
+                delay = self._try(now, cost, ticket[0], start)
                 if delay <= 0:
                     heapq.heappop(self._queue)
-                    self._admit(now, cost)
                     self.admitted += 1
                     self._cond.notify_all()  # the next head re-computes its own delay
                     return now - start
@@ -108,6 +130,8 @@ class PriorityGate(abc.ABC):
                 if remaining <= 0 or (delay is not None and delay > remaining):
                     raise LimiterTimeout(self.name, delay if delay is not None else max_wait)
                 timeout = remaining if delay is None else min(delay, remaining)
+            if self.poll is not None and delay is not None:
+                timeout = min(timeout, self.poll) if timeout is not None else self.poll
             self._cond.wait(timeout)
 
     def penalize(self, seconds: float) -> None:
@@ -211,16 +235,6 @@ class CostBucket(PriorityGate):
 
 
 # --- the defaults for the three services -------------------------------------------------------
-
-#: Admission-to-arrival jitter allowance: 5 per 1.05 s keeps every 1 s window at the server <= 5.
-AIRTABLE_WINDOW_MARGIN = 0.05
-
-
-def airtable_limiter(
-    per_second: int = 5, *, margin: float = AIRTABLE_WINDOW_MARGIN, window: float = 1.0
-) -> WindowLimiter:
-    return WindowLimiter("airtable", [Window(per_second, window + margin)])
-
 
 def klaviyo_limiter(burst: int = 350, steady_per_minute: int = 3500) -> WindowLimiter:
     return WindowLimiter("klaviyo", [Window(burst, 1.02), Window(steady_per_minute, 60.5)])

@@ -130,6 +130,7 @@ class BalanceCheckRequest:
     status: RequestStatus | None = None
     outcome: str | None = None
     processed_at: datetime | None = None
+    code_digest: str | None = None  # of the code checked, written when it was answered
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,24 @@ from clients.records import StatusRow
 
 @dataclass(frozen=True, slots=True)
 class ClaimLease:
+    """A claim of the prong's lease (:mod:`daemon.ownership`): Owner, Lease Expires At and
+    Heartbeat At only (a fresh instant, so the claimant can recognise its own write)."""
+
     owner: str
+    expires_at: datetime
+    at: datetime  # Heartbeat At
+
+    def applied_to(self, row: StatusRow) -> StatusRow:
+        return replace(
+            row, owner=self.owner, lease_expires_at=self.expires_at, heartbeat_at=self.at
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StartRun:
+    """A run of the prong whose lease we hold begins: Executing, Last Started At, and the
+    lease renewed."""
+
     expires_at: datetime
     at: datetime  # Heartbeat At and Last Started At
 
@@ -24,7 +41,6 @@ class ClaimLease:
         return replace(
             row,
             state=ProngState.EXECUTING,
-            owner=self.owner,
             lease_expires_at=self.expires_at,
             heartbeat_at=self.at,
             last_started_at=self.at,
@@ -51,19 +67,20 @@ class StatusHeartbeat:
 
 
 @dataclass(frozen=True, slots=True)
-class ReleaseLease:
-    """The end of a run: the lease cleared, the run's figures, Offline unless an operator set
-    Paused meanwhile (``offline`` False leaves State as it is)."""
+class EndRun:
+    """The end of a run: its figures, Offline unless an operator set Paused meanwhile
+    (``offline`` False leaves State as it is), and the lease renewed (it is kept between runs)."""
 
     at: datetime  # Heartbeat At and Last Finished At; Last Success At when no error
     processed: int
     error: str | None
     offline: bool
+    expires_at: datetime
 
     def applied_to(self, row: StatusRow) -> StatusRow:
         row = replace(
             row,
-            lease_expires_at=None,
+            lease_expires_at=self.expires_at,
             heartbeat_at=self.at,
             last_finished_at=self.at,
             last_run_processed=self.processed,
@@ -74,4 +91,18 @@ class ReleaseLease:
         return replace(row, state=ProngState.OFFLINE) if self.offline else row
 
 
-StatusWrite = ClaimLease | RenewLease | StatusHeartbeat | ReleaseLease
+@dataclass(frozen=True, slots=True)
+class ReleaseLease:
+    """A clean stop gives the lease up: Lease Expires At cleared (the next claimant takes it at
+    once), Offline unless Paused (``offline`` False leaves State as it is); Owner stays, to show
+    the last host."""
+
+    at: datetime  # Heartbeat At
+    offline: bool
+
+    def applied_to(self, row: StatusRow) -> StatusRow:
+        row = replace(row, lease_expires_at=None, heartbeat_at=self.at)
+        return replace(row, state=ProngState.OFFLINE) if self.offline else row
+
+
+StatusWrite = ClaimLease | StartRun | RenewLease | StatusHeartbeat | EndRun | ReleaseLease

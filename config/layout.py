@@ -101,6 +101,8 @@ class BalanceChecks(Table):
     STATUS: ClassVar[str] = "Status"
     OUTCOME: ClassVar[str] = "Outcome"
     PROCESSED_AT: ClassVar[str] = "Processed At"
+    RESULT_MESSAGE: ClassVar[str] = "Result Message"
+    CODE_DIGEST: ClassVar[str] = "Code Digest"
 
 
 class CardActions(Table):

@@ -61,6 +61,7 @@ from daemon.service import Service, ServiceConfig
 from daemon.summary import BusinessSummary
 from daemon.wiring import card_config as card_config  # the card commands' (via bootstrap)
 from daemon.wiring import prong_jobs
+from prongs.alerts import Alerts
 
 if TYPE_CHECKING:
     from clients.airtable_reports import AirtableReports
@@ -178,7 +179,9 @@ def report_setup(settings: Settings, retry: RetryPolicy) -> ReportSetup:
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
     config = airtable_config(settings, secret(settings, "airtable_token"), retry)
-    source = factory.build_reports(config, factory.Limiters())
+    source = factory.build_reports(
+        config, factory.Limiters.for_base(settings.state_dir, config.base_id)
+    )
     return ReportSetup(source, settings.business_name, settings.currency, settings.state_dir)
 
 
@@ -198,7 +201,7 @@ def bulk_setup(settings: Settings, retry: RetryPolicy) -> BulkSetup:
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
     config = airtable_config(settings, secret(settings, "airtable_token"), retry)
-    limiters = factory.Limiters()
+    limiters = factory.Limiters.for_base(settings.state_dir, config.base_id)  # the base's budget
     airtable = factory.build_airtable(config, limiters)
     bulk = factory.build_bulk(config, limiters)
 
@@ -220,7 +223,8 @@ def build_clients(
     configs = adapter_configs(settings, on_call=metrics.outside_call, retry=retry)
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
-    limiters = factory.Limiters()
+    # Airtable's budget is the base's, shared with every giftbridge process using STATE_DIR.
+    limiters = factory.Limiters.for_base(settings.state_dir, configs.airtable.base_id)
     for limiter in (limiters.airtable, limiters.shopify, limiters.klaviyo):
         limiter.on_wait = metrics.rate_limit_wait
     airtable = factory.build_airtable(configs.airtable, limiters)
@@ -359,6 +363,7 @@ def assemble(
             metrics=metrics,
             summary=business_summary(settings, clients, metrics) if http else None,
             state_dir=settings.state_dir,
+            alerts=Alerts(clients.deps(), settings.alert_email) if settings.alert_email else None,
             notices=service_notices(clients),
             push=push,
         )

@@ -9,7 +9,7 @@ allowance). Idle means nothing to do: no form submitted, no card to issue. Every
 | --- | --- | --- | --- |
 | store queues, a full poll (4 requests) | every tick | every 60 s | every 10 min |
 | Status rows, one read | every tick | every 5 min | every 10 min |
-| idle heartbeats, one batched write | every 60 s | every 5 min | every 10 min |
+| lease renewals (the idle heartbeat), one batched write | every 60 s | every 5 min | every 10 min |
 | webhook payloads, one read | - | every ``PUSH_POLL_SECONDS`` | every 10 min |
 | webhook list (alive? enabled? pings ok?) | - | hourly | hourly |
 | webhook refresh | - | daily | daily |
@@ -17,6 +17,9 @@ allowance). Idle means nothing to do: no form submitted, no card to issue. Every
 At the defaults: off 0.350/s (907,000 calls in 30 days), poll 0.474/s (1.23 million), notify
 0.012/s (31,000). The Shopify prongs touch Airtable only when Shopify shows them work; the
 expiry and audit prongs run hourly. A run that finds work costs what the work costs.
+
+The leases are sized to outlast the slowest renewal (:func:`daemon.ownership.lease_length`), so
+renewing them costs nothing beyond the heartbeat that was already there.
 
 While push is healthy a request reaches the store prong through the webhook within a payload
 read (poll) or a notification (notify); the slow full poll is the safety net for a payload

@@ -4,8 +4,10 @@ within some days), or print a card's certificate with the full code."""
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -255,18 +257,60 @@ def expiring_lines(due: expiry_dates.ExpiringCards) -> list[str]:
     return lines
 
 
+class OutputRefused(Exception):
+    """The output path is not one the full code may be written to (one line for the user)."""
+
+
 def cmd_pdf(args: argparse.Namespace, load: Callable[[], Settings]) -> int:
     check_reference(args.card, last4=False)
+    if args.out:
+        check_output(Path(args.out), force=args.force)  # before any outside call
     with _deps(load) as (deps, config):
         view, code = card_view.find(deps, config, args.card)
         pdf, name = card_view.printable_certificate(deps, config, view, code)
     out = Path(args.out) if args.out else Path(name)
-    # The file holds the full code: readable by its owner only.
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pdf)
+    write_private_file(out, pdf, force=args.force)
     print(f"wrote {out} ({len(pdf)} bytes): it shows the full code, give it only to the holder")
     return 0
+
+
+def check_output(out: Path, *, force: bool) -> None:
+    """Refuse a symbolic link (whatever ``force`` says), or an existing file without ``force``."""
+    try:
+        found = out.lstat()
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(found.st_mode):
+        raise OutputRefused(
+            f"{out} is a symbolic link; the full code is written only to a new "
+            "file of its own: choose another --out"
+        )
+    if not stat.S_ISREG(found.st_mode):
+        raise OutputRefused(f"{out} is not a regular file: choose another --out")
+    if not force:
+        raise OutputRefused(f"{out} already exists: pass --force to overwrite it")
+
+
+def write_private_file(out: Path, data: bytes, *, force: bool) -> None:
+    """Write the file holding the full code, readable by its owner only (0600): never through
+    a symbolic link (O_NOFOLLOW), and never over an existing file unless ``force`` (O_EXCL),
+    so a link or file planted between the check and the write is refused too."""
+    check_output(out, force=force)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    flags |= os.O_TRUNC if force else os.O_EXCL
+    try:
+        fd = os.open(out, flags, 0o600)
+    except FileExistsError:
+        raise OutputRefused(f"{out} already exists: pass --force to overwrite it") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutputRefused(f"{out} is a symbolic link: choose another --out") from None
+        raise OutputRefused(f"cannot write {out}: {exc.strerror}") from None
+    with os.fdopen(fd, "wb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OutputRefused(f"{out} is not a regular file: choose another --out")
+        os.fchmod(fd, 0o600)  # an overwritten file keeps its old mode otherwise
+        handle.write(data)
 
 
 Command = Callable[[argparse.Namespace, Callable[[], Settings]], int]
@@ -324,4 +368,9 @@ def add_actions(
         "write the printable certificate with the full code (certificate-<last 4>.pdf)",
     )
     pdf.add_argument("card", metavar="CARD", help=reference)
-    pdf.add_argument("--out", metavar="FILE", help="where to write the PDF")
+    pdf.add_argument(
+        "--out", metavar="FILE", help="where to write the PDF (never through a symbolic link)"
+    )
+    pdf.add_argument(
+        "--force", action="store_true", help="overwrite FILE if it exists (never a symbolic link)"
+    )

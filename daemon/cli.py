@@ -284,7 +284,7 @@ def _card(command: card_commands.Command, args: argparse.Namespace) -> int:
         return command(args, lambda: _settings(args, quiet=True))
     except card_commands.CardUsageError as exc:
         raise _Failed(f"card: {exc}", EXIT_USAGE) from None
-    except CardNotFound as exc:
+    except (CardNotFound, card_commands.OutputRefused) as exc:
         raise _Failed(f"card: {exc}") from None
 
 

@@ -57,6 +57,7 @@ class _Prong:
     last_finished: float | None = None
     last_ok_at: datetime | None = None
     failing_since: float | None = None
+    failing_since_at: datetime | None = None  # the same moment on the wall clock
     consecutive_failures: int = 0
     runs: int = 0
     recent: deque[RunRecord] = field(default_factory=lambda: deque(maxlen=RECENT_RUNS))
@@ -74,6 +75,7 @@ class ProngView:
     since_finished: float | None
     consecutive_failures: int
     failing_for: float | None
+    failing_since_at: datetime | None
     last_ok_at: datetime | None
     runs: int
     recent: tuple[RunRecord, ...]
@@ -117,12 +119,12 @@ class HealthBook:
             p.last_finished = now
             p.runs += 1
             if record.result is RunResult.OK:
-                p.failing_since, p.consecutive_failures = None, 0
+                p.failing_since, p.failing_since_at, p.consecutive_failures = None, None, 0
                 p.last_ok_at = self._clock.now()
             elif record.result is RunResult.FAILED:
                 p.consecutive_failures += 1
                 if p.failing_since is None:
-                    p.failing_since = now
+                    p.failing_since, p.failing_since_at = now, self._clock.now()
             self._remember(p, record)
             self._changed.notify_all()
 
@@ -234,6 +236,7 @@ class HealthBook:
             since_finished=None if p.last_finished is None else now - p.last_finished,
             consecutive_failures=p.consecutive_failures,
             failing_for=None if p.failing_since is None else now - p.failing_since,
+            failing_since_at=p.failing_since_at,
             last_ok_at=p.last_ok_at,
             runs=p.runs,
             recent=tuple(reversed(p.recent)),

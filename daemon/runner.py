@@ -22,7 +22,7 @@ from cards.vocab import ProngState
 from clients.ports import Clock
 from daemon.backoff import Backoff
 from daemon.health import HealthBook, RunRecord, RunResult
-from daemon.lease import Lease, StatusBoard
+from daemon.leases import Leases, RunGate
 from daemon.logging import mask_codes
 from daemon.metrics import Metrics
 from prongs.report import Budget, Gate, RunReport
@@ -113,25 +113,23 @@ class ProngRunner:
     def __init__(
         self,
         *,
-        board: StatusBoard,
+        leases: Leases,
         health: HealthBook,
         metrics: Metrics,
         backoff: Backoff,
         clock: Clock,
         stop: StopSignal,
-        owner: str,
         run_budget_seconds: float,
-        lease_seconds: float,
     ) -> None:
-        self._board = board
+        self._leases = leases
+        self._board = leases.board
         self._health = health
         self._metrics = metrics
         self._backoff = backoff
         self._clock = clock
         self._stop = stop
-        self.owner = owner
+        self.owner = leases.owner
         self._run_budget = run_budget_seconds
-        self._lease_seconds = lease_seconds
 
     def run_scheduled(self, job: ProngJob) -> RunOutcome | None:
         """A scheduler tick: like :meth:`run`, but a prong that keeps failing backs off."""
@@ -154,6 +152,9 @@ class ProngRunner:
         reason = job.blocked() if job.blocked is not None else None
         if reason:
             return self._skipped(job.name, reason, "blocked", level="warning")
+        elsewhere = self._leases.lease(job.name).elsewhere
+        if elsewhere is not None:  # another owner's live lease: not even a queue poll
+            return self._skipped(job.name, f"lease held by {elsewhere}", "lease")
         run_id = "run-" + secrets.token_hex(4)
         with (
             self._stop.run_event() as event,
@@ -162,7 +163,7 @@ class ProngRunner:
             return self._run_gated(job, event)
 
     def _run_gated(self, job: ProngJob, event: threading.Event) -> RunOutcome:
-        lease = Lease(self._board, job.name, self.owner, self._clock, self._lease_seconds, event)
+        lease = RunGate(self._leases, job.name, self._clock, event)
         budget = Budget(self._clock, self._run_budget, event)
         started_at, t0 = self._clock.now(), self._clock.monotonic()
         self._health.started(job.name)
@@ -188,7 +189,7 @@ class ProngRunner:
     def _conclude(
         self,
         prong: str,
-        lease: Lease,
+        lease: RunGate,
         report: RunReport | None,
         error: str | None,
         t0: float,

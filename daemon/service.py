@@ -40,25 +40,30 @@ from cards.vocab import ProngState
 from clients.ports import AirtablePort, Clock
 from clients.records import StatusRow
 from daemon import statuspage_business
+from daemon.alert_watch import AlertWatch
 from daemon.backoff import Backoff
 from daemon.cadence import idle_figures
 from daemon.clock import SystemClock
 from daemon.health import HealthBook
 from daemon.http import HttpEndpoint
 from daemon.lease import HEARTBEAT_SECONDS, StatusBoard
+from daemon.leases import Leases, dead_owners
 from daemon.metrics import Metrics, default_metrics
 from daemon.notify import Notifier, check_timing, watchdog_seconds
+from daemon.ownership import lease_length
 from daemon.push_wiring import PushSetup
 from daemon.report_files import latest_report
 from daemon.runner import ProngJob, ProngRunner, RunOutcome, StopSignal
 from daemon.scheduler import build_scheduler, quiet_scheduler_logs
 from daemon.summary import BusinessSummary
+from prongs.alerts import Alerts
 
 log = structlog.get_logger(__name__)
 
 IDLE_BUDGET_PER_SECOND = 0.5
 BOARD_JOB = "status-board"
 SUMMARY_JOB = "business-summary"
+ALERTS_JOB = "alerts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,7 @@ class Service:
         state_dir: Path | None = None,
         notices: Callable[[], Mapping[str, str]] | None = None,
         push: PushSetup | None = None,
+        alerts: Alerts | None = None,
     ) -> None:
         if not jobs or len({j.name for j in jobs}) != len(jobs):
             raise ValueError("the service needs at least one prong job, each with its own name")
@@ -131,18 +137,30 @@ class Service:
             names, self.clock, hung_after=config.lease_seconds, stall_after=config.stall_seconds
         )
         self.board = StatusBoard(airtable, names, self.clock)
+        self.leases = Leases(
+            self.board,
+            names,
+            self.owner,
+            self.clock,
+            lease_seconds=self.lease_seconds,
+            margin=self.effect_margin,
+            dead_owners=dead_owners(state_dir, self.owner),
+        )
         self.runner = ProngRunner(
-            board=self.board,
+            leases=self.leases,
             health=self.health,
             metrics=self.metrics,
             backoff=Backoff(config.tick_seconds),
             clock=self.clock,
             stop=self.stop_signal,
-            owner=self.owner,
             run_budget_seconds=config.run_budget_seconds,
-            lease_seconds=config.lease_seconds,
         )
         self.summary = summary  # the status page's business figures (a refresh every few min)
+        self.alert_watch = (  # Giftbridge Alert for stuck and Needs Attention requests, and
+            AlertWatch(alerts, self.health, summary, self.clock, status_url=self.status_url)
+            if alerts is not None  # prongs failing every run for 10 minutes (ALERT_EMAIL)
+            else None
+        )
         self.state_dir = state_dir  # where `giftbridge report` writes: /report serves the newest
         self._notices = notices  # lines only while something is wrong (Shopify calls stopped)
         self.http: HttpEndpoint | None = None
@@ -152,6 +170,24 @@ class Service:
         self._withheld = False
         self._started_at: datetime | None = None
         self._signal: int | None = None
+
+    # --- the lease's timing ---------------------------------------------------------------
+    @property
+    def effect_margin(self) -> float:
+        """Effects stop this long before the lease runs out: longer than one outside call."""
+        return self.config.call_timeout_seconds + 5.0
+
+    @property
+    def lease_seconds(self) -> float:
+        """The lease this process advertises: long enough for the slowest renewal in force
+        (every Status read, with push healthy) to land while it is still good."""
+        slowest = HEARTBEAT_SECONDS
+        if self.push is not None:
+            slowest = max(slowest, self.push.cadence.healthy_cadence.heartbeat_seconds)
+        c = self.config
+        return lease_length(
+            c.lease_seconds, slowest, c.tick_seconds, c.call_timeout_seconds, self.effect_margin
+        )
 
     # --- checks ---------------------------------------------------------------------------
     def preflight(self) -> None:
@@ -164,7 +200,7 @@ class Service:
             watchdog=self.watchdog_seconds,
         )
         self._log_idle_budget()
-        self.board.refresh()
+        self.leases.read_and_claim()  # the rows (missing ones created), and the free leases
 
     def _log_idle_budget(self) -> None:
         polls = sum(job.airtable_polls_per_tick for job in self.jobs.values())
@@ -185,12 +221,17 @@ class Service:
         self._read_board(heartbeat_every=every)
 
     def _read_board(self, *, heartbeat_every: float | None) -> None:
+        """One read of the Status rows (our leases checked, free ones claimed), Paused noted,
+        and the held leases renewed when due."""
         try:
-            rows = self.board.refresh()
-            for prong, row in rows.items():
-                self.health.set_paused(prong, row.state is ProngState.PAUSED)
+            if self.stop_signal.is_set():
+                return  # a stopping process claims nothing
+            self.leases.read_and_claim()
+            for prong, row in self.status_rows().items():
+                if row is not None:
+                    self.health.set_paused(prong, row.state is ProngState.PAUSED)
             if heartbeat_every is not None:
-                self.board.write_idle_heartbeats(self.health.running(), self.owner, heartbeat_every)
+                self.leases.renew_if_due(heartbeat_every)
         except Exception as exc:  # Airtable down: the prongs will say so too; keep ticking
             self.metrics.status_errors.labels("board").inc()
             log.warning("status.board_failed", error=str(exc))
@@ -237,6 +278,8 @@ class Service:
         jobs: list[tuple[str, Callable[[], object]]] = [(BOARD_JOB, self.board_tick)]
         if self.summary is not None:  # due every few minutes; a tick before that does nothing
             jobs.append((SUMMARY_JOB, self.summary.tick))
+        if self.alert_watch is not None:  # in memory; reads Receipts only for a new cause
+            jobs.append((ALERTS_JOB, self.alert_watch.tick))
         jobs += [(name, self._scheduled(job)) for name, job in self.jobs.items()]
         quiet_scheduler_logs()
         self._scheduler = build_scheduler(jobs, self.config.tick_seconds)
@@ -293,6 +336,8 @@ class Service:
         clean = self.health.wait_idle(self.config.stop_timeout)
         if not clean:
             log.error("service.stop_timeout", still_running=sorted(self.health.running()))
+        else:  # every run ended at a recovery point: the leases go, for the next process
+            self.leases.release_all()
         if self.http is not None:
             self.http.stop()
         if self._watchdog_thread is not None:
@@ -319,13 +364,16 @@ class Service:
             lease=self.config.lease_seconds,
             watchdog=None,
         )
-        self.board.refresh()
+        self.leases.read_and_claim(names)
         outcomes = []
-        with self.signals_handled():
-            for name in names:
-                if self.stop_signal.is_set():
-                    break
-                outcomes.append(self.runner.run(self.jobs[name]))
+        try:
+            with self.signals_handled():
+                for name in names:
+                    if self.stop_signal.is_set():
+                        break
+                    outcomes.append(self.runner.run(self.jobs[name]))
+        finally:
+            self.leases.release_all()
         return outcomes
 
     @contextmanager
@@ -357,6 +405,12 @@ class Service:
             summary.last_error if summary else "no summary in this process",
             latest_report(self.state_dir) if self.state_dir else None,
         )
+
+    @property
+    def status_url(self) -> str | None:
+        """The status page, for alerts' links (None without an endpoint)."""
+        c = self.config
+        return f"http://{c.http_host}:{c.http_port}/" if c.http_port is not None else None
 
     def latest_report(self) -> Path | None:
         found = latest_report(self.state_dir) if self.state_dir else None

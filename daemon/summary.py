@@ -8,9 +8,11 @@ part's next refresh waits ``max(interval, requests / rate)`` seconds, so the sum
 most ``rate + liability_rate`` Airtable requests per second on average however big the base
 grows (see :class:`SummaryPlan`), and the page says how old each figure is.
 
-It also keeps ``giftbridge_stuck_requests`` (requests Processing for more than 10 minutes, by
+The requests that need a person (Needs Attention, or Processing for more than 10 minutes) are
+read again every ``interval`` on their own, four small listings, however big the base (the
+alerts watch them: :mod:`daemon.alert_watch`). It also keeps ``giftbridge_stuck_requests`` (by
 table) in ``/metrics``. A failed refresh keeps the last figures, says why on the page and tries
-again after ``interval``.
+again after ``retry_after`` (a minute).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class SummaryPlan:
     interval: float = 300.0
     rate: float = 0.03
     liability_rate: float = 0.01
+    retry_after: float = 60.0  # after a failed refresh (a 429, Airtable down)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class BusinessSummary:
         self._active_at: datetime | None = None
         self._month_due = float("-inf")
         self._active_due = float("-inf")
+        self._flagged: list[FlaggedRequest] = []
+        self._flagged_due = float("-inf")
         self._every = self.plan.interval
         self._error: str | None = None
 
@@ -103,19 +108,34 @@ class BusinessSummary:
         return self._error
 
     def tick(self) -> bool:
-        """Refresh when due (the scheduler calls this every tick); True when it refreshed.
-        Never raises: a failure is logged and shown on the page."""
+        """Refresh what is due (the scheduler calls this every tick); True when it read
+        anything. Never raises: a failure is logged and shown on the page."""
         now = self.clock.monotonic()
-        if now < self._month_due:
+        if now >= self._month_due:
+            refresh, what = self.refresh, "figures"
+        elif now >= self._flagged_due:
+            refresh, what = self.refresh_flagged, "flagged"
+        else:
             return False
         try:
-            self.refresh()
+            refresh()
         except Exception as exc:  # the page keeps the last figures and says why
             self._error = mask_codes(f"{type(exc).__name__}: {exc}")
-            self._month_due = now + self.plan.interval
-            log.warning("summary.refresh_failed", error=self._error)
+            retry = now + self.plan.retry_after
+            if what == "figures":
+                self._month_due = retry
+            self._flagged_due = retry
+            log.warning("summary.refresh_failed", part=what, error=self._error)
             self._publish()
         return True
+
+    def refresh_flagged(self) -> None:
+        """Only the requests that need a person (raises ClientError)."""
+        start = self.clock.monotonic()
+        self._flagged = books.read_flagged(self.source, self.clock.now())
+        self._flagged_due = start + self.plan.interval
+        self._error = None
+        self._publish()
 
     def refresh(self) -> None:
         """Read what is due now and publish a new snapshot (raises ClientError)."""
@@ -127,7 +147,8 @@ class BusinessSummary:
         month = books.read_month(self.source, self.clock.now())
         self._every = max(self.plan.interval, month.requests / self.plan.rate)
         self._month_due = start + self._every
-        self._month, self._error = month, None
+        self._flagged_due = start + self.plan.interval
+        self._month, self._flagged, self._error = month, list(month.flagged), None
         self._publish()
         log.info("summary.refreshed", requests=month.requests, flagged=len(month.flagged))
 
@@ -140,7 +161,7 @@ class BusinessSummary:
             base_id=self.base_id,
             refreshed_at=month.read_at,
             headline=figures,
-            flagged=tuple(month.flagged),
+            flagged=tuple(self._flagged),
             liability_as_of=self._active_at,
             table_ids=month.table_ids,
             error=self._error,

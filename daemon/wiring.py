@@ -2,7 +2,8 @@
 
 The only place prong configs are built from Settings. Every prong gets the process's one
 :class:`~prongs.deps.Deps` (so they share its card locks); state a prong keeps between runs (the
-late-refund sweep's mark) is built here once and closed over by that prong's job.
+late-refund sweep's mark, the store prong's book of failed attempts in ``STATE_DIR``) is built
+here once and closed over by that prong's job.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from cards.vocab import Prong
 from config.settings import Settings
+from daemon.attempts_file import FileAttempts
 from daemon.audit_wiring import audit_job
 from daemon.interval import IntervalSchedule
 from daemon.runner import ProngJob
@@ -87,9 +89,11 @@ def prong_jobs(settings: Settings, deps: Deps) -> list[ProngJob]:
     every run."""
     configs = prong_configs(settings)
     sweep = RefundSweep()  # in memory: a restarted process sweeps the window again
+    # Failed attempts of store requests, across runs and restarts (prongs.containment).
+    attempts = FileAttempts(settings.state_dir, deps.clock.now())
 
     def run_store(budget: Budget, gate: Gate) -> RunReport:
-        return store_transactions.run_once(deps, configs.store, budget, gate)
+        return store_transactions.run_once(deps, configs.store, budget, gate, attempts)
 
     def run_purchases(budget: Budget, gate: Gate) -> RunReport:
         return shopify_purchases.run_once(deps, configs.purchases, budget, gate)

@@ -19,6 +19,7 @@ Without ``ALERT_EMAIL`` nothing is sent or written, and a debug log line says so
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 import structlog
@@ -56,18 +57,42 @@ class Alerts:
         self._attempts = attempts
         self._pause = pause_seconds
 
-    def send(self, cause: str, subject: str, message: str, link: str | None = None) -> AlertResult:
+    @property
+    def configured(self) -> bool:
+        return self._to is not None
+
+    def already_sent(self, causes: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which (cause, subject) pairs have their Alert Sent receipt: one read for up to 100
+        (the caller then sends the others with ``checked=True``). Raises a ClientError."""
+        references = {
+            ActionKey.alert(cause, subject).reference(ReceiptAction.ALERT_SENT): (cause, subject)
+            for cause, subject in causes
+        }
+        if not references:
+            return set()
+        wanted = list(references)
+        recorded = again_if_ambiguous(lambda: self._deps.airtable.receipt_references(wanted))
+        return {references[r] for r in recorded if r in references}
+
+    def send(
+        self,
+        cause: str,
+        subject: str,
+        message: str,
+        link: str | None = None,
+        *,
+        checked: bool = False,
+    ) -> AlertResult:
         """Alert the operator about ``subject`` (a record id, a prong or a card) for ``cause``
-        (a lower-case slug such as ``needs-attention``), unless that was done already.
+        (a lower-case slug such as ``needs-attention``), unless that was done already
+        (``checked``: the caller just read that it was not, with :meth:`already_sent`).
         ``link`` is the Airtable record or the status page. Raises a ClientError only when the
         receipts cannot be read or written (then nothing is known to be sent twice)."""
         key = ActionKey.alert(cause, subject)
         if self._to is None:
             log.debug("alert not sent: ALERT_EMAIL is not set", key=str(key))
             return AlertResult.NOT_CONFIGURED
-        reference = key.reference(ReceiptAction.ALERT_SENT)
-        recorded = again_if_ambiguous(lambda: self._deps.airtable.receipt_references([reference]))
-        if reference in recorded:
+        if not checked and self.already_sent([(cause, subject)]):
             return AlertResult.ALREADY_SENT
         now = self._deps.clock.now()
         event = emails.alert(

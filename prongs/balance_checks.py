@@ -12,8 +12,11 @@ past a limit is Rate Limited (nothing looked up, nothing sent). The counts are s
 from Airtable (``recent_balance_checks`` of the last hour), so they survive restarts and every
 process agrees; within the run each answered check is added. Counted: every check answered
 (Sent, Not Found, Format Incorrect, Error); not counted: Rate Limited and Invalid Email. A code
-is counted by its last four characters, the only part kept in the request once processed (a
-collision only makes the limit stricter).
+is counted by its digest (the HMAC of the normalized code, as Gift Cards keys cards), written to
+the request's Code Digest when it is answered, since the request keeps only the masked code: so
+strangers checking other cards that end in the same four characters never lock a holder out, and
+the count survives restarts without a plaintext code at rest. A malformed code (Format
+Incorrect) has no digest and counts only per email and overall.
 
 No Processing mark is written first: every effect (the email, keyed by ``unique_id``; the
 receipt, upserted) is idempotent, so a crashed check is simply handled again; a check found
@@ -29,7 +32,7 @@ from datetime import timedelta
 import structlog
 
 from cards.addresses import is_email
-from cards.codes import normalize
+from cards.codes import digest
 from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.money import Money
@@ -64,12 +67,8 @@ _COUNTED = {
 }
 
 
-def _code_key(text: str | None) -> str:
-    return normalize(text or "")[-4:]
-
-
 class CheckLimits:
-    """The hourly counts, per email, per code and overall."""
+    """The hourly counts, per email, per code digest and overall."""
 
     def __init__(self, per_hour: int, recent: list[BalanceCheckRequest]) -> None:
         self.per_hour = per_hour
@@ -78,7 +77,7 @@ class CheckLimits:
         self.total = 0
         for check in recent:
             if check.outcome in _COUNTED:
-                self.add(check.email, check.code_text)
+                self.add(check.email, check.code_digest)
 
     @classmethod
     def seeded(cls, ctx: Context) -> CheckLimits:
@@ -86,16 +85,17 @@ class CheckLimits:
         recent = again_if_ambiguous(lambda: ctx.deps.airtable.recent_balance_checks(since))
         return cls(ctx.config.balance_checks_per_hour, recent)
 
-    def allows(self, email: str, code_text: str | None) -> bool:
+    def allows(self, email: str, code_digest: str | None) -> bool:
         return (
             self.emails[email.strip().lower()] < self.per_hour
-            and self.codes[_code_key(code_text)] < self.per_hour
+            and (code_digest is None or self.codes[code_digest] < self.per_hour)
             and self.total < self.per_hour * OVERALL_FACTOR
         )
 
-    def add(self, email: str | None, code_text: str | None) -> None:
+    def add(self, email: str | None, code_digest: str | None) -> None:
         self.emails[(email or "").strip().lower()] += 1
-        self.codes[_code_key(code_text)] += 1
+        if code_digest:
+            self.codes[code_digest] += 1
         self.total += 1
 
 
@@ -105,19 +105,21 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     masked = Lookup(req.code_text or "", None, None, False).masked
     if not is_email(email):
         return _close_check(ctx, req, BalanceOutcome.INVALID_EMAIL, masked)
-    if parse_code(req.code_text) is None:
-        limits.add(email, req.code_text)
+    code = parse_code(req.code_text)
+    if code is None:
+        limits.add(email, None)
         return _close_check(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
-    if req.status != RequestStatus.PROCESSING and not limits.allows(email, req.code_text):
-        return _close_check(ctx, req, BalanceOutcome.RATE_LIMITED, masked)
-    limits.add(email, req.code_text)
+    checked = digest(code, ctx.card.pepper)
+    if req.status != RequestStatus.PROCESSING and not limits.allows(email, checked):
+        return _close_check(ctx, req, BalanceOutcome.RATE_LIMITED, masked, checked)
+    limits.add(email, checked)
     try:
         found = find_by_code(ctx.deps, ctx.card, req.code_text)
         if found.format_incorrect:
-            return _close_check(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked)
+            return _close_check(ctx, req, BalanceOutcome.FORMAT_INCORRECT, masked, checked)
         shopify_card = _read_shopify_card_and_refresh(ctx, found.card)
     except (ClientError, InvariantViolation) as exc:
-        return _close_failed(ctx, req, masked, exc)
+        return _close_failed(ctx, req, masked, checked, exc)
     event = emails.balance(
         found=shopify_card is not None,
         masked_code=found.masked,
@@ -137,9 +139,11 @@ def handle(ctx: Context, req: BalanceCheckRequest, limits: CheckLimits) -> Handl
     receipt = base.make(ReceiptAction.BALANCE_CHECKED, details=f"card {found_text}")
     write_receipts(ctx.deps, [receipt, *mailing.receipts])
     outcome = BalanceOutcome.SENT if shopify_card else BalanceOutcome.NOT_FOUND
+    message = None
     if mailing.failed:
         outcome = BalanceOutcome.ERROR
-    return _close_check(ctx, req, outcome, found.masked)
+        message = "The balance email kept failing; see the Email Failed receipt."
+    return _close_check(ctx, req, outcome, found.masked, checked, message)
 
 
 def _read_shopify_card_and_refresh(ctx: Context, card: CardRow | None) -> ShopifyCard | None:
@@ -161,17 +165,25 @@ def _mirror_balance(ctx: Context, card: CardRow, balance: Money) -> None:
     update_card(ctx.deps, MirrorBalance(card.id, balance, synced_at=now, status=status))
 
 
-def _close_failed(ctx: Context, req: BalanceCheckRequest, masked: str, exc: Exception) -> Handled:
+def _close_failed(
+    ctx: Context, req: BalanceCheckRequest, masked: str, checked: str, exc: Exception
+) -> Handled:
     line = failure_line(f"balance check {req.id}", exc)
     if isinstance(exc, AmbiguousOutcome | Retryable):
         log.warning("balance check left for the next run", key=f"balance:{req.id}")
         return Handled(None, line)  # nothing was sent: the next run answers it
-    _close_check(ctx, req, BalanceOutcome.ERROR, masked)
+    message = f"No balance was sent: {type(exc).__name__}: {exc}"
+    _close_check(ctx, req, BalanceOutcome.ERROR, masked, checked, message)
     return Handled(BalanceOutcome.ERROR.value, line)
 
 
 def _close_check(
-    ctx: Context, req: BalanceCheckRequest, outcome: BalanceOutcome, masked: str
+    ctx: Context,
+    req: BalanceCheckRequest,
+    outcome: BalanceOutcome,
+    masked: str,
+    checked: str | None = None,
+    message: str | None = None,
 ) -> Handled:
     closing = CloseBalanceCheck(
         req.id,
@@ -179,6 +191,8 @@ def _close_check(
         outcome=outcome,
         processed_at=ctx.now(),
         masked_code=masked or None,
+        code_digest=checked,
+        message=message,
     )
     write_request(ctx.deps, closing)
     log.info("balance check closed", key=f"balance:{req.id}", outcome=outcome.value)

@@ -106,6 +106,12 @@ def read_month(source: ReportSource, now: datetime) -> MonthRead:
     return MonthRead(now, issued, receipts, flagged, table_ids, reader.requests)
 
 
+def read_flagged(source: ReportSource, now: datetime) -> list[FlaggedRequest]:
+    """The requests an operator should look at (one listing per request table)."""
+    with priority(Priority.BULK):
+        return source.flagged_requests(now - STUCK_AFTER)
+
+
 def read_active_cards(source: ReportSource) -> tuple[list[CardFacts], int]:
     """The Active cards (the liability) and the requests the reading took."""
     reader = Reader()

@@ -4,7 +4,8 @@ Each request keeps its key ``create:<record id>`` and the exact steps of :mod:`p
 (the Pending row with Origin Key is the intent, ``giftCardCreate`` with the key's note, read back
 on TAKEN or a lost answer); what changes is that the group's Airtable work is done together:
 
-1. Validate each (:func:`prongs.creations.validate`, the one rule of every creation request).
+1. Validate each (:func:`prongs.creations.validate`, the one rule of every creation request);
+   a linked store must be one Active store (:func:`_check_stores`, Not Allowed otherwise).
 2. One read finds the group's rows by Origin Key; one request creates the missing Pending rows
    (after a lost answer the rows are looked up again, and only the still missing ones are
    created; a request Airtable refuses is retried row by row, so one bad row costs only itself).
@@ -117,6 +118,7 @@ def handle_group(
             item.refusal = checked
         else:
             item.order = checked
+    _check_stores(ctx, [i for i in items if i.issuing])
     pause()
     try:
         _find_or_create_rows(ctx, [i for i in items if i.issuing])
@@ -137,6 +139,27 @@ def handle_group(
     _write_receipts(ctx, items, pause)
     pause()
     return _close(ctx, items)
+
+
+def _check_stores(ctx: Context, items: Sequence[Item]) -> None:
+    """Store authority (:mod:`cards.authority`): a Bulk request needs no store, but one it
+    links must be one Active store, else Not Allowed; one whose card is already on its way (a
+    row under its key) goes on, as it was authorised then."""
+    try:
+        refused = {
+            i.req.id: why
+            for i in items
+            if (why := ctx.store_refusal(i.req.store_ids, required=False)) is not None
+        }
+        if refused:
+            _take_found(ctx, [i for i in items if i.req.id in refused])
+    except (ClientError, InvariantViolation) as exc:
+        for item in items:
+            item.fail(exc)
+        return
+    for item in items:
+        if item.req.id in refused and item.row is None:
+            item.refusal = CreationProblem(CreationOutcome.NOT_ALLOWED, refused[item.req.id])
 
 
 def _step(item: Item, action: Callable[[Item], None]) -> None:

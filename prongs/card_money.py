@@ -82,8 +82,10 @@ class Act:
     def move_money_in_shopify(
         self, kind: TransactionKind, amount: Money, shopify_id: str
     ) -> TransactionResult:
-        """The intent, then the debit or credit under the action's key."""
+        """The intent, then the debit or credit under the action's key (only while the lease is
+        proven)."""
         self.record_intent()
+        self.ctx.fence.fence()
         return move_money(
             self.ctx.deps,
             shopify_id,
@@ -95,8 +97,9 @@ class Act:
         )
 
     def read_back_from_shopify(self, shopify_id: str | None) -> TransactionResult | None:
-        """A resumed action's own move, found by its note in the card's transactions."""
-        if not self.resuming or shopify_id is None:
+        """A resumed action's own move, found by its note in the card's transactions (every
+        action's, while another owner may have acted lately)."""
+        if not (self.resuming or self.ctx.fence.contested()) or shopify_id is None:
             return None
         return read_back(self.ctx.deps, shopify_id, self.key, self.req.created_time)
 

@@ -6,8 +6,10 @@ crashed half-way is validated again to the same answer; the Pending Gift Cards r
 Key ``create:<record id>`` is the recorded intent (DESIGN.md allows it instead of Processing), so
 a valid request costs no separate Processing write.
 
-- Refused (Status Rejected, nothing created): Portal Disabled, Invalid Amount, Missing
-  Information, Invalid Email.
+- Refused (Status Rejected, nothing created): Not Allowed (store authority,
+  :mod:`cards.authority`: Channel Store needs exactly one Active store, and a store linked on
+  any channel must be one Active store), Portal Disabled, Invalid Amount, Missing Information,
+  Invalid Email.
 - Any linked store gets ``Gift Card Store Notice`` (notice ``issue``) for every outcome.
 - A transient failure (Retryable, an unresolved ambiguity) leaves the request for the next run,
   which resumes from the Pending row; a permanent one is Outcome Error, Needs Attention.
@@ -22,6 +24,7 @@ from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.vocab import (
     Audience,
+    Channel,
     CreationOutcome,
     ReceiptSource,
     RequestStatus,
@@ -31,7 +34,7 @@ from clients.commands import CloseCreation
 from clients.errors import AmbiguousOutcome, ClientError, Retryable
 from clients.records import CardRow, CreationRequest, Store
 from prongs import emails
-from prongs.exactly_once import write_request
+from prongs.exactly_once import again_if_ambiguous, write_request
 from prongs.issuance import Issued, IssueOrder, issue_card
 from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
 from prongs.store_context import Context, Handled, failure_line
@@ -87,6 +90,12 @@ def validate(ctx: Context, req: CreationRequest) -> IssueOrder | CreationProblem
 
 def handle(ctx: Context, req: CreationRequest) -> Handled:
     key = ActionKey.create(req.id)
+    try:
+        not_allowed = _store_refusal(ctx, req)
+    except ClientError as exc:  # Stores or the card could not be read: the next run tries again
+        return Handled(None, failure_line(f"creation {req.id}", exc))
+    if not_allowed is not None:
+        return _notify_store_and_close_refused(ctx, req, not_allowed)
     checked = validate(ctx, req)
     if isinstance(checked, CreationProblem):
         return _notify_store_and_close_refused(ctx, req, checked)
@@ -108,6 +117,20 @@ def handle(ctx: Context, req: CreationRequest) -> Handled:
         )
         return Handled(CreationOutcome.ERROR.value, line)
     return _close_created(ctx, req, issued)
+
+
+def _store_refusal(ctx: Context, req: CreationRequest) -> CreationProblem | None:
+    """Not Allowed when the linked stores do not authorise the request (:mod:`cards.authority`:
+    Channel Store needs exactly one Active store; any channel's linked store must be that).
+    A request whose card is already on its way (a row under its key) goes on: it was authorised
+    then, and the card may exist in Shopify."""
+    why = ctx.store_refusal(req.store_ids, required=req.channel is Channel.STORE)
+    if why is None:
+        return None
+    origin = str(ActionKey.create(req.id))
+    if again_if_ambiguous(lambda: ctx.deps.airtable.find_card(origin_key=origin)) is not None:
+        return None
+    return CreationProblem(CreationOutcome.NOT_ALLOWED, why)
 
 
 def error_message(exc: BaseException) -> str:

@@ -23,12 +23,14 @@ Call::
 What it does, each step safe to repeat after a crash at any point: the Pending Gift Cards row with
 Origin Key = key, digest, sealed code, masked code and last characters (the intent; found again
 by Origin Key) -> ``giftCardCreate`` with ``notify: false`` and note ``giftbridge <key>`` (TAKEN
-or a lost reply: find the card by code search and check the note) -> Active with Issued At,
-Expires On and Balance from Shopify -> the record-copy certificate (masked code; one upload, as
-the row holds none yet) -> emails ->
-receipts Created, the purchase receipts, Sent per email that carries or announces the card, Email
-Failed per email that kept failing (one upsert). It returns :class:`Issued`: the row and which
-audiences failed (the caller marks its request or order Needs Attention). It raises ClientError
+or a lost reply: find the card by code search and check the note). The code is derived from the
+key (:func:`code_for`), so one key has one card whatever staff delete: a row deleted after the
+card was made is made again with the same code, and Shopify's TAKEN leads to that card ->
+Active with Issued At, Expires On and Balance from Shopify -> the record-copy certificate (masked
+code; one upload, as the row holds none yet) -> emails -> receipts Created, the purchase
+receipts, Sent per email that carries or announces the card, Email Failed per email that kept
+failing (one upsert). It returns :class:`Issued`: the row and which audiences failed (the caller
+marks its request or order Needs Attention). It raises ClientError
 subclasses (caller decides), :class:`IssuanceAbandoned` when the Pending row was voided or the
 code collided with a card that is not ours.
 """
@@ -42,7 +44,7 @@ from typing import NoReturn
 
 import structlog
 
-from cards.codes import Code, digest, generate, seal, unseal
+from cards.codes import Code, derive, digest, seal, unseal
 from cards.errors import InvariantViolation
 from cards.keys import ActionKey
 from cards.money import Money
@@ -162,9 +164,9 @@ def _find_or_create_pending_row(deps: Deps, config: CardConfig, order: IssueOrde
 
 
 def pending_card_row(config: CardConfig, order: IssueOrder) -> NewCardRow:
-    """The Pending row of a card about to be issued, with a fresh code: digest, sealed code,
-    masked code and last characters (never the code itself)."""
-    code = generate(config.code_length)
+    """The Pending row of a card about to be issued, with the key's own code (:func:`code_for`):
+    digest, sealed code, masked code and last characters (never the code itself)."""
+    code = code_for(config, order.key)
     holder_name, holder_email = order.holder
     return NewCardRow(
         origin_key=str(order.key),
@@ -186,6 +188,13 @@ def pending_card_row(config: CardConfig, order: IssueOrder) -> NewCardRow:
         theme=order.theme,
         shopify_order=order.shopify_order,
     )
+
+
+def code_for(config: CardConfig, key: ActionKey) -> Code:
+    """The code of the card issued under ``key``: derived from the key (:func:`cards.codes.derive`),
+    so a Pending or Active row staff delete is re-created with the same code, and Shopify's
+    TAKEN then leads to the card already issued for the key instead of a second card."""
+    return derive(str(key), config.code_key, config.code_length)
 
 
 def _create_in_shopify_and_activate(
@@ -216,12 +225,15 @@ def _create_card_in_shopify(
         try:
             return deps.shopify.create_card(code, order.amount, order.key.note, expires_on)
         except CodeTaken:
-            ours = _find_our_card_in_shopify(deps, code, order.key)
-            if ours is not None:
-                return ours
-            _abandon_pending_row(
-                deps, row, "the generated code is already used by another Shopify card"
-            )
+            cards = again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
+            mine = [c for c in cards if c.note == order.key.note]
+            if mine:  # created before (a lost reply, or a row staff deleted): that card
+                return mine[0]
+            if not cards:  # Shopify's search lags its own create: look again next run
+                raise Unresolved(
+                    "shopify", "giftCardCreate", f"{order.key}: TAKEN, not found yet"
+                ) from None
+            _abandon_pending_row(deps, row, "the code is already used by another Shopify card")
         except Permanent as exc:
             _abandon_pending_row(deps, row, f"Shopify refused the card: {exc}")
         except AmbiguousOutcome:

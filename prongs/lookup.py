@@ -25,7 +25,6 @@ from cards.keys import ActionKey
 from cards.status import status_from_shopify
 from cards.vocab import CardSource, Kind
 from clients.commands import FillCodeDigest, NewCardRow
-from clients.errors import ClientError
 from clients.records import CardRow, ShopifyCard
 from prongs.deps import CardConfig, Deps
 from prongs.exactly_once import again_if_ambiguous, create_card_once, update_card
@@ -76,9 +75,18 @@ Known = dict[str, list[CardRow]]
 
 
 def digests_of(config: CardConfig, texts: Sequence[str | None]) -> list[str]:
-    """The digests of the well-formed codes among ``texts``."""
-    codes = (parse_code(text) for text in texts)
-    return [digest(code, config.pepper) for code in codes if code is not None]
+    """The digests of the well-formed codes among ``texts`` (a text that cannot even be parsed
+    is left to its own lookup, so it fails alone)."""
+    digests = []
+    for text in texts:
+        try:
+            code = parse_code(text)
+        except Exception as exc:  # contained: find_by_codes reports it for this text
+            log.warning("a typed code could not be parsed", error=type(exc).__name__)
+            continue
+        if code is not None:
+            digests.append(digest(code, config.pepper))
+    return digests
 
 
 def read_digests(deps: Deps, digests: Sequence[str], known: Known) -> None:
@@ -92,23 +100,24 @@ def read_digests(deps: Deps, digests: Sequence[str], known: Known) -> None:
 
 def find_by_codes(
     deps: Deps, config: CardConfig, texts: Sequence[str | None], known: Known | None = None
-) -> list[Lookup | ClientError | InvariantViolation]:
+) -> list[Lookup | Exception]:
     """:func:`find_by_code` for several typed codes, their digests read together, or taken from
     ``known`` (e.g. read for a whole page of requests; it grows with what is read and imported
     here). A code without a row falls back to Shopify's code search on its own, once per code;
-    what goes wrong there is returned in that code's place. The shared read failing raises."""
+    what goes wrong there (anything: one code never fails another) is returned in that code's
+    place. The shared read failing raises."""
     known = {} if known is None else known
     read_digests(deps, digests_of(config, texts), known)
     searched: set[str] = set()  # digests Shopify's code search found nothing for
-    results: list[Lookup | ClientError | InvariantViolation] = []
+    results: list[Lookup | Exception] = []
     for text in texts:
-        code = parse_code(text)
-        if code is None:
-            results.append(Lookup(text or "", None, None, format_incorrect=True))
-            continue
         try:
+            code = parse_code(text)
+            if code is None:
+                results.append(Lookup(text or "", None, None, format_incorrect=True))
+                continue
             card = _row_or_shopify_card(deps, code, digest(code, config.pepper), known, searched)
-        except (ClientError, InvariantViolation) as exc:
+        except Exception as exc:  # contained to this code's request
             results.append(exc)
             continue
         results.append(_found(text or "", code, card))

@@ -131,27 +131,61 @@ def mirror_balances(ctx: Context, answers: Sequence[tuple[CardRow, Money]]) -> d
 
 def notify_stores_and_close(ctx: Context, endings: Sequence[Ending]) -> list[Handled]:
     """Notices (one per request), then one receipts upsert, then one closing write; one
-    :class:`Handled` per ending, in order. A failed write leaves every request as it is (the
-    next run does it all again, safely)."""
-    try:
-        closings = [notify_store_and_build_closing(ctx, e.req, e.found, e.verdict) for e in endings]
-        write_receipts(ctx.deps, [r for c in closings for r in c.receipts])
-        refused = write_requests(ctx.deps, [c.write for c in closings])
-    except ClientError as exc:
-        return [Handled(None, failure_line(f"redemption {e.req.id}", exc)) for e in endings]
-    handled = []
-    for ending, done in zip(endings, closings, strict=True):
-        if ending.req.id in refused:
-            handled.append(_close_minimally(ctx, ending.req, done, refused[ending.req.id]))
+    :class:`Handled` per ending, in order. What fails leaves its requests as they are (the next
+    run does it all again, safely): a notice or closing that cannot be built, its own request;
+    a write Airtable fails, every request in it; an unexpected exception in a write is tried
+    again request by request, so it stays with the request that caused it."""
+    handled: list[Handled | None] = []
+    ready: list[tuple[int, Ending, Closing]] = []
+    for index, ending in enumerate(endings):
+        try:
+            closing = notify_store_and_build_closing(ctx, ending.req, ending.found, ending.verdict)
+        except Exception as exc:
+            handled.append(_left(ending, exc))
             continue
-        handled.append(Handled(done.verdict.outcome.value, ending.error))
+        handled.append(None)
+        ready.append((index, ending, closing))
+    for index, result in _write_closings(ctx, ready):
+        handled[index] = result
+    return [h if h is not None else Handled(None) for h in handled]
+
+
+def _write_closings(
+    ctx: Context, ready: Sequence[tuple[int, Ending, Closing]]
+) -> list[tuple[int, Handled]]:
+    if not ready:
+        return []
+    try:
+        write_receipts(ctx.deps, [r for _, _, c in ready for r in c.receipts])
+        refused = write_requests(ctx.deps, [c.write for _, _, c in ready])
+    except ClientError as exc:
+        return [(index, _left(ending, exc)) for index, ending, _ in ready]
+    except Exception as exc:
+        if len(ready) == 1:
+            return [(ready[0][0], _left(ready[0][1], exc))]
+        return [result for one in ready for result in _write_closings(ctx, [one])]
+    results = []
+    for index, ending, done in ready:
+        if ending.req.id in refused:
+            results.append((index, _close_minimally(ctx, ending.req, done, refused[ending.req.id])))
+            continue
+        results.append((index, Handled(done.verdict.outcome.value, ending.error)))
         log.info(
             "redemption finished",
             key=str(ActionKey.redeem(ending.req.id)),
             outcome=done.verdict.outcome.value,
             card=done.card_id,
         )
-    return handled
+    return results
+
+
+def _left(ending: Ending, exc: Exception) -> Handled:
+    """The request stays as it is for the next run; an unexpected exception is an attempt."""
+    line = failure_line(f"redemption {ending.req.id}", exc)
+    unexpected = not isinstance(exc, ClientError)
+    if unexpected:
+        log.error("closing a redemption failed unexpectedly", request=ending.req.id, exc_info=exc)
+    return Handled(None, line, attempt_failed=unexpected)
 
 
 def notify_store_and_build_closing(

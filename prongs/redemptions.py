@@ -4,6 +4,8 @@ Requests are handled in groups of up to ten (``StoreConfig.redemption_batch``, A
 per write), so that a backlog costs about half an Airtable request per redemption. Each request
 keeps its key ``redeem:<record id>`` and its own outcome; the group shares the Airtable traffic:
 
+0. Store authority (:mod:`cards.authority`): a fresh request must link exactly one Active
+   store, else it is Not Allowed: nothing looked up, nothing debited, the store told why.
 1. Find the cards by digest, read for the whole poll's page at once (:class:`Page`, 40 digests a
    request; :func:`prongs.lookup.find_by_codes`); a Shopify-issued card gets its Imported row,
    code by code. Nothing found: Format Incorrect or Not Found. Nothing has moved yet, so no
@@ -16,10 +18,10 @@ keeps its key ``redeem:<record id>`` and its own outcome; the group shares the A
    key's note first; a debit found there is this request's.
 3. Decide each (:func:`cards.redemption.decide`, pure; a certificate's value is read from
    Shopify first): Not Active (Pending), Voided, Expired, Invalid Amount (blank, zero,
-   negative, finer than the currency, above MAX_AMOUNT), Exceeds Order Total (a certificate
-   worth more than the order: a certificate is used in full, see :mod:`cards.redemption`). A
-   refusal decided here has touched nothing and needs no intent. A Redeemed card is still
-   tried: the mirror may lag a refund, and Shopify's balance decides.
+   negative, not a number, finer than the currency, above MAX_AMOUNT), Exceeds Order Total (a
+   certificate worth more than the order: a certificate is used in full, see
+   :mod:`cards.redemption`). A refusal decided here has touched nothing and needs no intent. A
+   Redeemed card is still tried: the mirror may lag a refund, and Shopify's balance decides.
 4. One write records the intent of every request about to be debited (Status Processing, the
    card linked); then the debits, one by one, each with note ``giftbridge <key>``. Shopify's
    refusals (INSUFFICIENT_FUNDS, an expired or disabled card) are recorded as the Outcome in one
@@ -37,28 +39,29 @@ Processing for the next run (whose read-back settles it); Shopify refusing outri
 moved) closes it. A permanent failure after the debit keeps Outcome Success with Status Needs
 Attention. A record Airtable refuses in a batched write (422) costs only itself: the adapter
 writes the rest one by one, and that request alone fails as above (a refused closing write is
-replaced by a plainer one: Needs Attention, with the Outcome and the masked code).
+replaced by a plainer one: Needs Attention, with the Outcome and the masked code). An
+unexpected exception (a value no rule foresaw) stays with its request in every phase: that
+request is left as it is, the others go on, and the attempt counts (:mod:`prongs.containment`).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import structlog
 
 from cards import redemption
 from cards.errors import InvariantViolation
-from cards.keys import ActionKey
 from cards.money import Money
 from cards.vocab import RedemptionOutcome, RequestStatus
-from clients.commands import Queue, RecordIntent, RecordRedemptionRefusal
+from clients.commands import Queue, RecordIntent, RecordRedemptionRefusal, RequestWrite
 from clients.errors import AmbiguousOutcome, ClientError, Permanent, Retryable
 from clients.records import CardRow, RedemptionRequest, TransactionKind, TransactionResult
-from prongs.exactly_once import again_if_ambiguous, move_money, read_back, write_requests
+from prongs.exactly_once import move_money, read_back, write_requests
 from prongs.lookup import Known, Lookup, digests_of, find_by_codes, read_digests
 from prongs.redemption_closing import Ending, Verdict, mirror_balances, notify_stores_and_close
+from prongs.redemption_item import Item, explain_refusal_from_shopify, read_certificate_value
 from prongs.store_context import Context, Handled, failure_line
 
 log = structlog.get_logger("giftbridge.prongs")
@@ -83,38 +86,9 @@ class Page:
             texts = [r.code_text for r in self.requests]
             try:
                 read_digests(ctx.deps, digests_of(ctx.card, texts), self.known)
-            except ClientError as exc:  # each group reads its own instead
+            except Exception as exc:  # each group reads its own instead
                 log.warning("reading the page's digests failed", error=str(exc))
         return handle_group(ctx, group, self.known)
-
-
-@dataclass
-class Item:
-    """One request of a group on its way through the phases."""
-
-    req: RedemptionRequest
-    intent: bool  # Status Processing is recorded (a resumed request, or after the intent write)
-    found: Lookup | None = None
-    amount: Money | None = None  # decided: debit this much
-    money: TransactionResult | None = None  # the debit, made or read back
-    answered: int = 0  # when ``money`` came back, among the group's Shopify answers
-    verdict: Verdict | None = None  # how it ends, once known
-    refused: bool = False  # Shopify refused: the Outcome is recorded before acting on it
-    result: Handled | None = None  # done with: finished, or left for the next run
-    error: str | None = None  # a failure line for the run report
-
-    @property
-    def key(self) -> ActionKey:
-        return ActionKey.redeem(self.req.id)
-
-    @property
-    def card(self) -> CardRow | None:
-        return self.found.card if self.found is not None else None
-
-    @property
-    def open(self) -> bool:
-        """Neither decided nor done with."""
-        return self.verdict is None and self.result is None
 
 
 def handle_group(
@@ -123,6 +97,7 @@ def handle_group(
     """Handle up to ten requests together; one :class:`Handled` per request, in order.
     ``known``: card rows by digest read beforehand (see :class:`Page`)."""
     group = _Group(ctx, [Item(r, intent=r.status == RequestStatus.PROCESSING) for r in requests])
+    group.check_stores()
     group.look_up(known)
     items = group.items
     with ctx.deps.card_locks.hold_cards([i.card for i in items if i.card is not None]):
@@ -151,15 +126,31 @@ class _Group:
         item.money = money
         item.answered = next(self._answers)
 
+    def check_stores(self) -> None:
+        """Store authority, before anything is looked up: a fresh request must link exactly one
+        Active store, else Not Allowed. A resumed one was authorised when its intent was
+        recorded, and its debit may have happened: it goes on."""
+        for item in (i for i in self.items if not i.intent):
+            try:
+                why = self.ctx.store_refusal(item.req.store_ids, required=True)
+                if why is not None:
+                    typed = redemption.typed_amount(item.req.amount, self.ctx.card.currency)
+                    item.verdict = Verdict(RedemptionOutcome.NOT_ALLOWED, why, typed)
+            except Exception as exc:  # Stores could not be read, or a value no rule foresaw
+                self.fail(item, exc)
+
     def look_up(self, known: Known | None) -> None:
-        texts = [i.req.code_text for i in self.items]
+        items = [i for i in self.items if i.open]
+        texts = [i.req.code_text for i in items]
+        if not items:
+            return
         try:
             found = find_by_codes(self.ctx.deps, self.ctx.card, texts, known)
-        except (ClientError, InvariantViolation) as exc:
-            for item in self.items:
+        except Exception as exc:
+            for item in items:
                 self.fail(item, exc)
             return
-        for item, result in zip(self.items, found, strict=True):
+        for item, result in zip(items, found, strict=True):
             if isinstance(result, Lookup):
                 item.found = result
             else:
@@ -177,7 +168,10 @@ class _Group:
             return
         card, today, limits = found.card, ctx.now().date(), ctx.card.limits
         try:
-            if card is not None and item.intent and card.shopify_id:
+            # A resumed request reads its key back; so does every request while another owner
+            # may have acted lately (a lease taken over: DESIGN.md, two processes).
+            looks_back = item.intent or ctx.fence.contested()
+            if card is not None and looks_back and card.shopify_id:
                 self.saw(item, read_back(ctx.deps, card.shopify_id, item.key, req.created_time))
             if item.money is not None:
                 return
@@ -191,17 +185,20 @@ class _Group:
                 item.amount = decision.amount
             elif isinstance(decision, redemption.Refuse):
                 item.verdict = Verdict.refused(decision)
-        except (ClientError, InvariantViolation) as exc:
+        except Exception as exc:
             self.fail(item, exc)
 
     def record_intents(self, items: list[Item]) -> None:
         """Status Processing for every request about to be debited, before the first debit."""
-        intents = [
-            RecordIntent(Queue.REDEMPTIONS, i.req.id, card_id=i.card.id)
-            for i in items
-            if i.card is not None
-        ]
-        refused = self._write(items, lambda: write_requests(self.ctx.deps, intents))
+
+        def intents(some: list[Item]) -> list[RequestWrite]:
+            return [
+                RecordIntent(Queue.REDEMPTIONS, i.req.id, card_id=i.card.id)
+                for i in some
+                if i.card is not None
+            ]
+
+        refused = self._write(items, lambda some: write_requests(self.ctx.deps, intents(some)))
         for item in items:
             if item.result is None and item.verdict is None:
                 if item.req.id in refused:
@@ -216,6 +213,7 @@ class _Group:
             return
         try:
             try:
+                self.ctx.fence.fence()  # the lease still proven, right before the debit
                 money = move_money(
                     self.ctx.deps,
                     card.shopify_id or "",
@@ -231,17 +229,20 @@ class _Group:
                     explain_refusal_from_shopify(self.ctx, card, exc, amount)
                 )
                 item.refused = True
-        except (ClientError, InvariantViolation) as exc:
+        except Exception as exc:
             self.fail(item, exc)
 
     def record_refusals(self, items: list[Item]) -> None:
         """Shopify's refusals as Outcomes (still Processing) before receipts and notices."""
-        refusals = [
-            RecordRedemptionRefusal(i.req.id, i.verdict.outcome, i.verdict.message)
-            for i in items
-            if i.verdict is not None
-        ]
-        refused = self._write(items, lambda: write_requests(self.ctx.deps, refusals))
+
+        def refusals(some: list[Item]) -> list[RequestWrite]:
+            return [
+                RecordRedemptionRefusal(i.req.id, i.verdict.outcome, i.verdict.message)
+                for i in some
+                if i.verdict is not None
+            ]
+
+        refused = self._write(items, lambda some: write_requests(self.ctx.deps, refusals(some)))
         for item in items:
             item.refused = False
             if item.req.id in refused and item.result is None:
@@ -249,12 +250,15 @@ class _Group:
 
     def mirror(self, items: list[Item]) -> None:
         """Shopify's balances into the card rows, in the order Shopify answered."""
-        answers = [
-            (i.card, i.money.balance_after)
-            for i in sorted(items, key=lambda i: i.answered)
-            if i.card is not None and i.money is not None
-        ]
-        refused = self._write(items, lambda: mirror_balances(self.ctx, answers))
+
+        def answers(some: list[Item]) -> list[tuple[CardRow, Money]]:
+            return [
+                (i.card, i.money.balance_after)
+                for i in sorted(some, key=lambda i: i.answered)
+                if i.card is not None and i.money is not None
+            ]
+
+        refused = self._write(items, lambda some: mirror_balances(self.ctx, answers(some)))
         for item in items:
             if item.result is not None or item.verdict is not None or item.card is None:
                 continue
@@ -274,12 +278,17 @@ class _Group:
             item.error = handled.error
 
     def fail(self, item: Item, exc: Exception) -> None:
-        """After the intent, a transient or ambiguous failure waits for the next run's
-        read-back; anything else closes the request, for a person to look at (the till hears
-        at once)."""
+        """An unexpected exception (not a ClientError or InvariantViolation) is contained: the
+        request is left as it is and the attempt counts (:mod:`prongs.containment`). After the
+        intent, a transient or ambiguous failure waits for the next run's read-back; anything
+        else closes the request, for a person to look at (the till hears at once)."""
         req = item.req
         item.error = failure_line(f"redemption {req.id}", exc)
         item.refused = False
+        if not isinstance(exc, ClientError | InvariantViolation):
+            log.error("redemption failed unexpectedly", key=str(item.key), exc_info=exc)
+            item.result = Handled(None, item.error, attempt_failed=True)
+            return
         if item.intent and isinstance(exc, AmbiguousOutcome | Retryable):
             log.warning("redemption left Processing to resume", key=str(item.key), error=str(exc))
             item.result = Handled(None, item.error)
@@ -288,29 +297,24 @@ class _Group:
         item.verdict = Verdict.failed(req, exc, intent=item.intent, money=item.money, typed=typed)
 
     def _write(
-        self, items: list[Item], write: Callable[[], dict[str, Permanent]]
+        self, items: list[Item], write: Callable[[list[Item]], dict[str, Permanent]]
     ) -> dict[str, Permanent]:
-        """A batched write for ``items``; when it fails as a whole, so does each of them."""
+        """A batched write for ``items``; when Airtable fails it as a whole, so does each of
+        them. An unexpected exception is tried again item by item, so that it stays with the
+        item that caused it."""
         try:
-            return write()
+            return write(items)
         except ClientError as exc:
             for item in items:
                 if item.result is None:
                     self.fail(item, exc)
             return {}
-
-
-def read_certificate_value(ctx: Context, card: CardRow) -> Money:
-    """A certificate's value as Shopify holds it (it is used in full)."""
-    live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(card.shopify_id or ""))
-    if live is None:
-        raise InvariantViolation(f"card {card.id}: Shopify has no card {card.shopify_id}")
-    return live.balance
-
-
-def explain_refusal_from_shopify(
-    ctx: Context, card: CardRow, exc: Permanent, amount: Money
-) -> redemption.Refuse:
-    """Why Shopify refused the debit, read from the card as Shopify holds it now."""
-    live = again_if_ambiguous(lambda: ctx.deps.shopify.get_card(card.shopify_id or ""))
-    return redemption.decide_refused_debit(exc.code, live, amount, ctx.now().date(), str(exc))
+        except Exception as exc:
+            if len(items) == 1:
+                if items[0].result is None:
+                    self.fail(items[0], exc)
+                return {}
+            refused: dict[str, Permanent] = {}
+            for item in items:
+                refused.update(self._write([item], write))
+            return refused

@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from clients.errors import Retryable
 from clients.ports import Clock
 
 
@@ -24,6 +25,43 @@ class Gate(Protocol):
     def heartbeat(self) -> None:
         """Called between records; the daemon renews the lease at most once a minute."""
         ...
+
+
+@runtime_checkable
+class Fence(Protocol):
+    """What a gate that holds a real lease also answers (the daemon's, :mod:`daemon.lease`):
+    whether effects are allowed right now, and whether another owner may have acted lately."""
+
+    def fence(self) -> None:
+        """Raise :class:`LeaseNotProven` unless this process may move money right now (called
+        right before each debit or credit)."""
+        ...
+
+    def contested(self) -> bool:
+        """The lease was taken over from another owner within a lease period: read Shopify
+        back for a request's key before moving money, fresh requests too."""
+        ...
+
+
+class LeaseNotProven(Retryable):
+    """Ownership of the prong is not proven now: nothing was done; the next run tries again."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__("giftbridge", "lease", f"not moving money: {why}")
+
+
+class NoFence:
+    """The fence of a gate without a lease (tests, a single process by design): always open."""
+
+    def fence(self) -> None:
+        return None
+
+    def contested(self) -> bool:
+        return False
+
+
+def fence_of(gate: Gate) -> Fence:
+    return gate if isinstance(gate, Fence) else NoFence()
 
 
 class OpenGate:

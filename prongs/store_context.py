@@ -6,12 +6,14 @@ request (:class:`Handled`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from cards.authority import store_refusal
 from clients.records import Store
 from prongs.deps import CardConfig, Deps
 from prongs.exactly_once import again_if_ambiguous
+from prongs.report import Fence, NoFence
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,7 @@ class Context:
 
     deps: Deps
     config: StoreConfig
+    fence: Fence = field(default_factory=NoFence)  # the lease's: before moving money
     _stores: dict[str, Store] | None = None
 
     @property
@@ -43,23 +46,33 @@ class Context:
     def now(self) -> datetime:
         return self.deps.clock.now()
 
-    def store(self, store_ids: Sequence[str]) -> Store | None:
-        """The first linked store (Stores are read once per run)."""
-        if not store_ids:
-            return None
+    def stores(self) -> dict[str, Store]:
+        """Every Stores row by record id, read once per run."""
         if self._stores is None:
             stores = again_if_ambiguous(self.deps.airtable.stores)
             self._stores = {s.id: s for s in stores}
-        return self._stores.get(store_ids[0])
+        return self._stores
+
+    def store(self, store_ids: Sequence[str]) -> Store | None:
+        """The first linked store."""
+        if not store_ids:
+            return None
+        return self.stores().get(store_ids[0])
+
+    def store_refusal(self, store_ids: Sequence[str], *, required: bool) -> str | None:
+        """Why the linked stores do not authorise a request (:mod:`cards.authority`)."""
+        return store_refusal(store_ids, self.stores(), required=required)
 
 
 @dataclass(frozen=True, slots=True)
 class Handled:
     """What handling one request came to: its Outcome, or None when it was left Processing to
-    resume; ``error`` is one line for the run report."""
+    resume; ``error`` is one line for the run report; ``attempt_failed`` when an unexpected
+    exception was contained to it (the request is left as it was, and the attempt counts)."""
 
     outcome: str | None
     error: str | None = None
+    attempt_failed: bool = False  # an unexpected exception: counted (prongs.containment)
 
 
 def failure_line(what: str, exc: BaseException) -> str:

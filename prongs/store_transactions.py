@@ -23,11 +23,15 @@ The run takes the lease (``gate.claim()``) only when it finds a record, before t
 and does nothing when refused; it heartbeats between records and stops at a record boundary
 (a recovery point) when the budget is spent or after ``max_records_per_run`` records. A record
 is handled at most once per run: one left Processing waits for the next run. A record whose
-handling failed adds one line to ``report.errors``; the run goes on with the next.
+handling failed adds one line to ``report.errors``; the run goes on with the next. An unexpected
+exception is contained to its record and counted in the :class:`AttemptBook` the caller keeps
+across runs; a record that failed before is handled alone, after the others, and one that failed
+three times is given up: Needs Attention, Outcome Error (:mod:`prongs.containment`).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -42,11 +46,12 @@ from clients.records import (
     CreationRequest,
     RedemptionRequest,
 )
-from prongs import balance_checks, bulk_issuance, card_actions, creations, redemptions
+from prongs import balance_checks, bulk_issuance, card_actions, containment, creations, redemptions
 from prongs.balance_checks import CheckLimits
+from prongs.containment import MAX_ATTEMPTS, AttemptBook
 from prongs.deps import Deps
 from prongs.exactly_once import again_if_ambiguous
-from prongs.report import Budget, Gate, RunReport
+from prongs.report import Budget, Gate, RunReport, fence_of
 from prongs.store_context import Context, Handled, StoreConfig, failure_line
 
 log = structlog.get_logger("giftbridge.prongs")
@@ -56,17 +61,26 @@ PRONG = Prong.STORE_TRANSACTIONS.value
 T = TypeVar("T", RedemptionRequest, CreationRequest, BalanceCheckRequest, CardActionRequest)
 
 
-def run_once(deps: Deps, config: StoreConfig, budget: Budget, gate: Gate) -> RunReport:
-    run = _Run(Context(deps, config), budget, gate)
+def run_once(
+    deps: Deps,
+    config: StoreConfig,
+    budget: Budget,
+    gate: Gate,
+    attempts: AttemptBook | None = None,
+) -> RunReport:
+    """One run; ``attempts``: the book of failed attempts the caller keeps across runs (the
+    daemon's lives in STATE_DIR); without one, attempts are counted within this run only."""
+    run = _Run(Context(deps, config, fence_of(gate)), budget, gate, attempts or AttemptBook())
     run.go()
     return run.report
 
 
 class _Run:
-    def __init__(self, ctx: Context, budget: Budget, gate: Gate) -> None:
+    def __init__(self, ctx: Context, budget: Budget, gate: Gate, attempts: AttemptBook) -> None:
         self.ctx = ctx
         self.budget = budget
         self.gate = gate
+        self.attempts = attempts
         self.report = RunReport(PRONG)
         self.claimed = False
         self.stopped = False
@@ -96,7 +110,7 @@ class _Run:
             with priority(Priority.REDEMPTION):
                 records = self.read(lambda: airtable.pending_redemptions(size), "redemptions")
             fresh = [r for r in records if r.id not in self.seen]
-            waiting, page = list(fresh), redemptions.Page(fresh)
+            waiting, page = self.suspects_last(fresh), redemptions.Page(fresh)
             while waiting:
                 if not self.may_continue():
                     return
@@ -125,7 +139,7 @@ class _Run:
     def bulk(self, records: Sequence[CreationRequest]) -> None:
         """Bulk creation requests last, in groups that share their Airtable writes, at bulk
         priority; redemptions are polled between the group's cards, not only between groups."""
-        waiting = [r for r in records if r.id not in self.seen]
+        waiting = self.suspects_last([r for r in records if r.id not in self.seen])
         while waiting:
             if not self.may_continue():
                 return
@@ -135,10 +149,17 @@ class _Run:
 
     def next_group(self, waiting: list[T]) -> tuple[list[T], list[T]]:
         """The next group (``redemption_batch``, Airtable's records per write, or what the
-        run's record limit leaves) and the rest."""
+        run's record limit leaves) and the rest; a record that failed before goes alone."""
         room = self.ctx.config.max_records_per_run - self.handled
         size = max(1, min(self.ctx.config.redemption_batch, room))
-        return waiting[:size], waiting[size:]
+        group = list(itertools.takewhile(self.first_try, waiting[:size])) or waiting[:1]
+        return group, waiting[len(group) :]
+
+    def suspects_last(self, records: Sequence[T]) -> list[T]:
+        """Records that failed before after the others (each then goes alone: containment)."""
+        return [r for r in records if self.first_try(r)] + [
+            r for r in records if not self.first_try(r)
+        ]
 
     def recheck(self) -> None:
         """Poll redemptions (and handle them first) when ``redemption_recheck_seconds`` passed."""
@@ -148,6 +169,9 @@ class _Run:
     @property
     def recheck_seconds(self) -> float:
         return self.ctx.config.redemption_recheck_seconds
+
+    def first_try(self, record: T) -> bool:
+        return self.attempts.count(record.id) == 0
 
     # --- one queue's handlers with their priorities -----------------------------------------
     def creation(self, ctx: Context, record: CreationRequest) -> Handled:
@@ -199,22 +223,51 @@ class _Run:
     def many(
         self, records: Sequence[T], handle: Callable[[Context, Sequence[T]], list[Handled]]
     ) -> None:
-        """Handle records together (a group of redemptions shares its Airtable writes)."""
+        """Handle records together (a group of redemptions shares its Airtable writes); a
+        record that failed :data:`MAX_ATTEMPTS` times is given up instead (containment)."""
         if not self.claim():
             return
         if self.handled:
             self.gate.heartbeat()
         self.seen.update(r.id for r in records)
         self.handled += len(records)
-        try:
-            results = handle(self.ctx, records)
-        except Exception as exc:  # one record's failure never stops the queue behind it
-            ids = ", ".join(r.id for r in records)
-            log.exception("record failed", record=ids, error=type(exc).__name__)
-            self.report.errors.append(failure_line(f"{type(records[0]).__name__} {ids}", exc))
+        self.attempts.settle(self.ctx.now())
+        tried = [r for r in records if self.attempts.count(r.id) < MAX_ATTEMPTS]
+        for record in records:
+            if record not in tried:
+                self.give_up(record)
+        if not tried:
             return
+        self.attempts.begin([r.id for r in tried], self.ctx.now())
+        try:
+            results = handle(self.ctx, tried)
+        except Exception as exc:  # one record's failure never stops the queue behind it
+            ids = ", ".join(r.id for r in tried)
+            line = failure_line(f"{type(tried[0]).__name__} {ids}", exc)
+            log.exception("record failed", record=ids, error=type(exc).__name__)
+            self.report.errors.append(line)
+            self.attempts.end(dict.fromkeys((r.id for r in tried), line), self.ctx.now())
+            return
+        ended = {
+            r.id: (result.error or "unexpected error") if result.attempt_failed else None
+            for r, result in zip(tried, results, strict=True)
+        }
+        self.attempts.end(ended, self.ctx.now())
         for result in results:
-            if result.error:
-                self.report.errors.append(result.error)
-            if result.outcome:
-                self.report.record(result.outcome)
+            self.tally(result)
+
+    def give_up(self, record: T) -> None:
+        count, last = self.attempts.count(record.id), self.attempts.last_error(record.id)
+        try:
+            result = containment.give_up(self.ctx, record, count, last)
+        except ClientError as exc:  # the next run gives up again
+            self.report.errors.append(failure_line(f"giving up {record.id}", exc))
+            return
+        self.attempts.end({record.id: None}, self.ctx.now())
+        self.tally(Handled(result.outcome, f"{record.id}: given up after {count} attempts"))
+
+    def tally(self, result: Handled) -> None:
+        if result.error:
+            self.report.errors.append(result.error)
+        if result.outcome:
+            self.report.record(result.outcome)

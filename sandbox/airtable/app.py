@@ -37,7 +37,7 @@ async def _errors(request: web.Request, handler: object) -> web.StreamResponse:
     except AirtableError as exc:
         return exc.response()
     except RateLimited:
-        return rate_limited_response()
+        return rate_limited_response(request.app[SANDBOX_KEY].limiter.penalty_seconds)
     except web.HTTPNotFound:
         if request.path.startswith("/_sandbox/"):
             raise
@@ -46,6 +46,11 @@ async def _errors(request: web.Request, handler: object) -> web.StreamResponse:
         if request.path.startswith("/_sandbox/"):
             raise
         return not_found_route().response()
+
+
+async def _rate_limit(request: web.Request) -> web.Response:
+    """``GET /_sandbox/rate-limit``: the 429s the base's limit answered, and its penalties."""
+    return web.json_response({"bases": request.app[SANDBOX_KEY].limiter.counts()})
 
 
 async def _attachment(request: web.Request) -> web.Response:
@@ -95,6 +100,7 @@ def make_airtable_app(sandbox: AirtableSandbox) -> web.Application:
     app.router.add_get(
         "/_sandbox/attachments/{base_id}/{attachment_id}/{filename}", _attachment
     )
+    app.router.add_get("/_sandbox/rate-limit", _rate_limit)
     add_admin_routes(app, faults=sandbox.faults, log=sandbox.log, state=sandbox.state,
                      reset=sandbox.reset)
     app.cleanup_ctx.append(_snapshots)

@@ -25,8 +25,12 @@ class RateLimited(Exception):
     """Answered with the 429 ``errors[]`` body."""
 
 
-def rate_limited_response() -> web.Response:
-    return web.json_response(rate_limited_body(), status=429)
+def rate_limited_response(retry_after: float | None = None) -> web.Response:
+    """The 429; with ``retry_after`` (the base's penalty) a ``Retry-After`` header too: Airtable
+    sends none, giftbridge honours it only to wait less, and tests with short penalties stay
+    quick."""
+    headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else None
+    return web.json_response(rate_limited_body(), status=429, headers=headers)
 
 
 @dataclass

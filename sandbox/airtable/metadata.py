@@ -171,6 +171,25 @@ def apply_layout(base: Base, layout: Mapping[str, Any]) -> None:
         create_field(base, table, _resolve_link(base, field_spec))
 
 
+def add_missing_fields(base: Base, layout: Mapping[str, Any]) -> list[str]:
+    """Fields of the layout that a saved base lacks (a snapshot from an older layout), added
+    the way ``giftbridge base init`` adds them; returns ``table.field`` for each."""
+    added = []
+    for spec in layout["tables"]:
+        table = base.table(spec["name"])
+        if table is None:
+            continue
+        present = {f.name for f in table.fields}
+        for field_spec in spec["fields"]:
+            if field_spec["name"] in present:
+                continue
+            linked = field_spec.get("options", {}).get("linkedTable")
+            body = _resolve_link(base, field_spec) if linked else dict(field_spec)
+            create_field(base, table, body)
+            added.append(f"{spec['name']}.{field_spec['name']}")
+    return added
+
+
 def _resolve_link(base: Base, field_spec: Mapping[str, Any]) -> dict[str, Any]:
     options = dict(field_spec["options"])
     target = base.table(options.pop("linkedTable"))

@@ -30,6 +30,10 @@ class BaseRateLimiter:
         self._recent: dict[str, deque[float]] = {}
         self._penalty_until: dict[str, float] = {}
         self._lock = threading.Lock()
+        # What the base's clients drew, for tests, benchmarks and `make run`: every request
+        # answered 429 by the limit, and how many times the limit was crossed (penalties).
+        self.answered_429: dict[str, int] = {}
+        self.penalties: dict[str, int] = {}
 
     def allow(self, base_id: str) -> bool:
         """Count a request to ``base_id``; False when it must get a 429."""
@@ -38,15 +42,32 @@ class BaseRateLimiter:
         now = self._clock()
         with self._lock:
             if now < self._penalty_until.get(base_id, 0.0):
-                return False
+                return self._refused(base_id)
             recent = self._recent.setdefault(base_id, deque())
             while recent and recent[0] <= now - self.window_seconds:
                 recent.popleft()
             if len(recent) >= self.limit:
                 self._penalty_until[base_id] = now + self.penalty_seconds
-                return False
+                self.penalties[base_id] = self.penalties.get(base_id, 0) + 1
+                return self._refused(base_id)
             recent.append(now)
             return True
+
+    def _refused(self, base_id: str) -> bool:
+        self.answered_429[base_id] = self.answered_429.get(base_id, 0) + 1
+        return False
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per base: ``answered_429`` (requests refused by the limit) and ``penalties``."""
+        with self._lock:
+            bases = set(self.answered_429) | set(self.penalties)
+            return {
+                b: {
+                    "answered_429": self.answered_429.get(b, 0),
+                    "penalties": self.penalties.get(b, 0),
+                }
+                for b in sorted(bases)
+            }
 
     def penalised(self, base_id: str) -> bool:
         with self._lock:
@@ -56,3 +77,5 @@ class BaseRateLimiter:
         with self._lock:
             self._recent.clear()
             self._penalty_until.clear()
+            self.answered_429.clear()
+            self.penalties.clear()

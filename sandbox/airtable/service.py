@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.airtable.listing import Iterators
-from sandbox.airtable.metadata import apply_layout, create_table, render_schema
+from sandbox.airtable.metadata import (
+    add_missing_fields,
+    apply_layout,
+    create_table,
+    render_schema,
+)
 from sandbox.airtable.ratelimit import BaseRateLimiter
 from sandbox.airtable.records import Writer, delete_records
 from sandbox.airtable.render import render_record
@@ -72,6 +77,9 @@ class AirtableSandbox:
         if snapshot_path is not None and snapshot_path.exists():
             data = json.loads(snapshot_path.read_text("utf-8"))
             self._bases = {b.id: b for b in load_bases(data)}
+            saved = self._bases.get(base_id)
+            if layout is not None and saved is not None and add_missing_fields(saved, layout):
+                self.dirty = True  # a snapshot of an older layout gains the new fields
         else:
             self.add_base(base_id, base_name, layout)
 

@@ -41,8 +41,10 @@ from clients.commands import (
 from clients.records import StatusRow
 from clients.status_commands import (
     ClaimLease,
+    EndRun,
     ReleaseLease,
     RenewLease,
+    StartRun,
     StatusHeartbeat,
     StatusWrite,
 )
@@ -83,9 +85,11 @@ CARD_UPDATES: list[CardUpdate] = [
 ]
 STATUS_WRITES: list[StatusWrite] = [
     ClaimLease("host:1:x", NOW, NOW),
+    StartRun(NOW, NOW),
     RenewLease(NOW, NOW),
     StatusHeartbeat(NOW),
-    ReleaseLease(NOW, 3, None, offline=True),
+    EndRun(NOW, 3, None, offline=True, expires_at=NOW),
+    ReleaseLease(NOW, offline=True),
 ]
 
 
@@ -132,8 +136,13 @@ def test_what_a_command_clears_and_what_it_leaves() -> None:
     assert GiftCards.STATUS not in mirrored and GiftCards.LAST_ACTIVITY_AT not in mirrored
     _, _, intent = columns.request_columns(RecordIntent(Queue.CARD_ACTIONS, REC))
     assert intent == {StoreRedemptions.STATUS: RequestStatus.PROCESSING}
-    paused = ledger.status_cells(ReleaseLease(NOW, 0, "boom", offline=False))
+    paused = ledger.status_cells(EndRun(NOW, 0, "boom", offline=False, expires_at=NOW))
     assert Status.STATE not in paused and Status.LAST_SUCCESS_AT not in paused
+    assert paused[Status.LEASE_EXPIRES_AT] == NOW  # a run's end keeps the lease
+    released = ledger.status_cells(ReleaseLease(NOW, offline=True))
+    assert released[Status.LEASE_EXPIRES_AT] is None  # a clean stop gives it up
+    claimed = ledger.status_cells(ClaimLease("host:1:x", NOW, NOW))
+    assert Status.STATE not in claimed  # a claim is not a run
 
 
 def test_a_new_card_row_leaves_out_empty_cells() -> None:

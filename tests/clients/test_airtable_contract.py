@@ -21,7 +21,7 @@ from cards.vocab import (
 from clients.commands import ChangeExpiry, CloseBalanceCheck, NewCardRow, RecordOrder
 from clients.errors import InvariantViolation
 from clients.records import OrderRow, Receipt
-from clients.status_commands import ReleaseLease
+from clients.status_commands import EndRun
 from config.layout import (
     BalanceChecks,
     CreationRequests,
@@ -196,7 +196,8 @@ def test_requests_status_rows_and_recent_balance_checks(airtable: AirtableRig) -
     assert [r.id for r in recent] == [rows[0]["id"]]
 
     status = adapter.create_status_row("store-transactions", ProngState.OFFLINE)
-    adapter.update_status_row(status.id, ReleaseLease(NOW, processed=3, error=None, offline=True))
+    end = EndRun(NOW, processed=3, error=None, offline=True, expires_at=NOW)
+    adapter.update_status_row(status.id, end)
     (read,) = adapter.status_rows()
     assert read.prong == "store-transactions" and read.last_run_processed == 3
     assert read.heartbeat_at == NOW

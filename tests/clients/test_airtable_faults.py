@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 import pytest
 
 from cards.money import Money
+from clients.airtable_budget import airtable_limiter
 from clients.commands import NewCardRow, VoidCard
 from clients.errors import AmbiguousOutcome, RateLimited, Retryable
 from clients.factory import Limiters
 from clients.ports import Priority, priority
-from clients.ratelimit import Window, WindowLimiter, airtable_limiter
+from clients.ratelimit import Window, WindowLimiter
 from config.layout import GiftCards, StoreRedemptions, Stores
 from tests.clients.conftest import AirtableRig, fast_policy, open_limiters
 

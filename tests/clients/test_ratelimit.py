@@ -7,13 +7,13 @@ import time
 
 import pytest
 
+from clients.airtable_budget import CallBudget, airtable_limiter
 from clients.ports import Priority, priority
 from clients.ratelimit import (
     CostBucket,
     LimiterTimeout,
     Window,
     WindowLimiter,
-    airtable_limiter,
     klaviyo_limiter,
 )
 
@@ -90,8 +90,9 @@ def test_cost_bucket_never_waits_forever_for_a_query_dearer_than_the_bucket() ->
 
 
 def test_defaults_follow_the_services_published_limits() -> None:
-    (window,) = airtable_limiter().windows
-    assert window.limit == 5 and window.seconds == pytest.approx(1.05)
+    airtable = airtable_limiter()
+    assert isinstance(airtable, CallBudget)
+    assert airtable.limit == 5 and airtable.window == pytest.approx(1.05)
     kla = klaviyo_limiter()
     assert [w.limit for w in kla.windows] == [350, 3500]
 

@@ -174,6 +174,55 @@ def test_search_expiring_lists_the_cards_due_within_the_days_with_their_balances
         cli.main(["card", "search", "--expiring", "-1"])
 
 
+def test_pdf_never_follows_a_symlink_nor_overwrites_without_force(
+    harness: Harness, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    card_id = harness.issue("30.00")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", "utf-8")
+    link = tmp_path / "link.pdf"
+    link.symlink_to(victim)
+    dangling = tmp_path / "dangling.pdf"
+    dangling.symlink_to(tmp_path / "nowhere.pdf")
+    for path in (link, dangling):
+        for force in ([], ["--force"]):
+            assert cli.main(["card", "pdf", card_id, "--out", str(path), *force]) == 1
+            assert "symbolic link" in capsys.readouterr().err
+    assert victim.read_text("utf-8") == "keep me" and not (tmp_path / "nowhere.pdf").exists()
+    existing = tmp_path / "old.pdf"
+    existing.write_bytes(b"old")
+    existing.chmod(0o644)
+    assert cli.main(["card", "pdf", card_id, "--out", str(existing)]) == 1
+    assert "--force" in capsys.readouterr().err and existing.read_bytes() == b"old"
+    assert cli.main(["card", "pdf", card_id, "--out", str(existing), "--force"]) == 0
+    assert existing.read_bytes().startswith(b"%PDF") and existing.stat().st_mode & 0o077 == 0
+    default = tmp_path / f"certificate-{_code(harness, card_id).last4}.pdf"
+    default.symlink_to(victim)  # the default name is guarded the same way
+    assert cli.main(["card", "pdf", card_id]) == 1
+    assert victim.read_text("utf-8") == "keep me"
+
+
+def test_a_symlink_planted_after_the_check_is_refused_by_the_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from daemon import card_commands
+    from daemon.card_commands import OutputRefused, write_private_file
+
+    monkeypatch.setattr(card_commands, "check_output", lambda out, force: None)  # the race
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me", "utf-8")
+    out = tmp_path / "race.pdf"
+    out.symlink_to(victim)
+    with pytest.raises(OutputRefused, match="symbolic link"):
+        write_private_file(out, b"%PDF", force=True)
+    assert victim.read_text("utf-8") == "keep me"
+    plain = tmp_path / "planted.pdf"
+    plain.write_bytes(b"someone else's")
+    with pytest.raises(OutputRefused, match="already exists"):
+        write_private_file(plain, b"%PDF", force=False)
+    assert plain.read_bytes() == b"someone else's"
+
+
 def test_show_takes_the_last_4_characters_and_lists_several_that_share_them(
     harness: Harness, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -194,7 +194,8 @@ def test_the_command_line_reports_problems_without_starting_anything(
 def test_export_holds_masked_codes_only_with_plain_amounts_and_store_names(h: Harness) -> None:
     store = h.store(name="=Main St")  # a name a spreadsheet would run as a formula
     linked: dict[str, Any] = {C.STORE: (store,)}
-    cards = [h.issue("25.50", **linked), h.issue("40.00")]
+    no_store: dict[str, Any] = {C.CHANNEL: Channel.PHONE}  # a Store sale links a store
+    cards = [h.issue("25.50", **linked), h.issue("40.00", **no_store)]
     out = io.StringIO()
     assert export_cards(setup_of(h), None, out) == 2
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))

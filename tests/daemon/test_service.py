@@ -27,7 +27,7 @@ from tests.daemon.conftest import (
 )
 from tests.fakes import World
 
-LEASE_FIELDS = (Status.STATE, Status.OWNER, Status.LEASE_EXPIRES_AT, Status.LAST_STARTED_AT)
+LEASE_FIELDS = (Status.STATE, Status.OWNER, Status.LAST_STARTED_AT)
 
 
 def _idle_service(world: World) -> Service:
@@ -48,7 +48,7 @@ def _tick(service: Service) -> None:
         service.runner.run_scheduled(job)
 
 
-def test_idle_costs_at_most_half_a_request_per_second_and_never_touches_the_lease(
+def test_idle_costs_at_most_half_a_request_per_second_and_only_renews_the_lease(
     world: World,
 ) -> None:
     service = _idle_service(world)
@@ -64,16 +64,17 @@ def test_idle_costs_at_most_half_a_request_per_second_and_never_touches_the_leas
 
     calls = airtable_calls(world)[calls_before:]
     assert len(calls) / 60 <= 0.5, calls
-    # exactly: 4 ticks x (1 Status read + 4 queue polls) + the idle heartbeats of the three
-    # prongs in one batched write
+    # exactly: 4 ticks x (1 Status read + 4 queue polls) + the renewal of the three prongs'
+    # leases (their idle heartbeat) in one batched write
     assert calls.count("airtable.list") == 4 * 5
     assert calls.count("airtable.update") == 1
     assert len(calls) == 4 * 5 + 1
-    assert all(
-        status_row(world, p).get(Status.HEARTBEAT_AT) == world.clock.now() - timedelta(seconds=60)
-        for p in service.jobs
-    )
-    assert _lease_fields(world, service) == leases_before  # no claim, no release
+    renewed_at = world.clock.now() - timedelta(seconds=60)
+    for p in service.jobs:
+        row = status_row(world, p)
+        assert row.get(Status.HEARTBEAT_AT) == renewed_at
+        assert row[Status.LEASE_EXPIRES_AT] == renewed_at + timedelta(seconds=service.lease_seconds)
+    assert _lease_fields(world, service) == leases_before  # held all along: no claim, no run
     assert all(status_row(world, p)[Status.STATE] == ProngState.OFFLINE for p in service.jobs)
 
 
@@ -84,15 +85,24 @@ def test_the_idle_budget_formula_matches_the_defaults() -> None:
     assert plain_polling(5).requests_per_second(4) > 0.5  # a 5 s tick would break the budget
 
 
-def test_idle_heartbeats_skip_a_row_another_owner_leases_live(world: World) -> None:
+def test_a_row_another_owner_leases_live_is_never_written(world: World) -> None:
+    other = world.airtable.insert(
+        Status.TABLE,
+        {
+            Status.PRONG: STORE,
+            Status.STATE: "Executing",
+            Status.OWNER: "other:1:x",
+            Status.HEARTBEAT_AT: world.clock.now(),
+            Status.LEASE_EXPIRES_AT: world.clock.now().replace(year=2030),
+        },
+    )
+    seeded = len(world.airtable.writes)
     service = _idle_service(world)
-    record = str(status_row(world, STORE)["id"])
-    row = world.airtable.tables[Status.TABLE][record]
-    row.update({Status.STATE: "Executing", Status.OWNER: "other:1:x"})
-    row[Status.LEASE_EXPIRES_AT] = world.clock.now().replace(year=2030)
+    world.clock.advance(60)
     service.board_tick()
-    assert Status.HEARTBEAT_AT not in status_row(world, STORE)
-    assert Status.HEARTBEAT_AT in status_row(world, PURCHASES)
+    assert not [w for w in world.airtable.writes[seeded:] if w[1] == other]
+    assert service.leases.held() == [PURCHASES, REDEMPTIONS]
+    assert status_row(world, PURCHASES)[Status.HEARTBEAT_AT] == world.clock.now()
 
 
 def _hung_store(block: threading.Event) -> WorkJob:
@@ -245,7 +255,8 @@ def test_a_blocked_prong_is_skipped_before_it_touches_anything_and_the_page_says
     (outcome,) = service.run_once([STORE])
     assert outcome.result.value == "skipped" and outcome.detail == reason[0]
     assert work.done == []
-    assert airtable_calls(world)[calls:] == ["airtable.list"]  # the board's read: no lease
+    # the board's read, and once's end giving the leases up: nothing of the prong's own
+    assert airtable_calls(world)[calls:] == ["airtable.list", "airtable.update"]
     view = next(v for v in service.health.views() if v.name == STORE)
     assert view.recent[0].detail == reason[0]  # the status page's recent runs
     reason[0] = ""  # a token is had again

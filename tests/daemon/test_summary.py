@@ -95,7 +95,11 @@ def test_a_big_base_stretches_the_interval_to_keep_within_its_budget(world: Worl
     snapshot = summary.latest()
     assert snapshot is not None and snapshot.every_seconds > 300
     world.clock.advance(301)
-    assert not summary.tick()  # the month's pages / 0.001 per second: not due yet
+    pages = reports.pages_read
+    assert summary.tick()  # the requests that need a person: four listings, every 5 minutes
+    again = summary.latest()
+    assert again is not None and again.refreshed_at == snapshot.refreshed_at  # not the month
+    assert reports.pages_read - pages <= 4
 
 
 def test_a_failed_refresh_keeps_the_figures_and_says_why(
@@ -109,6 +113,12 @@ def test_a_failed_refresh_keeps_the_figures_and_says_why(
     snapshot = summary.latest()
     assert snapshot is not None and snapshot.error is not None and "Retryable" in snapshot.error
     assert snapshot.headline["USD"].owed == usd("110.00")
+    world.clock.advance(45)
+    assert not summary.tick()  # a failed refresh is tried again after about a minute
+    world.clock.advance(16)
+    assert summary.tick()
+    snapshot = summary.latest()
+    assert snapshot is not None and snapshot.error is None
 
 
 def _get(port: int, path: str) -> tuple[int, str]:

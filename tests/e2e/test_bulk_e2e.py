@@ -25,8 +25,8 @@ import pytest
 
 from cards.bulk import check_file
 from cards.vocab import Metric
+from clients.airtable_budget import airtable_limiter
 from clients.factory import Limiters, build_airtable, build_bulk
-from clients.ratelimit import airtable_limiter
 from config.layout import CreationRequests, GiftCards, Receipts, StoreRedemptions
 from daemon import cli
 from daemon.bootstrap import BulkSetup

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from cards.vocab import ReceiptAction, RequestStatus
+from clients.airtable_budget import airtable_limiter
 from clients.airtable_reports import AirtableReports
 from clients.factory import Limiters, build_reports
-from clients.ratelimit import airtable_limiter
 from config.layout import CreationRequests, Receipts, StoreRedemptions
 from daemon.report_command import cmd_report
 from tests.configs import airtable_config

@@ -149,7 +149,11 @@ CREATION_REFUSALS = {
     "portal_off": ("Portal Disabled", "Portal requests are turned off.", None),
     "blank": ("Invalid Amount", "The amount is missing.", None),
     "low": ("Invalid Amount", "The amount 4.99 USD is below the minimum 5.00 USD.", "4.99"),
-    "fine": ("Invalid Amount", "The amount 12.345 has more decimals than USD allows.", None),
+    "fine": (
+        "Invalid Amount",
+        "The amount is not valid: 12.345 has more precision than USD allows (2 decimals).",
+        None,
+    ),
     "high": (
         "Invalid Amount",
         "The amount 1000.01 USD is above the maximum 1000.00 USD.",

@@ -23,6 +23,7 @@ R = RedemptionOutcome
 # --- refusals ------------------------------------------------------------------------------
 
 BAD_FORMAT = "The code is not in the right format; check it and try again."
+TOO_PRECISE = "The amount is not valid: 12.345 has more precision than USD allows (2 decimals)."
 TOO_LITTLE = "The amount must be more than zero."
 
 
@@ -43,7 +44,7 @@ REFUSED: dict[str, tuple[R, str | None, str | None, str]] = {
     "blank": (R.INVALID_AMOUNT, "amounts", None, "The amount is missing."),
     "zero": (R.INVALID_AMOUNT, "amounts", "0.00", TOO_LITTLE),
     "negative": (R.INVALID_AMOUNT, "amounts", "-5.00", TOO_LITTLE),
-    "precise": (R.INVALID_AMOUNT, "amounts", None, "The amount 12.345 has too many decimals."),
+    "precise": (R.INVALID_AMOUNT, "amounts", None, TOO_PRECISE),
     "too_much": (
         R.INVALID_AMOUNT,
         "amounts",

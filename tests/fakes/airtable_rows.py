@@ -151,6 +151,7 @@ class RowConverters:
             status=_enum(RequestStatus, r.get(b.STATUS)),
             outcome=r.get(b.OUTCOME),
             processed_at=r.get(b.PROCESSED_AT),
+            code_digest=r.get(b.CODE_DIGEST),
         )
 
     def _action(self, i: str, r: Row) -> CardActionRequest:

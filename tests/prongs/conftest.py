@@ -25,6 +25,7 @@ from config.layout import (
     StoreRedemptions,
     Stores,
 )
+from prongs.containment import AttemptBook
 from prongs.deps import CardConfig, Deps
 from prongs.report import Budget, OpenGate, RunReport
 from prongs.store_context import StoreConfig
@@ -43,6 +44,7 @@ T = TypeVar("T")
 PEPPER = "pepper-for-tests-" + "x" * 32
 CODE_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode("ascii")
 USD = "USD"
+DEFAULT_STORE = "default"  # Harness.redemption's store: an Active store made on first use
 
 
 def usd(text: str) -> Money:
@@ -91,6 +93,8 @@ def card_config(**overrides: Any) -> CardConfig:
 class Harness:
     world: World = field(default_factory=build_world)
     config: StoreConfig = field(default_factory=lambda: StoreConfig(card=card_config()))
+    _default_store: str | None = None
+    attempts: AttemptBook = field(default_factory=AttemptBook)  # kept across runs, as the daemon
 
     # --- running ----------------------------------------------------------------------------
     @property
@@ -112,7 +116,11 @@ class Harness:
 
     def run(self, gate: OpenGate | None = None, seconds: float = 30) -> RunReport:
         return run_once(
-            self.deps, self.config, Budget(self.world.clock, seconds), gate or OpenGate()
+            self.deps,
+            self.config,
+            Budget(self.world.clock, seconds),
+            gate or OpenGate(),
+            self.attempts,
         )
 
     def run_until_quiet(self, runs: int = 6) -> list[RunReport]:
@@ -130,11 +138,18 @@ class Harness:
             fields[Stores.EMAIL] = email
         return self.at.insert(Stores.TABLE, fields)
 
+    def default_store(self) -> str:
+        """An Active store without an email (so it gets no notices), made on first use: store
+        redemptions and Channel Store creations must link an Active store (store authority)."""
+        if self._default_store is None:
+            self._default_store = self.store(email=None, name="Counter")
+        return self._default_store
+
     def redemption(
         self,
         code: str | None,
         amount: str | None = "10.00",
-        store: str | None = None,
+        store: str | None = DEFAULT_STORE,
         order_total: str | None = None,
     ) -> str:
         fields: dict[str, Any] = {StoreRedemptions.CODE: code, StoreRedemptions.STAFF_NAME: "Ann"}
@@ -142,6 +157,8 @@ class Harness:
             fields[StoreRedemptions.AMOUNT] = Decimal(amount)
         if order_total is not None:
             fields[StoreRedemptions.ORDER_TOTAL] = Decimal(order_total)
+        if store == DEFAULT_STORE:
+            store = self.default_store()
         if store:
             fields[StoreRedemptions.STORE] = (store,)
         return self.at.insert(StoreRedemptions.TABLE, fields)
@@ -158,6 +175,9 @@ class Harness:
             CreationRequests.CHANNEL: Channel.STORE,
         }
         fields.update(overrides)
+        store_channel = fields[CreationRequests.CHANNEL] is Channel.STORE
+        if store_channel and CreationRequests.STORE not in fields:
+            fields[CreationRequests.STORE] = (self.default_store(),)
         return self.at.insert(
             CreationRequests.TABLE, {k: v for k, v in fields.items() if v is not None}
         )

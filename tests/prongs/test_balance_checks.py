@@ -152,3 +152,32 @@ def test_an_email_that_keeps_failing_needs_attention(h: Harness) -> None:
     row = check(h, rec)
     assert row[B.STATUS] == RequestStatus.NEEDS_ATTENTION and row[B.OUTCOME] == BalanceOutcome.ERROR
     assert f"balance:{rec}:email-failed:customer" in h.receipts()
+
+
+def test_codes_are_counted_by_digest_not_their_last_four_characters() -> None:
+    h = Harness(config=StoreConfig(card=card_config(), balance_checks_per_hour=2))
+    card = h.issue("40.00")
+    real = h.code_of(card).reveal()
+    lookalikes = [f"ZZZZZZZ{i}{real[-4:]}" for i in range(4)]  # other codes, the same last 4
+    strangers = [h.balance_check(c, f"s{i}@example.com") for i, c in enumerate(lookalikes)]
+    h.run()
+    holder = h.balance_check(real, "holder@example.com")
+    h.run()  # a new run: the counts come back from the rows' Code Digest
+    assert check(h, holder)[B.OUTCOME] == BalanceOutcome.SENT
+    for rec in [*strangers, holder]:
+        row = check(h, rec)
+        assert len(row[B.CODE_DIGEST]) == 64 and row[B.CODE].startswith("\u2022")
+        assert all(code not in str(row) for code in [real, *lookalikes])
+
+
+def test_the_digest_limit_holds_across_restarts_and_emails() -> None:
+    h = Harness(config=StoreConfig(card=card_config(), balance_checks_per_hour=2))
+    card = h.issue("40.00")
+    code = h.code_of(card).reveal()
+    first = [h.balance_check(code, f"a{i}@example.com") for i in range(2)]
+    h.run()
+    third = h.balance_check(code.lower(), "c@example.com")  # the same code, typed differently
+    h.run()
+    assert [check(h, r)[B.OUTCOME] for r in first] == [BalanceOutcome.SENT] * 2
+    assert check(h, third)[B.OUTCOME] == BalanceOutcome.RATE_LIMITED
+    assert check(h, third)[B.CODE_DIGEST] == check(h, first[0])[B.CODE_DIGEST]

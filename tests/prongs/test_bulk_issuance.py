@@ -168,3 +168,20 @@ def test_a_lost_certificate_answer_leaves_one_certificate(h: Harness) -> None:
     h.run()
     (card_id,) = h.at.row(C.TABLE, record)[C.GIFT_CARD]
     assert len(h.card(card_id)[G.CERTIFICATE]) == 1
+
+
+def test_a_bulk_request_linking_an_inactive_store_is_not_allowed(h: Harness) -> None:
+    from cards.vocab import CreationOutcome
+    from config.layout import Stores
+
+    closed = h.store(name="Old Town")
+    h.at.edit(Stores.TABLE, closed, {Stores.ACTIVE: False})
+    refused = import_rows(h, csv_rows(2), store=closed)
+    fine = import_rows(h, csv_rows(2, start=3))[2:]  # no store: a bulk order needs none
+    h.run()
+    for record_id in refused:
+        row = h.at.row(C.TABLE, record_id)
+        assert (row[C.STATUS], row[C.OUTCOME]) == ("Rejected", CreationOutcome.NOT_ALLOWED)
+        assert "Old Town is not Active" in row[C.RESULT_MESSAGE]
+    assert {h.at.row(C.TABLE, r)[C.OUTCOME] for r in fine} == {"Created"}
+    assert len(h.shop.cards) == 2

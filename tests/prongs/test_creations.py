@@ -222,7 +222,7 @@ def test_a_code_taken_by_someone_elses_card_abandons_the_pending_row(
 ) -> None:
     taken = Code.parse("TAKEN1234567")
     h.shop.issue_native(taken.reveal(), usd("5.00"))
-    monkeypatch.setattr(issuance, "generate", lambda length: taken)
+    monkeypatch.setattr(issuance, "code_for", lambda config, key: taken)
     rec = h.creation()
     report = h.run()
     row = request(h, rec)

@@ -66,8 +66,9 @@ def test_a_group_of_one_costs_what_it_did_before_batching() -> None:
     start = len(h.injector.calls)
     h.run()
     calls = airtable_calls(h, start)
-    # polls (4 queues), lookup, intent, card, receipts, closing write
-    assert calls == Counter({"airtable.list": 5, "airtable.update": 3, "airtable.upsert": 1})
+    # polls (4 queues), Stores (store authority, once a run), lookup, intent, card, receipts,
+    # closing write
+    assert calls == Counter({"airtable.list": 6, "airtable.update": 3, "airtable.upsert": 1})
 
 
 def test_one_card_debited_twice_in_a_group_mirrors_its_latest_balance(h: Harness) -> None:
@@ -196,5 +197,6 @@ def test_a_page_reads_its_digests_forty_at_a_time(h: Harness) -> None:
         h.redemption(code, "1.00")
     start = len(h.injector.calls)
     h.run()
-    # the poll (a short page: no re-poll), 2 digest reads for the page, the 3 lower queues
-    assert airtable_calls(h, start)["airtable.list"] == 6
+    # the poll (a short page: no re-poll), 2 digest reads for the page, Stores (once a run),
+    # the 3 lower queues
+    assert airtable_calls(h, start)["airtable.list"] == 7

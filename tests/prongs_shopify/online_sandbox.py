@@ -18,6 +18,7 @@ from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
 from cards.vocab import Channel, Kind, Metric
+from clients.airtable_budget import airtable_limiter
 from clients.factory import (
     Limiters,
     build_airtable,
@@ -25,7 +26,6 @@ from clients.factory import (
     build_email,
     build_shopify,
 )
-from clients.ratelimit import airtable_limiter
 from config.layout import CreationRequests, StoreRedemptions, Stores
 from config.settings import Settings
 from daemon.clock import SystemClock

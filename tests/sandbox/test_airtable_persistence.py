@@ -43,3 +43,25 @@ def test_no_snapshot_without_a_path(tmp_path: Path) -> None:
     sandbox = AirtableSandbox(TOKEN, BASE_ID)
     assert sandbox.save_snapshot() is False
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_snapshot_of_an_older_layout_gains_the_new_fields(
+    tmp_path: Path, layout: dict[str, Any]
+) -> None:
+    path = tmp_path / "airtable.json"
+    older = json.loads(json.dumps(layout))
+    for table in older["tables"]:
+        if table["name"] == "Balance Checks":
+            table["fields"] = [f for f in table["fields"] if f["name"] != "Code Digest"]
+    first = AirtableSandbox(TOKEN, BASE_ID, layout=older, snapshot_path=path)
+    first.base().create("Balance Checks", [{"Code": "x"}])
+    assert first.save_snapshot()
+    second = AirtableSandbox(TOKEN, BASE_ID, layout=layout, snapshot_path=path)
+    names = [f["name"] for f in _table(second, "Balance Checks")["fields"]]
+    assert "Code Digest" in names
+    assert second.base().records("Balance Checks")[0]["fields"] == {"Code": "x"}
+
+
+def _table(sandbox: AirtableSandbox, name: str) -> dict[str, Any]:
+    tables: list[dict[str, Any]] = sandbox.base().schema()["tables"]
+    return next(t for t in tables if t["name"] == name)

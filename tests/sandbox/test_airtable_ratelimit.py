@@ -26,6 +26,9 @@ def test_sliding_window_then_penalty_without_extension() -> None:
     assert not limiter.allow("appA") and limiter.penalised("appA")
     clock.now = 130.95  # 30 s after the 429; the refused request at 120 did not extend it
     assert limiter.allow("appA")
+    assert limiter.counts() == {"appA": {"answered_429": 2, "penalties": 1}}
+    limiter.reset()
+    assert limiter.counts() == {}
 
 
 def test_window_slides_rather_than_resetting_each_second() -> None:

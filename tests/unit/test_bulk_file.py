@@ -84,7 +84,8 @@ def test_two_bad_rows_are_both_reported_by_line_column_and_fix() -> None:
         "line 3, amount: The amount 3.00 USD is below the minimum 5.00 USD. "
         "Use an amount from 5.00 USD to 1000.00 USD.",
         "line 3, recipient_email: Not an email address: bob@. Correct the address.",
-        "line 4, amount: The amount 12.345 has more decimals than USD allows. "
+        "line 4, amount: The amount is not valid: 12.345 has more precision than USD allows "
+        "(2 decimals). "
         "Use an amount from 5.00 USD to 1000.00 USD.",
     ]
 
@@ -150,7 +151,7 @@ def test_amounts_are_plain_numbers_within_the_limits(amount: str, problem: str) 
 
 def test_a_currency_without_decimals_says_so() -> None:
     (found,) = [str(p) for p in check(f"{HEAD}\nAnn,ann@example.com,2500.5\n", "JPY").problems]
-    assert "more decimals than JPY allows" in found
+    assert "more precision than JPY allows (0 decimals)" in found
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from cards.codes import (
     Code,
     CodeError,
     check_symbol,
+    derive,
     digest,
     generate,
     mask_last4,
@@ -146,3 +147,27 @@ def test_seal_round_trip_and_wrong_key() -> None:
         unseal(token, Fernet.generate_key().decode())
     with pytest.raises(CodeError):
         unseal("garbage", key)
+
+
+@pytest.mark.parametrize("length", [8, 12, 20])
+def test_derived_codes_are_the_same_for_a_key_and_differ_across_keys_and_secrets(
+    length: int,
+) -> None:
+    key = Fernet.generate_key().decode()
+    first = derive("create:recA1b2C3d4E5f6G7h", key, length)
+    assert first == derive("create:recA1b2C3d4E5f6G7h", key, length)
+    assert first.has_valid_check and len(first.reveal()) == length
+    assert set(first.reveal()) <= set(ALPHABET)
+    others = {derive(f"create:rec{i:014d}", key, length).reveal() for i in range(2000)}
+    assert len(others) == 2000
+    assert derive("create:recA1b2C3d4E5f6G7h", Fernet.generate_key().decode(), length) != first
+
+
+def test_derived_symbols_are_spread_over_the_alphabet() -> None:
+    key = Fernet.generate_key().decode()
+    counts = dict.fromkeys(ALPHABET, 0)
+    for i in range(3200):
+        for symbol in derive(f"order:{i}:1:1", key, 20).reveal()[:-1]:
+            counts[symbol] += 1
+    expected = 3200 * 19 / 32
+    assert all(0.85 * expected < n < 1.15 * expected for n in counts.values()), counts

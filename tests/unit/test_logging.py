@@ -122,3 +122,8 @@ def test_a_lowercase_code_starting_rec_is_masked_and_new_keys_stay_readable() ->
         "card-txn:1234567890",
     ):
         assert key in mask_codes(f"key={key} ok")
+
+
+def test_a_dotted_event_name_is_not_taken_for_a_code() -> None:
+    assert mask_codes("push.call_failed failures=2") == "push.call_failed failures=2"
+    assert mask_codes("code=HTNWGCWXQNDT_x") == "code=••••••••QNDT_x"  # a plain run still is

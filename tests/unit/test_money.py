@@ -95,3 +95,37 @@ def test_cents_arithmetic_is_exact(a: int, b: int) -> None:
     y = Money.of(Decimal(b).scaleb(-2), "USD")
     assert (x + y - y) == x
     assert (x + y).amount == Decimal(a + b).scaleb(-2)
+
+
+HOSTILE_NUMBERS = [
+    Decimal("1e30"),
+    Decimal("1E+999999999"),
+    Decimal("-1E+999999999"),
+    Decimal("1E-999999999"),
+    Decimal("sNaN"),
+    Decimal("-Infinity"),
+    Decimal("1e18"),
+    Decimal("123456789012345678901234567890.12"),
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_NUMBERS, ids=str)
+def test_every_hostile_number_is_a_money_error_never_invalid_operation(value: Decimal) -> None:
+    with pytest.raises(MoneyError):
+        Money.of(value, "USD")
+
+
+@pytest.mark.parametrize("cell", [1e30, 1e308, -1e308, 5e-324, 1e18])
+def test_hostile_airtable_cells_are_money_errors(cell: float) -> None:
+    with pytest.raises(MoneyError):
+        Money.from_json_number(cell, "USD")
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True))
+def test_money_of_any_decimal_is_money_or_a_money_error(value: Decimal) -> None:
+    try:
+        money = Money.of(value, "KWD")
+    except MoneyError:
+        return
+    assert money.amount == value and abs(money.amount) < Decimal("1e18")
+    assert money + money - money == money  # arithmetic on any money never raises

@@ -1,0 +1,118 @@
+"""One card per creation request, and per online order unit, whatever staff delete: the code is
+derived from the key, so a Gift Cards row deleted while its request is open is made again with
+the same code, and Shopify's TAKEN leads to the card already issued."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from cards.codes import derive
+from cards.vocab import CardStatus, CreationOutcome, RequestStatus
+from config.layout import CreationRequests, GiftCards, Receipts
+from prongs.issuance import code_for
+from tests.fakes import SimulatedCrash, World
+from tests.prongs.conftest import CODE_KEY, Harness, card_config
+from tests.prongs_shopify.conftest import SKU, purchases_config, run_purchases, usd
+
+
+def delete_card_rows(at: Any) -> None:
+    """Staff delete every Gift Cards row; Airtable unlinks them everywhere."""
+    gone = set(at.tables[GiftCards.TABLE])
+    at.tables[GiftCards.TABLE].clear()
+    for rows in at.tables.values():
+        for row in rows.values():
+            for name, value in list(row.items()):
+                if isinstance(value, tuple) and set(value) & gone:
+                    row[name] = tuple(v for v in value if v not in gone)
+
+
+@pytest.mark.parametrize(
+    "crash_at",
+    [
+        "shopify.create_card",  # the card exists, its row still Pending
+        "airtable.upload",  # the row is Active, the certificate not attached
+        "klaviyo.send",  # Active with its certificate, the emails not sent
+    ],
+)
+def test_a_row_deleted_while_its_request_is_open_never_makes_a_second_card(
+    h: Harness, crash_at: str
+) -> None:
+    rec = h.creation()
+    h.injector.arm(crash_at, "crash_after")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    (first,) = h.shop.cards.values()
+    delete_card_rows(h.at)
+    h.run()
+    assert len(h.shop.cards) == 1  # no second card in Shopify
+    (row,) = h.at.rows(GiftCards.TABLE)
+    assert row[GiftCards.SHOPIFY_GIFT_CARD_ID] == first.card.id
+    assert row[GiftCards.STATUS] == CardStatus.ACTIVE
+    assert h.code_of(row["id"]).reveal() == first.code
+    request = h.at.row(CreationRequests.TABLE, rec)
+    assert request[CreationRequests.OUTCOME] == CreationOutcome.CREATED
+    assert request[CreationRequests.GIFT_CARD] == (row["id"],)
+    assert len(h.events(f"create:{rec}:recipient")) == 1  # Klaviyo drops the repeat
+    assert h.receipts()[f"create:{rec}:created"][Receipts.GIFT_CARD] == (row["id"],)
+
+
+def test_a_pending_row_deleted_before_shopify_made_the_card_is_simply_made_again(
+    h: Harness,
+) -> None:
+    rec = h.creation()
+    h.injector.arm("shopify.create_card", "crash_before")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    delete_card_rows(h.at)
+    h.run()
+    assert len(h.shop.cards) == 1
+    assert h.at.row(CreationRequests.TABLE, rec)[CreationRequests.STATUS] == RequestStatus.DONE
+
+
+def test_taken_but_not_found_yet_waits_for_shopifys_search(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rec = h.creation()
+    h.injector.arm("shopify.create_card", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    delete_card_rows(h.at)
+    original = h.shop.find_cards_by_code
+    monkeypatch.setattr(h.shop, "find_cards_by_code", lambda code: [])  # the index lags
+    report = h.run()
+    assert report.errors  # left for the next run, nothing abandoned
+    assert h.at.row(CreationRequests.TABLE, rec).get(CreationRequests.STATUS) is None
+    monkeypatch.setattr(h.shop, "find_cards_by_code", original)
+    h.run()
+    assert len(h.shop.cards) == 1
+    assert h.at.row(CreationRequests.TABLE, rec)[CreationRequests.OUTCOME] == "Created"
+
+
+def test_the_code_is_the_keys_own() -> None:
+    config = card_config()
+    from cards.keys import ActionKey
+
+    key = ActionKey.create("recA1b2C3d4E5f6G7")
+    assert code_for(config, key) == derive(str(key), CODE_KEY, 12)
+    assert code_for(config, ActionKey.create("recA1b2C3d4E5f6G8")) != code_for(config, key)
+
+
+def test_an_order_unit_whose_row_was_deleted_is_not_issued_again() -> None:
+    world = World.build("USD")
+    shop = world.shopify
+    gift = shop.line_item(usd("50.00"), sku=SKU, quantity=2)
+    shop.place_order(gift)
+    world.injector.arm("shopify.create_card", "crash_after")  # the first unit's card exists
+    with pytest.raises(SimulatedCrash):
+        run_purchases(world, purchases_config())
+    assert len(shop.cards) == 1
+    delete_card_rows(world.airtable)
+    for _ in range(4):
+        run_purchases(world, purchases_config())
+    assert len(shop.cards) == 2  # one per unit, never three
+    notes = sorted(c.card.note or "" for c in shop.cards.values())
+    assert len(set(notes)) == 2 and all(n.startswith("giftbridge order:") for n in notes)
+    rows = world.airtable.rows(GiftCards.TABLE)
+    assert sorted(r[GiftCards.SHOPIFY_GIFT_CARD_ID] for r in rows) == sorted(shop.cards)
