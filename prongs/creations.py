@@ -17,6 +17,8 @@ a valid request costs no separate Processing write.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import structlog
 
 from cards.creation import CreationAsk, CreationProblem, validate_creation
@@ -98,7 +100,12 @@ def handle(ctx: Context, req: CreationRequest) -> Handled:
         return _notify_store_and_close_refused(ctx, req, not_allowed)
     checked = validate(ctx, req)
     if isinstance(checked, CreationProblem):
-        return _notify_store_and_close_refused(ctx, req, checked)
+        try:
+            checked = _recorded_intent(ctx, req, checked)
+        except ClientError as exc:
+            return Handled(None, failure_line(f"creation {req.id}", exc))
+        if isinstance(checked, CreationProblem):
+            return _notify_store_and_close_refused(ctx, req, checked)
     store = ctx.store(req.store_ids)
     try:
         issued = issue_card(
@@ -131,6 +138,32 @@ def _store_refusal(ctx: Context, req: CreationRequest) -> CreationProblem | None
     if again_if_ambiguous(lambda: ctx.deps.airtable.find_card(origin_key=origin)) is not None:
         return None
     return CreationProblem(CreationOutcome.NOT_ALLOWED, why)
+
+
+def _recorded_intent(
+    ctx: Context, req: CreationRequest, refusal: CreationProblem
+) -> IssueOrder | CreationProblem:
+    """The refusal, unless the request's card is already on its way (see :func:`resume_edited`)."""
+    origin = str(ActionKey.create(req.id))
+    row = again_if_ambiguous(lambda: ctx.deps.airtable.find_card(origin_key=origin))
+    return refusal if row is None else resume_edited(ctx, req, row)
+
+
+def resume_edited(ctx: Context, req: CreationRequest, row: CardRow) -> IssueOrder | CreationProblem:
+    """A refused request with a row under its key (staff edited the request after a run had
+    recorded the intent, and the card may exist in Shopify) is never Rejected: it goes on with
+    the amount the row recorded. Refused even so (another field was spoiled), it is an Error for
+    a person, naming the field, not a silent Rejected."""
+    recorded = row.initial_value.amount if row.initial_value is not None else req.amount
+    checked = validate(ctx, replace(req, amount=recorded))
+    if isinstance(checked, IssueOrder):
+        log.warning("creation edited after its intent", key=str(checked.key), card=row.id)
+        return checked
+    return CreationProblem(
+        CreationOutcome.ERROR,
+        f"The request was edited after its card {row.masked_code} was started, and now: "
+        f"{checked.message} Restore the request's fields or void the card; a person must look.",
+    )
 
 
 def error_message(exc: BaseException) -> str:
