@@ -34,7 +34,11 @@ def incremental(run: AuditRun) -> None:
     """The cards Shopify updated since the mark: fields and transactions."""
     state, config, now = run.state, run.config, run.deps.clock.now()
     if state.incremental is None:
-        since = state.mark or now - config.interval
+        # No mark: a first start, a lost STATE_DIR, or the lease handed over from a daemon on
+        # another machine whose cards deferred for settling this state never saw. Look back as
+        # far as a full pass (a day): the full pass compares fields only, so a change whose row
+        # was synced since (by expiry, say) is found only by reading its transactions here.
+        since = state.mark or now - max(config.interval, config.full_every)
         state.incremental = IncrementalCursor(since=since, until=now - config.settle)
         state.last_incremental_at = now
         run.progress.save()

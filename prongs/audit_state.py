@@ -3,7 +3,7 @@
 :class:`AuditState` is a plain value, saved through an :class:`AuditStore` after every step (the
 daemon's store is a JSON file in ``STATE_DIR``, written atomically: ``daemon.audit_state_file``;
 tests and a one-off run use :class:`MemoryStore`). Losing it costs work, never correctness:
-a fresh state starts a full pass and looks one interval back for changed cards.
+a fresh state starts a full pass and looks a day (``full_every``) back for changed cards.
 
 - ``mark``: cards Shopify updated at or after it are compared by the next incremental run (a
   finished incremental sets it to where it stopped looking, less the overlap for search lag).
