@@ -22,13 +22,16 @@ from cards.vocab import Prong
 from clients.errors import ClientError
 from daemon.backoff import Backoff
 from daemon.health import HealthBook
-from daemon.lease import StatusBoard
+from daemon.lease import HEARTBEAT_SECONDS, StatusBoard
+from daemon.leases import Leases
 from daemon.metrics import Metrics
+from daemon.ownership import lease_length
 from daemon.runner import ProngJob, ProngRunner, RunOutcome, StopSignal
 from prongs import audit, expiry, shopify_purchases, shopify_redemptions, store_transactions
 from prongs.audit import AuditProgress
 from prongs.audit_state import MemoryStore
 from prongs.card_locks import CardLocks
+from prongs.containment import AttemptBook
 from prongs.deps import Deps
 from prongs.orders_sweep import RefundSweep
 from prongs.report import Budget, Gate, RunReport
@@ -40,14 +43,20 @@ from tests.sim.world import SimWorld
 PRONGS = tuple(p.value for p in Prong)
 Run = Callable[[Budget, Gate], RunReport]
 RUN_BUDGET_SECONDS = 45.0
-LEASE_SECONDS = 90.0
 TICK_SECONDS = 15.0
+CALL_TIMEOUT_SECONDS = 10.0
+EFFECT_MARGIN = CALL_TIMEOUT_SECONDS + 5.0  # as daemon.service.Service.effect_margin
+LEASE_SECONDS = lease_length(
+    90.0, HEARTBEAT_SECONDS, TICK_SECONDS, CALL_TIMEOUT_SECONDS, EFFECT_MARGIN
+)
 
 
 @dataclass
 class Machine:
     name: str
     audit_store: MemoryStore = field(default_factory=MemoryStore)
+    attempts: AttemptBook = field(default_factory=AttemptBook)  # STATE_DIR/attempts
+    owners: list[str] = field(default_factory=list)  # STATE_DIR/owners: its earlier processes
     generation: int = 0
 
 
@@ -55,6 +64,7 @@ class SimProcess:
     def __init__(self, sim: SimWorld, machine: Machine) -> None:
         machine.generation += 1
         self.name = f"{machine.name}#{machine.generation}"
+        self.machine = machine
         self.dead = False
         self.ticked = False  # a daemon's first tick runs every prong
         self.sim = sim
@@ -66,23 +76,32 @@ class SimProcess:
         self.progress = AuditProgress(machine.audit_store)
         self.jobs = {job.name: job for job in self._jobs()}
         self.board = StatusBoard(world.airtable, PRONGS, world.clock)
+        owner = f"sim:{self.name}"
+        self.leases = Leases(
+            self.board,
+            PRONGS,
+            owner,
+            world.clock,
+            lease_seconds=LEASE_SECONDS,
+            margin=EFFECT_MARGIN,
+            dead_owners=frozenset(machine.owners),  # the lock file proves they are gone
+        )
+        machine.owners.append(owner)
         self.runner = ProngRunner(
-            board=self.board,
+            leases=self.leases,
             health=HealthBook(PRONGS, world.clock, hung_after=LEASE_SECONDS, stall_after=600),
             metrics=Metrics(),
             backoff=Backoff(TICK_SECONDS),
             clock=world.clock,
             stop=StopSignal(),
-            owner=f"sim:{self.name}",
             run_budget_seconds=RUN_BUDGET_SECONDS,
-            lease_seconds=LEASE_SECONDS,
         )
 
     def _jobs(self) -> list[ProngJob]:
         deps, c = self.deps, self.sim.configs
 
         def store(budget: Budget, gate: Gate) -> RunReport:
-            return store_transactions.run_once(deps, c.store, budget, gate)
+            return store_transactions.run_once(deps, c.store, budget, gate, self.machine.attempts)
 
         def purchases(budget: Budget, gate: Gate) -> RunReport:
             return shopify_purchases.run_once(deps, c.purchases, budget, gate)
@@ -122,10 +141,12 @@ class SimProcess:
         return guarded
 
     def run(self, prong: str) -> RunOutcome:
-        """One tick of one prong: the board read the service makes, then the runner's run."""
+        """One tick of one prong: the board read the service makes (our leases checked, free ones
+        claimed, held ones renewed when due), then the runner's run."""
         self.sim.stores_at_run_start[self.name] = self.sim.active_stores()
         with contextlib.suppress(Exception):  # the service logs it, keeps ticking; so will the run
-            self.board.refresh()
+            self.leases.read_and_claim()
+            self.leases.renew_if_due(HEARTBEAT_SECONDS)
         return self.runner.run(self.jobs[prong])
 
 
