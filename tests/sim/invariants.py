@@ -192,7 +192,8 @@ def rejected_changed_nothing(sim: SimWorld) -> Iterator[str]:
 def stores_authorized(sim: SimWorld) -> Iterator[str]:
     """A store redemption debited, or a store creation issued, only for a request linking
     exactly one store that was Active (when the run began or at the effect itself: a store
-    switched off during a run may or may not be seen by it)."""
+    switched off during a run may or may not be seen by it; for a creation, also when its
+    intent was recorded: the card is finished as authorised then)."""
     for note, (at_start, at_effect) in sorted(sim.stores_at_effect.items()):
         key = note.removeprefix("giftbridge ")
         kind, _, record_id = key.partition(":")
@@ -201,8 +202,14 @@ def stores_authorized(sim: SimWorld) -> Iterator[str]:
         links = sim.request_stores[record_id]
         if len(links) != 1:
             yield f"{key} went ahead for a request linking {len(links)} stores"
-        elif not (at_start.get(links[0]) or at_effect.get(links[0])):
+        elif not any(view.get(links[0]) for view in (at_start, at_effect, *_intent(sim, key))):
             yield f"{key} went ahead for store {links[0]}, which is not Active"
+
+
+def _intent(sim: SimWorld, key: str) -> tuple[dict[str, bool], ...]:
+    """A creation's views when its intent was recorded (authorised then: DESIGN.md's recipe
+    finishes what it started)."""
+    return sim.stores_at_intent.get(key, ()) if key.startswith("create:") else ()
 
 
 # --- codes ------------------------------------------------------------------------------------

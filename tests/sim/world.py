@@ -92,6 +92,11 @@ class SimWorld:
     stores_at_effect: dict[str, tuple[dict[str, bool], dict[str, bool]]] = field(
         default_factory=dict
     )
+    # A creation's card goes on once its intent (the Pending row under ``create:<id>``) is
+    # recorded: authorised then, whatever staff switch off later. Both views at that moment.
+    stores_at_intent: dict[str, tuple[dict[str, bool], dict[str, bool]]] = field(
+        default_factory=dict
+    )
     # Gift Cards row -> how many of its Shopify card's transactions came before giftbridge
     # linked the row to the card (history it never saw: DESIGN.md leaves it unprocessed).
     history: dict[str, int] = field(default_factory=dict)
@@ -128,7 +133,12 @@ class SimWorld:
         return self.world.clock
 
     def _note_links(self) -> None:
+        process = self.injector.current
         for record_id, row in self.airtable.tables[GiftCards.TABLE].items():
+            origin = str(row.get(GiftCards.ORIGIN_KEY) or "")
+            if origin.startswith("create:") and origin not in self.stores_at_intent:
+                started = self.stores_at_run_start.get(process.name, {}) if process else {}
+                self.stores_at_intent[origin] = (started, self.active_stores())
             gid = row.get(GiftCards.SHOPIFY_GIFT_CARD_ID)
             if gid and record_id not in self.history and gid in self.shopify.cards:
                 self.history[record_id] = len(self.shopify.cards[gid].transactions)
