@@ -244,6 +244,7 @@ def toggle_store(sim: SimWorld, rng: random.Random) -> str:
     store = rng.choice(live)
     if rng.random() < 0.15:
         sim.airtable.delete_row(Stores.TABLE, store)
+        sim.unlink_store(store)
         return f"store {store} deleted"
     active = not sim.airtable.tables[Stores.TABLE][store].get(Stores.ACTIVE, False)
     sim.airtable._apply(Stores.TABLE, store, {Stores.ACTIVE: active})

@@ -105,6 +105,15 @@ class SimWorld:
         rows = self.airtable.tables[Stores.TABLE]
         return {s: bool(rows[s].get(Stores.ACTIVE)) if s in rows else False for s in self.stores}
 
+    def unlink_store(self, store: str) -> None:
+        """A deleted store leaves every request's links (as Airtable unlinks it), but for the
+        requests whose effect or intent came before: they are judged by their links then."""
+        done = {note.removeprefix("giftbridge ") for note in self.stores_at_effect}
+        done |= set(self.stores_at_intent)
+        for record_id, links in self.request_stores.items():
+            if store in links and not {f"redeem:{record_id}", f"create:{record_id}"} & done:
+                self.request_stores[record_id] = tuple(s for s in links if s != store)
+
     def watch_effect(self, operation: str, result: object) -> None:
         """Note which stores were Active when money moved or a card was made (by its note),
         and when each card row was first linked to its Shopify card."""
