@@ -3,11 +3,11 @@
 A transaction on a card giftbridge knows is *accounted for* when:
 
 1. its note is giftbridge's (``giftbridge <key>``): the flow that made it (a store redemption, a
-   card action) writes its receipt under that key and resumes it after a crash. A store
-   redemption's debit whose receipt (``redeem:<request>:redeemed``) is missing (``unreceipted``:
-   staff deleted the request while it was under way) is pending while younger than
-   ``settle_after``, then unexplained, recorded under that same reference (the flow's own
-   receipt, should it still come, lands on the same row);
+   card action) writes its receipt under that key and resumes it after a crash. Such a
+   movement whose receipt (:func:`flow_references`) is missing (``unreceipted``: staff deleted
+   the request while it was under way) is pending while younger than ``settle_after``, then
+   unexplained, recorded under the flow's own reference (its receipt, should it still come,
+   lands on the same row);
 2. a receipt ``card-txn:<transaction number>:...`` exists: an earlier audit recorded it;
 3. an online movement receipt matches it: Redeemed Online for a debit, Refunded Online for a
    credit, on the same card, for the same amount, within ``match_window`` of its time (the
@@ -102,7 +102,7 @@ class Unexplained:
     balance_before: Money | None
     balance_after: Money | None
     has_note: bool
-    own_reference: str | None = None  # a store redemption's own receipt, when that is missing
+    own_reference: str | None = None  # the flow's own receipt, when that is missing
 
     @property
     def key(self) -> ActionKey:
@@ -121,12 +121,40 @@ class Verdicts:
     matched: set[str] = field(default_factory=set)  # the online receipts that accounted for one
 
 
-def store_redemption_reference(note: str | None) -> str | None:
-    """``redeem:<request>:redeemed`` for a store redemption's debit note, else None."""
+#: The receipts a card action's money movement gets from its flow (any one accounts for it).
+ACTION_RECEIPTS = (ReceiptAction.VOIDED, ReceiptAction.REACTIVATED, ReceiptAction.ADJUSTED)
+
+
+def flow_references(note: str | None) -> tuple[str, ...]:
+    """The receipts the flow that made a transaction writes for it, any one of which accounts
+    for it: ``redeem:<request>:redeemed`` for a store redemption's debit; ``action:<request>:``
+    voided, reactivated or adjusted for a card action's; none for other notes."""
     key = key_from_note(note)
-    if key is None or key.kind != KeyKind.REDEEM:
-        return None
-    return key.reference(ReceiptAction.REDEEMED)
+    if key is None:
+        return ()
+    if key.kind == KeyKind.REDEEM:
+        return (key.reference(ReceiptAction.REDEEMED),)
+    if key.kind == KeyKind.ACTION:
+        return tuple(key.reference(action) for action in ACTION_RECEIPTS)
+    return ()
+
+
+def _flow_receipt(txn: ShopifyTxn, before: Money | None, after: Money | None) -> Unexplained:
+    """The receipt the flow would have written, under its own reference (should the flow still
+    write it, it lands on the same row). A card action's kind is read from the movement: a
+    debit to zero is a Void, a credit from zero a Reactivate, anything else an Adjust Balance
+    (a mislabel moves no money in the books: the sign and amount are the transaction's)."""
+    key = key_from_note(txn.note)
+    action, amount = ReceiptAction.REDEEMED, txn.amount
+    if key is not None and key.kind == KeyKind.ACTION:
+        if txn.kind == DEBIT and after is not None and after.is_zero:
+            action = ReceiptAction.VOIDED
+        elif txn.kind != DEBIT and before is not None and before.is_zero:
+            action = ReceiptAction.REACTIVATED
+        else:
+            action, amount = ReceiptAction.ADJUSTED, signed(txn)
+    reference = key.reference(action) if key is not None else None
+    return Unexplained(txn.id, action, amount, txn.processed_at, before, after, True, reference)
 
 
 def recorded_by_audit(reference: str) -> str | None:
@@ -162,8 +190,8 @@ def account_for(
 ) -> Verdicts:
     """Sort ``txns`` (the card's, newest first, with none missing between them and now) into
     accounted, pending and unexplained; only those at or after ``since`` are judged. ``known``:
-    transaction ids already known to be accounted for; ``unreceipted``: ids of store
-    redemption debits whose receipt is missing. ``balance_now`` (None: unknown) is the card's
+    transaction ids already known to be accounted for; ``unreceipted``: ids of giftbridge's
+    own movements whose flow's receipt is missing. ``balance_now`` (None: unknown) is the card's
     balance after the newest of them."""
     audited = {n for r in receipts if (n := recorded_by_audit(r.reference))}
     audited |= {_number(t) for t in known}
@@ -228,11 +256,7 @@ def _unreceipted(
     if rules.now - txn.processed_at < rules.settle_after:
         verdicts.pending.append(txn.processed_at)  # the flow may still write it
         return
-    reference = store_redemption_reference(txn.note)
-    action = ReceiptAction.REDEEMED
-    verdicts.unexplained.append(
-        Unexplained(txn.id, action, txn.amount, txn.processed_at, before, after, True, reference)
-    )
+    verdicts.unexplained.append(_flow_receipt(txn, before, after))
 
 
 def _nearest_online(

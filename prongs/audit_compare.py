@@ -17,8 +17,8 @@ from cards.drift_txns import (
     Rules,
     Unexplained,
     account_for,
+    flow_references,
     is_ours,
-    store_redemption_reference,
     windows,
 )
 from cards.keys import key_from_note
@@ -112,7 +112,7 @@ def _account_for_transactions(
         receipts = again_if_ambiguous(
             lambda: run.deps.airtable.receipts_in_windows(ACCOUNTING_ACTIONS, spans)
         )
-    unreceipted = _unreceipted_redemptions(run, listed)
+    unreceipted = _unreceipted_movements(run, listed)
     rules = Rules(
         now=run.deps.clock.now(),
         settle_after=run.config.settle_transactions,
@@ -139,21 +139,22 @@ def _account_for_transactions(
         findings.matched |= verdicts.matched
 
 
-def _unreceipted_redemptions(
+def _unreceipted_movements(
     run: AuditRun, listed: list[tuple[CardRow, CardState, datetime | None, list[CardTransaction]]]
 ) -> set[str]:
-    """Store redemption debits to judge whose receipt is missing (one read for the batch)."""
+    """giftbridge's own movements (store redemptions, card actions) to judge whose flow's
+    receipt is missing (one read for the batch)."""
     known = run.progress.accounted
     references = {
-        t.id: reference
+        t.id: refs
         for _, _, since, txns in listed
         for t in txns
         if (since is None or t.processed_at >= since)
         and t.id not in known
-        and (reference := store_redemption_reference(t.note))
+        and (refs := flow_references(t.note))
     }
     if not references:
         return set()
-    wanted = sorted(set(references.values()))
+    wanted = sorted({r for refs in references.values() for r in refs})
     written = again_if_ambiguous(partial(run.deps.airtable.receipt_references, wanted))
-    return {txn_id for txn_id, reference in references.items() if reference not in written}
+    return {txn_id for txn_id, refs in references.items() if not set(refs) & written}

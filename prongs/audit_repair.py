@@ -24,7 +24,7 @@ import structlog
 
 from cards.drift import stamp
 from cards.drift_txns import Unexplained
-from cards.vocab import ReceiptSource
+from cards.vocab import ReceiptAction, ReceiptSource
 from clients.errors import ClientError
 from clients.records import CardRow, Receipt
 from prongs import audit_fields, audit_orders, audit_restore
@@ -153,7 +153,8 @@ def record_transactions(run: AuditRun, findings: Findings) -> None:
 
 def _transaction_receipt(row: CardRow, found: Unexplained) -> Receipt:
     if found.own_reference:
-        why = "of a store redemption whose request was deleted before its receipt"
+        flow = "store redemption" if found.action == ReceiptAction.REDEEMED else "card action"
+        why = f"of a {flow} whose request was deleted before its receipt"
     elif found.has_note:
         why = "with a note giftbridge did not write (an adjustment in Shopify's admin)"
     else:

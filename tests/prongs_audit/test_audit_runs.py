@@ -7,8 +7,9 @@ import math
 
 import pytest
 
-from cards.vocab import ReceiptAction
-from config.layout import GiftCards, Receipts, StoreRedemptions
+from cards.keys import ActionKey
+from cards.vocab import CardActionType, ReceiptAction
+from config.layout import CardActions, GiftCards, Receipts, StoreRedemptions
 from prongs.audit_tally import DriftClass
 from prongs.report import OpenGate
 from tests.fakes import SimulatedCrash
@@ -117,6 +118,46 @@ def test_a_redemption_whose_request_was_deleted_after_the_debit_gets_its_receipt
     assert receipt[Receipts.AMOUNT] == usd("12.00")
     assert receipt[Receipts.ACTION] == ReceiptAction.REDEEMED
     assert receipt[Receipts.REQUEST] == request
+    before = ah.receipts()
+    ah.audited(minutes=61)
+    assert ah.receipts() == before
+
+
+@pytest.mark.parametrize(
+    ("action", "amount", "receipt", "booked"),
+    [
+        (CardActionType.VOID, None, ReceiptAction.VOIDED, "50.00"),
+        (CardActionType.ADJUST_BALANCE, "-7.25", ReceiptAction.ADJUSTED, "-7.25"),
+        (CardActionType.ADJUST_BALANCE, "5.00", ReceiptAction.ADJUSTED, "5.00"),
+    ],
+)
+def test_a_card_action_whose_request_was_deleted_after_its_money_moved_gets_its_receipt(
+    ah: AuditHarness,
+    action: CardActionType,
+    amount: str | None,
+    receipt: ReceiptAction,
+    booked: str,
+) -> None:
+    """As for a redemption (sim seed 3134): a Void's debit whose Card Actions row staff deleted
+    before its receipt is recorded under the action's own reference, its kind read from the
+    movement (a debit to zero is a Void)."""
+    card = ah.issue("50.00")
+    ah.audited()
+    request = ah.card_action(card, action, reason="lost card", amount=amount)
+    ah.injector.arm(f"shopify.{'credit' if amount == '5.00' else 'debit'}", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        ah.run()
+    ah.at.delete_row(CardActions.TABLE, request)
+    ah.run_until_quiet()
+
+    ah.audited()
+    assert not any(r.startswith("action:") for r in ah.receipts())  # the flow's hour
+    ah.audited(minutes=61)
+
+    written = ah.receipts()[ActionKey.action(request).reference(receipt)]
+    assert written[Receipts.ACTION] == receipt
+    assert written[Receipts.AMOUNT] == usd(booked)
+    assert written[Receipts.REQUEST] == request
     before = ah.receipts()
     ah.audited(minutes=61)
     assert ah.receipts() == before
