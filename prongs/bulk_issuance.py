@@ -38,6 +38,7 @@ import structlog
 from cards.creation import CreationProblem
 from cards.errors import InvariantViolation
 from cards.keys import ActionKey
+from cards.money import Money
 from cards.vocab import (
     Audience,
     CardStatus,
@@ -157,7 +158,8 @@ def _resume_edited(ctx: Context, items: Sequence[Item]) -> None:
     for key, rows in found.items():
         item = keys[key]
         if rows:
-            checked = resume_edited(ctx, item.req, rows[0])
+            value = rows[0].initial_value or Money.zero(ctx.card.currency)
+            checked = resume_edited(ctx, item.req, value)
             item.order, item.refusal = (
                 (checked, None) if isinstance(checked, IssueOrder) else (None, checked)
             )

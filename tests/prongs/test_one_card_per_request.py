@@ -11,7 +11,7 @@ import pytest
 
 from cards.codes import derive
 from cards.vocab import CardStatus, CreationOutcome, RequestStatus
-from config.layout import CreationRequests, GiftCards, Receipts
+from config.layout import CreationRequests, GiftCards, Receipts, Stores
 from prongs.issuance import code_for
 from tests.fakes import SimulatedCrash, World
 from tests.prongs.conftest import CODE_KEY, Harness, card_config
@@ -184,3 +184,24 @@ def test_a_code_typed_at_a_till_for_our_card_whose_row_was_deleted_restores_that
     (row,) = h.at.rows(GiftCards.TABLE)
     assert row[GiftCards.ORIGIN_KEY] == rec
     assert row[GiftCards.BALANCE] == usd("40.00")
+
+
+def test_a_card_made_for_a_store_switched_off_since_and_whose_row_was_deleted_is_finished(
+    h: Harness,
+) -> None:
+    """Authorised when its intent was recorded: the store switched off and the row deleted
+    afterwards, the card in Shopify (found by the code its key derives) is still finished,
+    not Rejected Not Allowed with a live card nobody holds (sim seed 4958)."""
+    store = h.store()
+    rec = h.creation(**{CreationRequests.STORE: (store,)})
+    h.injector.arm("shopify.create_card", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    delete_card_rows(h.at)
+    h.at._apply(Stores.TABLE, store, {Stores.ACTIVE: False})
+    h.run()
+    (card,) = h.shop.cards.values()
+    request = h.at.row(CreationRequests.TABLE, rec)
+    assert request[CreationRequests.OUTCOME] == CreationOutcome.CREATED
+    (row,) = h.at.rows(GiftCards.TABLE)
+    assert row[GiftCards.SHOPIFY_GIFT_CARD_ID] == card.card.id
