@@ -14,7 +14,7 @@ from functools import partial
 from clients.records import CardRow, CardState, CardStatePage
 from prongs.audit_compare import Findings, Look, compare
 from prongs.audit_repair import handle
-from prongs.audit_run import AuditRun
+from prongs.audit_run import AuditRun, fresh_lookback
 from prongs.audit_state import AuditState, Deferred, FullCursor, IncrementalCursor
 from prongs.exactly_once import again_if_ambiguous
 
@@ -35,10 +35,8 @@ def incremental(run: AuditRun) -> None:
     state, config, now = run.state, run.config, run.deps.clock.now()
     if state.incremental is None:
         # No mark: a first start, a lost STATE_DIR, or the lease handed over from a daemon on
-        # another machine whose cards deferred for settling this state never saw. Look back as
-        # far as a full pass (a day): the full pass compares fields only, so a change whose row
-        # was synced since (by expiry, say) is found only by reading its transactions here.
-        since = state.mark or now - max(config.interval, config.full_every)
+        # another machine whose cards deferred for settling this state never saw.
+        since = state.mark or now - fresh_lookback(config)
         state.incremental = IncrementalCursor(since=since, until=now - config.settle)
         state.last_incremental_at = now
         run.progress.save()

@@ -305,3 +305,21 @@ def test_a_fresh_state_reads_a_days_changes_even_when_the_row_was_synced_since(
     adjusted = ah.audit_receipts()[f"card-txn:{txn.rsplit('/', 1)[-1]}:adjusted"]
     assert adjusted[Receipts.AMOUNT] == usd("-12.50")
     assert adjusted[Receipts.GIFT_CARD] == (card,)
+
+
+def test_the_audits_coverage_starts_at_the_daemons_start_however_late_its_first_run(
+    ah: AuditHarness,
+) -> None:
+    """The daemon anchors a fresh state when it starts: a change two days before the audit's
+    first finished run (crashes, a lease held elsewhere) is still read (sim seed 4672)."""
+    card = ah.issue("50.00")
+    ah.fresh_process().anchor(ah.world.clock.now(), ah.audit_config)
+    ah.later(60)
+    txn = ah.shop.admin_adjust(ah.gid(card), usd("-5.00"), note="till float")
+    synced = {GiftCards.BALANCE: usd("45.00"), GiftCards.LAST_SYNCED_AT: ah.world.clock.now()}
+    ah.at._apply(GiftCards.TABLE, card, synced)
+    ah.later(2 * 24 * 60)
+
+    ah.audit()
+
+    assert f"card-txn:{txn.rsplit('/', 1)[-1]}:adjusted" in ah.audit_receipts()

@@ -212,6 +212,7 @@ def edit_request(sim: SimWorld, rng: random.Random) -> str:
         changes = {"Amount": hostile.amount(rng, 1, 9000) if rng.random() < 0.7 else None}
     else:
         changes = {BalanceChecks.EMAIL: hostile.email(rng, rng.random() < 0.5, "customer")}
+        sim.readdressed.add(record_id)
     sim.airtable._apply(table, record_id, changes)
     return f"edit {table} {record_id}: {sorted(changes)}"
 

@@ -102,8 +102,17 @@ def one_receipt_per_reference(sim: SimWorld) -> Iterator[str]:
 
 def one_email_per_audience(sim: SimWorld) -> Iterator[str]:
     """Klaviyo accepted one event per ``unique_id`` (the fake drops exact repeats; a repeat to
-    another address, or under another metric, would reach a second inbox)."""
-    yield from _repeats(Counter(e.unique_id for e in sim.world.email.events), "emails for")
+    another address, or under another metric, would reach a second inbox). One exception: a
+    balance check whose Email staff corrected after its answer went out gets one answer per
+    address it had (the edit is the later instruction; giftbridge records no intent for a
+    balance check, whose only effect is that email)."""
+    sent = Counter(e.unique_id for e in sim.world.email.events)
+    for record_id in sim.readdressed:  # one email per address it had: not a repeat
+        unique_id = f"balance:{record_id}:customer"
+        addresses = {e.email for e in sim.world.email.events if e.unique_id == unique_id}
+        if sent[unique_id] == len(addresses):
+            sent[unique_id] = min(sent[unique_id], 1)
+    yield from _repeats(sent, "emails for")
 
 
 # --- the two records --------------------------------------------------------------------------

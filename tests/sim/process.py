@@ -74,6 +74,7 @@ class SimProcess:
         )
         self.sweep = RefundSweep()
         self.progress = AuditProgress(machine.audit_store)
+        self.progress.anchor(world.clock.now(), sim.configs.audit)  # as daemon.audit_wiring
         self.jobs = {job.name: job for job in self._jobs()}
         self.board = StatusBoard(world.airtable, PRONGS, world.clock)
         owner = f"sim:{self.name}"

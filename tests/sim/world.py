@@ -100,6 +100,9 @@ class SimWorld:
     # Gift Cards row -> how many of its Shopify card's transactions came before giftbridge
     # linked the row to the card (history it never saw: DESIGN.md leaves it unprocessed).
     history: dict[str, int] = field(default_factory=dict)
+    # Balance checks whose Email staff corrected: the corrected address gets its answer too
+    # (the first went out to the address as it was then; an edit is the later instruction).
+    readdressed: set[str] = field(default_factory=set)
 
     def active_stores(self) -> dict[str, bool]:
         rows = self.airtable.tables[Stores.TABLE]
