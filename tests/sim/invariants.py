@@ -201,8 +201,8 @@ def rejected_changed_nothing(sim: SimWorld) -> Iterator[str]:
 def stores_authorized(sim: SimWorld) -> Iterator[str]:
     """A store redemption debited, or a store creation issued, only for a request linking
     exactly one store that was Active (when the run began or at the effect itself: a store
-    switched off during a run may or may not be seen by it; for a creation, also when its
-    intent was recorded: the card is finished as authorised then)."""
+    switched off during a run may or may not be seen by it; or when its intent was recorded:
+    a request under way is finished as authorised then)."""
     for note, (at_start, at_effect) in sorted(sim.stores_at_effect.items()):
         key = note.removeprefix("giftbridge ")
         kind, _, record_id = key.partition(":")
@@ -216,9 +216,9 @@ def stores_authorized(sim: SimWorld) -> Iterator[str]:
 
 
 def _intent(sim: SimWorld, key: str) -> tuple[dict[str, bool], ...]:
-    """A creation's views when its intent was recorded (authorised then: DESIGN.md's recipe
+    """The request's views when its intent was recorded (authorised then: DESIGN.md's recipe
     finishes what it started)."""
-    return sim.stores_at_intent.get(key, ()) if key.startswith("create:") else ()
+    return sim.stores_at_intent.get(key, ())
 
 
 # --- codes ------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from typing import Any
 import cards.codes
 from cards.money import Money
 from cards.policy import AmountLimits, ExpiryPolicy
+from cards.vocab import RequestStatus
 from clients.records import ShopifyCard, TransactionResult
-from config.layout import GiftCards, Stores
+from config.layout import GiftCards, StoreRedemptions, Stores
 from prongs.audit import AuditConfig
 from prongs.deps import CardConfig
 from prongs.expiry_run import ExpiryConfig
@@ -92,8 +93,9 @@ class SimWorld:
     stores_at_effect: dict[str, tuple[dict[str, bool], dict[str, bool]]] = field(
         default_factory=dict
     )
-    # A creation's card goes on once its intent (the Pending row under ``create:<id>``) is
-    # recorded: authorised then, whatever staff switch off later. Both views at that moment.
+    # A request goes on once its intent is recorded (a creation's Pending row under
+    # ``create:<id>``, a redemption's Status Processing): authorised then, whatever staff switch
+    # off later. Both views at that moment.
     stores_at_intent: dict[str, tuple[dict[str, bool], dict[str, bool]]] = field(
         default_factory=dict
     )
@@ -146,11 +148,20 @@ class SimWorld:
 
     def _note_links(self) -> None:
         process = self.injector.current
+        started = self.stores_at_run_start.get(process.name, {}) if process else {}
+        intents = [
+            str(row.get(GiftCards.ORIGIN_KEY) or "")
+            for row in self.airtable.tables[GiftCards.TABLE].values()
+        ]
+        intents += [
+            f"redeem:{record_id}"
+            for record_id, row in self.airtable.tables[StoreRedemptions.TABLE].items()
+            if row.get(StoreRedemptions.STATUS) == RequestStatus.PROCESSING
+        ]
+        for key in intents:
+            if key.startswith(("create:", "redeem:")) and key not in self.stores_at_intent:
+                self.stores_at_intent[key] = (started, self.active_stores())
         for record_id, row in self.airtable.tables[GiftCards.TABLE].items():
-            origin = str(row.get(GiftCards.ORIGIN_KEY) or "")
-            if origin.startswith("create:") and origin not in self.stores_at_intent:
-                started = self.stores_at_run_start.get(process.name, {}) if process else {}
-                self.stores_at_intent[origin] = (started, self.active_stores())
             gid = row.get(GiftCards.SHOPIFY_GIFT_CARD_ID)
             if gid and record_id not in self.history and gid in self.shopify.cards:
                 self.history[record_id] = len(self.shopify.cards[gid].transactions)
