@@ -25,7 +25,7 @@ import structlog
 from cards.drift import stamp
 from cards.drift_txns import Unexplained
 from cards.vocab import ReceiptAction, ReceiptSource
-from clients.errors import ClientError
+from clients.errors import AmbiguousOutcome, ClientError, Retryable
 from clients.records import CardRow, Receipt
 from prongs import audit_fields, audit_orders, audit_restore
 from prongs.audit_compare import Findings
@@ -41,7 +41,9 @@ MAX_ATTEMPTS = 3
 
 
 def handle(run: AuditRun, findings: Findings) -> bool:
-    """Act on every finding; False when the run may not write (the lease went elsewhere)."""
+    """Act on every finding; False when the caller must stop where it is, its cursor kept: the
+    run may not write (the lease went elsewhere), or the transactions' receipts could not be
+    written for now (the next run reads the same cards again)."""
     for _ in findings.pending:
         run.tally.add(DriftClass.PENDING, Result.WAITING)
     if not findings.writes:
@@ -67,8 +69,8 @@ def handle(run: AuditRun, findings: Findings) -> bool:
         if restore is not None and card.id not in journaled:
             _journal(run, restore)
             settle_open(run, restore)
-    if findings.unexplained:
-        _guarded(run, "recording Shopify transactions", partial(record_transactions, run, findings))
+    if findings.unexplained and not _record_or_read_again(run, findings):
+        return False
     for row in findings.gone:
         _guarded(run, f"card {row.id}", partial(audit_restore.report_gone, run, row))
     if findings.many_gone:
@@ -172,6 +174,25 @@ def _transaction_receipt(row: CardRow, found: Unexplained) -> Receipt:
         shopify_reference=found.txn_id,
         details=f"Found by the audit: a Shopify transaction {why} that no receipt accounted for",
     )
+
+
+def _record_or_read_again(run: AuditRun, findings: Findings) -> bool:
+    """Record the unexplained transactions; False after a transient failure, with their cards
+    forgotten as read: moving the cursor on would lose them, since no later pass reads a card's
+    transactions again until Shopify changes it (sim seed 9220). A permanent failure is
+    reported and the audit goes on: one bad receipt must not stop it for good."""
+    try:
+        record_transactions(run, findings)
+    except (Retryable, AmbiguousOutcome) as exc:
+        run.report.errors.append(f"recording Shopify transactions: {type(exc).__name__}: {exc}")
+        log.warning("audit: transactions left for the next run", error=str(exc))
+        for row, _ in findings.unexplained:
+            run.progress.checked.pop(row.shopify_id or "", None)
+        return False
+    except Exception as exc:
+        run.report.errors.append(f"recording Shopify transactions: {type(exc).__name__}: {exc}")
+        log.warning("audit step failed", what="recording Shopify transactions", error=str(exc))
+    return True
 
 
 def _guarded(run: AuditRun, what: str, call: Callable[[], None]) -> None:

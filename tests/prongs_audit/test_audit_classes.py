@@ -323,3 +323,25 @@ def test_the_audits_coverage_starts_at_the_daemons_start_however_late_its_first_
     ah.audit()
 
     assert f"card-txn:{txn.rsplit('/', 1)[-1]}:adjusted" in ah.audit_receipts()
+
+
+def test_a_transaction_whose_receipt_could_not_be_written_is_read_again_by_the_next_run(
+    ah: AuditHarness,
+) -> None:
+    """Airtable refused the receipts for a moment: the cursor stays, so the next run reads the
+    card again and records it (sim seed 9220), once."""
+    (card,) = settled(ah)
+    txn = ah.shop.admin_adjust(ah.gid(card), usd("-3.00"), note="till float")
+    synced = {GiftCards.BALANCE: usd("47.00"), GiftCards.LAST_SYNCED_AT: ah.world.clock.now()}
+    ah.at._apply(GiftCards.TABLE, card, synced)
+    ah.injector.arm("airtable.upsert", "fail_before")
+
+    failed = ah.audited(minutes=30)  # the next window starts after the change (overlap 15 min)
+    assert failed.errors and not ah.audit_receipts()
+    ah.audited(minutes=30)
+
+    reference = f"card-txn:{txn.rsplit('/', 1)[-1]}:adjusted"
+    assert list(ah.audit_receipts()) == [reference]
+    ah.request_full()
+    ah.audited()
+    assert list(ah.audit_receipts()) == [reference]
