@@ -208,11 +208,13 @@ def stores_authorized(sim: SimWorld) -> Iterator[str]:
         kind, _, record_id = key.partition(":")
         if kind not in ("redeem", "create") or record_id not in sim.request_stores:
             continue
-        links = sim.request_stores[record_id]
-        if len(links) != 1:
-            yield f"{key} went ahead for a request linking {len(links)} stores"
-        elif not any(view.get(links[0]) for view in (at_start, at_effect, *_intent(sim, key))):
-            yield f"{key} went ahead for store {links[0]}, which is not Active"
+        views = (at_start, at_effect, *_intent(sim, key))
+        typed = sim.request_stores[record_id]
+        seen = [typed, sim.relinked.get(record_id, typed)]  # before and after a store's delete
+        if all(len(links) != 1 for links in seen):
+            yield f"{key} went ahead for a request linking {len(typed)} stores"
+        elif not any(len(ls) == 1 and any(v.get(ls[0]) for v in views) for ls in seen):
+            yield f"{key} went ahead for store {typed[0]}, which is not Active"
 
 
 def _intent(sim: SimWorld, key: str) -> tuple[dict[str, bool], ...]:

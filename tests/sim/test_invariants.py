@@ -174,6 +174,7 @@ def test_money_moved_for_a_store_that_could_not_authorize_it(sim: SimWorld) -> N
     record_id = redeemed[0].rsplit(":", 1)[1]
     store = sim.request_stores[record_id][0]
     sim.stores_at_effect[redeemed[0]] = ({store: False}, {store: False})
+    sim.stores_at_intent[f"redeem:{record_id}"] = ({store: False}, {store: False})
     assert any("which is not Active" in p for p in invariants.check(sim, []))
     sim.request_stores[record_id] = ()
     assert any("linking 0 stores" in p for p in invariants.check(sim, []))

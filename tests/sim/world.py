@@ -105,19 +105,20 @@ class SimWorld:
     # Balance checks whose Email staff corrected: the corrected address gets its answer too
     # (the first went out to the address as it was then; an edit is the later instruction).
     readdressed: set[str] = field(default_factory=set)
+    # A request's store links after staff deleted a linked store (request_stores keeps the typed).
+    relinked: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def active_stores(self) -> dict[str, bool]:
         rows = self.airtable.tables[Stores.TABLE]
         return {s: bool(rows[s].get(Stores.ACTIVE)) if s in rows else False for s in self.stores}
 
     def unlink_store(self, store: str) -> None:
-        """A deleted store leaves every request's links (as Airtable unlinks it), but for the
-        requests whose effect or intent came before: they are judged by their links then."""
-        done = {note.removeprefix("giftbridge ") for note in self.stores_at_effect}
-        done |= set(self.stores_at_intent)
-        for record_id, links in self.request_stores.items():
-            if store in links and not {f"redeem:{record_id}", f"create:{record_id}"} & done:
-                self.request_stores[record_id] = tuple(s for s in links if s != store)
+        """A deleted store leaves every request's links, as Airtable unlinks it: a run that
+        read the request before sees the old links, one after sees the new (both are kept)."""
+        for record_id, links in list(self.request_stores.items()):
+            if store in links:
+                now = tuple(s for s in self.relinked.get(record_id, links) if s != store)
+                self.relinked[record_id] = now
 
     def watch_effect(self, operation: str, result: object) -> None:
         """Note which stores were Active when money moved or a card was made (by its note),
