@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format typecheck bench clean sandbox check
+.PHONY: install run test lint format typecheck bench soak clean sandbox check
 
 $(STAMP): pyproject.toml sandbox/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The whole-system simulation (tests/sim): SEEDS seeds (default 10,000) over every core, or
+# SEED=N to replay one seed step by step. Not part of `make test`, which runs a few hundred.
+SEEDS ?= 10000
+soak: $(STAMP)
+	$(BIN)/python -m tests.sim $(if $(SEED),replay $(SEED),soak --seeds $(SEEDS))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache state build *.egg-info \

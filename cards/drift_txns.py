@@ -3,7 +3,11 @@
 A transaction on a card giftbridge knows is *accounted for* when:
 
 1. its note is giftbridge's (``giftbridge <key>``): the flow that made it (a store redemption, a
-   card action) writes its receipt under that key and resumes it after a crash;
+   card action) writes its receipt under that key and resumes it after a crash. Such a
+   movement whose receipt (:func:`flow_references`) is missing (``unreceipted``: staff deleted
+   the request while it was under way) is pending while younger than ``settle_after``, then
+   unexplained, recorded under the flow's own reference (its receipt, should it still come,
+   lands on the same row);
 2. a receipt ``card-txn:<transaction number>:...`` exists: an earlier audit recorded it;
 3. an online movement receipt matches it: Redeemed Online for a debit, Refunded Online for a
    credit, on the same card, for the same amount, within ``match_window`` of its time (the
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from cards.keys import NOTE_PREFIX, ActionKey, KeyKind
+from cards.keys import NOTE_PREFIX, ActionKey, KeyKind, key_from_note
 from cards.money import Money
 from cards.vocab import ReceiptAction
 
@@ -98,6 +102,7 @@ class Unexplained:
     balance_before: Money | None
     balance_after: Money | None
     has_note: bool
+    own_reference: str | None = None  # the flow's own receipt, when that is missing
 
     @property
     def key(self) -> ActionKey:
@@ -105,7 +110,7 @@ class Unexplained:
 
     @property
     def reference(self) -> str:
-        return self.key.reference(self.action)
+        return self.own_reference or self.key.reference(self.action)
 
 
 @dataclass
@@ -113,6 +118,43 @@ class Verdicts:
     unexplained: list[Unexplained] = field(default_factory=list)
     pending: list[datetime] = field(default_factory=list)  # times of note-less ones too young
     accounted: list[str] = field(default_factory=list)  # transaction ids
+    matched: set[str] = field(default_factory=set)  # the online receipts that accounted for one
+
+
+#: The receipts a card action's money movement gets from its flow (any one accounts for it).
+ACTION_RECEIPTS = (ReceiptAction.VOIDED, ReceiptAction.REACTIVATED, ReceiptAction.ADJUSTED)
+
+
+def flow_references(note: str | None) -> tuple[str, ...]:
+    """The receipts the flow that made a transaction writes for it, any one of which accounts
+    for it: ``redeem:<request>:redeemed`` for a store redemption's debit; ``action:<request>:``
+    voided, reactivated or adjusted for a card action's; none for other notes."""
+    key = key_from_note(note)
+    if key is None:
+        return ()
+    if key.kind == KeyKind.REDEEM:
+        return (key.reference(ReceiptAction.REDEEMED),)
+    if key.kind == KeyKind.ACTION:
+        return tuple(key.reference(action) for action in ACTION_RECEIPTS)
+    return ()
+
+
+def _flow_receipt(txn: ShopifyTxn, before: Money | None, after: Money | None) -> Unexplained:
+    """The receipt the flow would have written, under its own reference (should the flow still
+    write it, it lands on the same row). A card action's kind is read from the movement: a
+    debit to zero is a Void, a credit from zero a Reactivate, anything else an Adjust Balance
+    (a mislabel moves no money in the books: the sign and amount are the transaction's)."""
+    key = key_from_note(txn.note)
+    action, amount = ReceiptAction.REDEEMED, txn.amount
+    if key is not None and key.kind == KeyKind.ACTION:
+        if txn.kind == DEBIT and after is not None and after.is_zero:
+            action = ReceiptAction.VOIDED
+        elif txn.kind != DEBIT and before is not None and before.is_zero:
+            action = ReceiptAction.REACTIVATED
+        else:
+            action, amount = ReceiptAction.ADJUSTED, signed(txn)
+    reference = key.reference(action) if key is not None else None
+    return Unexplained(txn.id, action, amount, txn.processed_at, before, after, True, reference)
 
 
 def recorded_by_audit(reference: str) -> str | None:
@@ -144,11 +186,13 @@ def account_for(
     *,
     since: datetime | None,
     known: Collection[str] = (),
+    unreceipted: Collection[str] = (),
 ) -> Verdicts:
     """Sort ``txns`` (the card's, newest first, with none missing between them and now) into
     accounted, pending and unexplained; only those at or after ``since`` are judged. ``known``:
-    transaction ids already known to be accounted for. ``balance_now`` (None: unknown) is the
-    card's balance after the newest of them."""
+    transaction ids already known to be accounted for; ``unreceipted``: ids of giftbridge's
+    own movements whose flow's receipt is missing. ``balance_now`` (None: unknown) is the card's
+    balance after the newest of them."""
     audited = {n for r in receipts if (n := recorded_by_audit(r.reference))}
     audited |= {_number(t) for t in known}
     online = [
@@ -165,7 +209,10 @@ def account_for(
         same = after is not None and after.currency == txn.amount.currency
         before = after - signed(txn) if after is not None and same else None
         if since is None or txn.processed_at >= since:
-            _judge(txn, before, after, audited, online, used, rules, verdicts)
+            if txn.id in unreceipted:
+                _unreceipted(txn, before, after, rules, verdicts)
+            else:
+                _judge(txn, before, after, audited, online, used, rules, verdicts)
         after = before
     return verdicts
 
@@ -186,6 +233,7 @@ def _judge(
     match = _nearest_online(txn, online, used, rules.match_window)
     if match is not None:
         used.add(match.reference)
+        verdicts.matched.add(match.reference)
         verdicts.accounted.append(txn.id)
         return
     if not txn.note and rules.now - txn.processed_at < rules.settle_after:
@@ -200,6 +248,15 @@ def _judge(
     verdicts.unexplained.append(
         Unexplained(txn.id, action, amount, txn.processed_at, before, after, bool(txn.note))
     )
+
+
+def _unreceipted(
+    txn: ShopifyTxn, before: Money | None, after: Money | None, rules: Rules, verdicts: Verdicts
+) -> None:
+    if rules.now - txn.processed_at < rules.settle_after:
+        verdicts.pending.append(txn.processed_at)  # the flow may still write it
+        return
+    verdicts.unexplained.append(_flow_receipt(txn, before, after))
 
 
 def _nearest_online(

@@ -36,6 +36,7 @@ def audit_job(settings: Settings, deps: Deps, progress: AuditProgress | None = N
     watchdog sees it finish runs); an idle tick makes no outside call."""
     config = audit_config(settings)
     kept = progress or audit_progress(settings)
+    kept.anchor(deps.clock.now(), config)  # coverage from this start, however late the 1st run
 
     def run(budget: Budget, gate: Gate) -> RunReport:
         return audit.run_once(deps, config, budget, gate, progress=kept)

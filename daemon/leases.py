@@ -258,4 +258,4 @@ class RunGate:
             raise LeaseNotProven("the Status row is not known")
         sent = self._clock.monotonic()
         self._board.update(self._prong, record_id, write)
-        self._lease.renewed(sent, self._clock.monotonic())
+        self._lease.renewed(sent, self._clock.monotonic(), write.at)

@@ -44,7 +44,12 @@ new holder never overlap, and no wall clock is compared with another machine's.
 operator's edit), a renewal acknowledged too late, or time running out on our clock. A clean
 stop releases the lease (Lease Expires At cleared), so the next claimant takes it at once; any
 other takeover is *contested* for a lease period (:meth:`ProngLease.contested`), during which every
-debit and credit reads Shopify back for its key first, as a resumed request does.
+debit and credit reads Shopify back for its key first, as a resumed request does. A lease that
+ran out on our clock while the row still shows our own last write acknowledged in time (a
+suspended machine, renewals failing while Airtable was down) is claimed again at once, by the same
+claim: no write has landed since ours, so a claimant that might be about to take it is one more
+claimant, and only one of us sees its write at the check. Waiting a lease period instead would
+keep every till waiting for two minutes after Airtable came back.
 
 Editing Owner or Lease Expires At by hand is outside this argument (set Paused instead).
 
@@ -135,6 +140,10 @@ class ProngLease:
     contested_until: float = float("-inf")
     why: str = "not claimed yet"
     elsewhere: str | None = None  # the owner of a live lease we last saw, while not ours
+    # Heartbeat At of our last write acknowledged in time (to the millisecond): a row that still
+    # shows it after our lease ran out (a suspended machine, renewals failing while Airtable was
+    # down) is ours to claim again at once; nobody's write has landed since.
+    last_good_at: datetime | None = None
     _seen: tuple[tuple[object, ...], float] | None = field(default=None, repr=False)
 
     def assess(self, row: StatusRow, now: float) -> Verdict:
@@ -145,7 +154,7 @@ class ProngLease:
             return Verdict.PAUSED
         if self.held and row.owner == self.owner:
             return Verdict.MINE
-        if row.lease_expires_at is None:
+        if row.lease_expires_at is None or self._untouched_since_ours(row):
             return Verdict.FREE
         if row.owner in self.dead_owners:
             return Verdict.TAKEN_OVER
@@ -157,6 +166,16 @@ class ProngLease:
         self.why, self.elsewhere = f"lease held by {row.owner}", row.owner
         return Verdict.ELSEWHERE
 
+    def _untouched_since_ours(self, row: StatusRow) -> bool:
+        """The row shows our own last good write: a claimant's write would have replaced it, and
+        one in flight is settled by the claim's wait, as between any two claimants."""
+        return (
+            row.owner == self.owner
+            and row.heartbeat_at is not None
+            and self.last_good_at is not None
+            and _to_millisecond(row.heartbeat_at) == self.last_good_at
+        )
+
     def may_act(self, now: float) -> bool:
         """Effects are allowed: held, and far enough from the end of the lease."""
         return self.held and now < self.lease_from + self.lease_seconds - self.margin
@@ -165,20 +184,22 @@ class ProngLease:
         """Taken over from another owner within a lease period: read back before moving money."""
         return now < self.contested_until
 
-    def won(self, sent: float, done: float, verdict: Verdict) -> None:
+    def won(self, sent: float, done: float, verdict: Verdict, at: datetime | None = None) -> None:
         self.held, self.lease_from, self.why, self.elsewhere = True, sent, "held", None
+        self.last_good_at = _to_millisecond(at) if at is not None else None
         if verdict is Verdict.TAKEN_OVER:
             self.contested_until = done + self.lease_seconds
         log.info(
             "lease.claimed", prong=self.prong, owner=self.owner, contested=self.contested(done)
         )
 
-    def renewed(self, sent: float, done: float) -> None:
-        """A renewal sent at ``sent`` was acknowledged at ``done``."""
+    def renewed(self, sent: float, done: float, at: datetime | None = None) -> None:
+        """A renewal sent at ``sent`` (Heartbeat At ``at``) was acknowledged at ``done``."""
         if not self.held:
             return
         if done < self.lease_from + self.lease_seconds - self.margin:
             self.lease_from = max(self.lease_from, sent)
+            self.last_good_at = _to_millisecond(at) if at is not None else None
         else:
             self.lose("a renewal was acknowledged too late")
 
@@ -243,7 +264,7 @@ def claim(
     for (lease, _, verdict), made in zip(wanted, claims, strict=True):
         row = check.rows.get(lease.prong)
         if row is not None and row.owner == made.owner and row.heartbeat_at == made.at:
-            lease.won(written.sent, check.done, verdict)
+            lease.won(written.sent, check.done, verdict, made.at)
             won.append(lease)
         else:
             lease.why = f"lost the claim to {row.owner if row else '?'}"
@@ -261,7 +282,7 @@ def renew(
     renewal = RenewLease(at + timedelta(seconds=lease_seconds), at)
     written = yield WriteRows(tuple((str(lease.record_id), renewal) for lease in held))
     for lease in held:
-        lease.renewed(written.sent, written.done)
+        lease.renewed(written.sent, written.done, renewal.at)
 
 
 def lease_length(

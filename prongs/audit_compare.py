@@ -12,7 +12,15 @@ from datetime import datetime
 from functools import partial
 
 from cards.drift import FieldDrift, field_drifts
-from cards.drift_txns import ACCOUNTING_ACTIONS, Rules, Unexplained, account_for, is_ours, windows
+from cards.drift_txns import (
+    ACCOUNTING_ACTIONS,
+    Rules,
+    Unexplained,
+    account_for,
+    flow_references,
+    is_ours,
+    windows,
+)
 from cards.keys import key_from_note
 from clients.records import CardRow, CardState, CardTransaction, Receipt
 from prongs.audit_run import AuditRun
@@ -36,6 +44,8 @@ class Findings:
     restores: list[CardState] = field(default_factory=list)  # our card, no row in the join
     unexplained: list[tuple[CardRow, Unexplained]] = field(default_factory=list)
     pending: list[datetime] = field(default_factory=list)
+    # Online receipts that accounted for a transaction (their order movements are taken).
+    matched: set[str] = field(default_factory=set)
     gone: list[CardRow] = field(default_factory=list)
     many_gone: int = 0  # rows whose cards are gone, too many to be drift: the wrong shop?
 
@@ -102,6 +112,7 @@ def _account_for_transactions(
         receipts = again_if_ambiguous(
             lambda: run.deps.airtable.receipts_in_windows(ACCOUNTING_ACTIONS, spans)
         )
+    unreceipted = _unreceipted_movements(run, listed)
     rules = Rules(
         now=run.deps.clock.now(),
         settle_after=run.config.settle_transactions,
@@ -119,8 +130,31 @@ def _account_for_transactions(
             rules,
             since=since,
             known=known,
+            unreceipted=unreceipted,
         )
         run.progress.remember(set(verdicts.accounted))
         run.progress.looked_at(card)
         findings.unexplained += [(row, u) for u in verdicts.unexplained]
         findings.pending += verdicts.pending
+        findings.matched |= verdicts.matched
+
+
+def _unreceipted_movements(
+    run: AuditRun, listed: list[tuple[CardRow, CardState, datetime | None, list[CardTransaction]]]
+) -> set[str]:
+    """giftbridge's own movements (store redemptions, card actions) to judge whose flow's
+    receipt is missing (one read for the batch)."""
+    known = run.progress.accounted
+    references = {
+        t.id: refs
+        for _, _, since, txns in listed
+        for t in txns
+        if (since is None or t.processed_at >= since)
+        and t.id not in known
+        and (refs := flow_references(t.note))
+    }
+    if not references:
+        return set()
+    wanted = sorted({r for refs in references.values() for r in refs})
+    written = again_if_ambiguous(partial(run.deps.airtable.receipt_references, wanted))
+    return {txn_id for txn_id, refs in references.items() if not set(refs) & written}

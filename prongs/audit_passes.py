@@ -14,8 +14,8 @@ from functools import partial
 from clients.records import CardRow, CardState, CardStatePage
 from prongs.audit_compare import Findings, Look, compare
 from prongs.audit_repair import handle
-from prongs.audit_run import AuditRun
-from prongs.audit_state import FullCursor, IncrementalCursor
+from prongs.audit_run import AuditRun, fresh_lookback
+from prongs.audit_state import AuditState, Deferred, FullCursor, IncrementalCursor
 from prongs.exactly_once import again_if_ambiguous
 
 #: More rows than this in one chunk whose Shopify card is gone means giftbridge is looking at
@@ -34,7 +34,9 @@ def incremental(run: AuditRun) -> None:
     """The cards Shopify updated since the mark: fields and transactions."""
     state, config, now = run.state, run.config, run.deps.clock.now()
     if state.incremental is None:
-        since = state.mark or now - config.interval
+        # No mark: a first start, a lost STATE_DIR, or the lease handed over from a daemon on
+        # another machine whose cards deferred for settling this state never saw.
+        since = state.mark or now - fresh_lookback(config)
         state.incremental = IncrementalCursor(since=since, until=now - config.settle)
         state.last_incremental_at = now
         run.progress.save()
@@ -49,27 +51,53 @@ def incremental(run: AuditRun) -> None:
         )
         page: CardStatePage = again_if_ambiguous(read)
         ready = [c for c in page.cards if c.updated_at <= cursor.until]
+        _defer(state, [c for c in page.cards if c.updated_at > cursor.until], cursor.since)
         gids = [c.id for c in ready]
         rows: dict[str, CardRow] = {}
         if gids:
             rows = again_if_ambiguous(partial(airtable.known_card_ids_by_shopify_id, gids))
         if ready:
             run.report.found_work = True
-        looks = [Look(c, rows.get(c.id), transactions=True, since=cursor.since) for c in ready]
+        looks = [
+            Look(c, rows.get(c.id), transactions=True, since=_since(state, c, cursor.since))
+            for c in ready
+        ]
         findings = compare(run, looks)
         if not handle(run, findings):
             return
+        judged = {c.id for c in ready}
+        state.deferred = [d for d in state.deferred if d.card not in judged]
         run.progress.batch_done()
         cursor.hold = _earliest(cursor.hold, findings)
         if page.cards:
             cursor.after_number = card_number(page.cards[-1].id)
         if not page.has_next_page or not page.cards:
             state.mark = min(cursor.until - config.overlap, cursor.hold or cursor.until)
+            # Left over from an earlier window and not listed again: the card is gone.
+            state.deferred = [d for d in state.deferred if d.window >= cursor.since]
             state.incremental = None
             run.tally.incrementals_finished += 1
             run.progress.save()
             return
         run.progress.save()
+
+
+def _defer(state: AuditState, cards: list[CardState], since: datetime) -> None:
+    """Cards changed in the last ``settle`` wait for the next incremental, whose mark is later
+    than transactions they may have from this window: remember where to judge them from."""
+    fresh = {c.id for c in cards}
+    for held in state.deferred:
+        if held.card in fresh:
+            held.window = since
+            fresh.discard(held.card)
+    state.deferred += [Deferred(card, since, since) for card in sorted(fresh)]
+
+
+def _since(state: AuditState, card: CardState, since: datetime) -> datetime:
+    """Where this card's transactions are judged from: the window, or the earlier window it
+    was deferred from."""
+    earlier = [d.since for d in state.deferred if d.card == card.id]
+    return min([since, *earlier])
 
 
 def _earliest(hold: datetime | None, findings: Findings) -> datetime | None:

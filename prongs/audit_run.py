@@ -37,6 +37,13 @@ class AuditConfig:
     alert_email: str | None = None  # ALERT_EMAIL
 
 
+def fresh_lookback(config: AuditConfig) -> timedelta:
+    """How far back a state with no mark looks: as far as a full pass (a day), since the full
+    pass compares fields only and a change whose row was synced since is found only by reading
+    its transactions."""
+    return max(config.interval, config.full_every)
+
+
 class AuditProgress:
     """What the audit keeps across the runs of one process: its state (loaded from ``store`` at
     the first run, saved after every step), the transactions known to be accounted for (so an
@@ -59,6 +66,15 @@ class AuditProgress:
 
     def save(self) -> None:
         self.store.save(self.state)
+
+    def anchor(self, now: datetime, config: AuditConfig) -> None:
+        """A fresh state (no mark, no pass under way) gets its mark at once, saved: the audit's
+        coverage starts at the daemon's start, less the fresh look-back (a day), not at its first
+        finished run, which crashes or a lease held elsewhere may put off for days."""
+        state = self.state
+        if state.mark is None and state.incremental is None:
+            state.mark = now - fresh_lookback(config)
+            self.save()
 
     def request_full(self) -> None:
         """Start a full pass at the next run (unless one is under way)."""

@@ -3,7 +3,7 @@
 :class:`AuditState` is a plain value, saved through an :class:`AuditStore` after every step (the
 daemon's store is a JSON file in ``STATE_DIR``, written atomically: ``daemon.audit_state_file``;
 tests and a one-off run use :class:`MemoryStore`). Losing it costs work, never correctness:
-a fresh state starts a full pass and looks one interval back for changed cards.
+a fresh state starts a full pass and looks a day (``full_every``) back for changed cards.
 
 - ``mark``: cards Shopify updated at or after it are compared by the next incremental run (a
   finished incremental sets it to where it stopped looking, less the overlap for search lag).
@@ -28,6 +28,16 @@ class IncrementalCursor:
     until: datetime  # and not after this (younger ones wait for the next run)
     after_number: int = 0  # the last card compared
     hold: datetime | None = None  # the oldest transaction still awaiting the online prongs
+
+
+@dataclass
+class Deferred:
+    """A card an incremental left for the next one (changed in the last ``settle``): its
+    transactions are judged from ``since``, the window it was seen in, not the next mark."""
+
+    card: str
+    since: datetime
+    window: datetime  # the since of the latest incremental that saw it (to forget gone cards)
 
 
 @dataclass
@@ -61,6 +71,7 @@ class AuditState:
     last_full_finished_at: datetime | None = None
     full_requested: bool = False
     open: list[OpenRepair] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)
 
     # --- when a run has work -------------------------------------------------------------
     def incremental_due(self, now: datetime, interval: timedelta) -> bool:
@@ -91,6 +102,7 @@ class AuditState:
             last_full_finished_at=data.get("last_full_finished_at"),
             full_requested=bool(data.get("full_requested", False)),
             open=[OpenRepair(**o) for o in data.get("open", [])],
+            deferred=[Deferred(**d) for d in data.get("deferred", [])],
         )
 
 
@@ -103,6 +115,7 @@ _TIME_FIELDS = {
     "until",
     "started_at",
     "hold",
+    "window",
 }
 
 

@@ -38,6 +38,7 @@ import structlog
 from cards.creation import CreationProblem
 from cards.errors import InvariantViolation
 from cards.keys import ActionKey
+from cards.money import Money
 from cards.vocab import (
     Audience,
     CardStatus,
@@ -48,7 +49,7 @@ from cards.vocab import (
 from clients.commands import ActivateCard, CloseCreation, NewCardRow
 from clients.errors import AmbiguousOutcome, ClientError, Permanent, Retryable
 from clients.records import CardRow, CreationRequest, Receipt
-from prongs.creations import created_message, error_message, validate
+from prongs.creations import created_message, error_message, resume_edited, validate
 from prongs.exactly_once import (
     Unresolved,
     again_if_ambiguous,
@@ -118,6 +119,7 @@ def handle_group(
             item.refusal = checked
         else:
             item.order = checked
+    _resume_edited(ctx, [i for i in items if i.refusal is not None])
     _check_stores(ctx, [i for i in items if i.issuing])
     pause()
     try:
@@ -139,6 +141,28 @@ def handle_group(
     _write_receipts(ctx, items, pause)
     pause()
     return _close(ctx, items)
+
+
+def _resume_edited(ctx: Context, items: Sequence[Item]) -> None:
+    """Refused requests whose card is already on its way go on from the recorded intent
+    (:func:`prongs.creations.resume_edited`): one read for all of them."""
+    if not items:
+        return
+    keys = {str(ActionKey.create(i.req.id)): i for i in items}
+    try:
+        found = again_if_ambiguous(lambda: ctx.deps.airtable.find_cards_by_origin_keys(list(keys)))
+    except (ClientError, InvariantViolation) as exc:
+        for item in items:
+            item.fail(exc)
+        return
+    for key, rows in found.items():
+        item = keys[key]
+        if rows:
+            value = rows[0].initial_value or Money.zero(ctx.card.currency)
+            checked = resume_edited(ctx, item.req, value)
+            item.order, item.refusal = (
+                (checked, None) if isinstance(checked, IssueOrder) else (None, checked)
+            )
 
 
 def _check_stores(ctx: Context, items: Sequence[Item]) -> None:

@@ -126,15 +126,11 @@ def handle(ctx: Context, req: CardActionRequest) -> Handled:
             ctx, req, ActionResult(CardActionOutcome.NOT_ALLOWED, "No action was chosen.")
         )
     if not req.card_ids:
-        return _close(
-            ctx, req, ActionResult(CardActionOutcome.CARD_NOT_FOUND, "No gift card is linked.")
-        )
+        return _close(ctx, req, _card_gone(req, key, resuming, "No gift card is linked."))
     try:
         card = again_if_ambiguous(lambda: ctx.deps.airtable.get_card(req.card_ids[0]))
         if card is None:
-            return _close(
-                ctx, req, ActionResult(CardActionOutcome.CARD_NOT_FOUND, "The linked card is gone.")
-            )
+            return _close(ctx, req, _card_gone(req, key, resuming, "The linked card is gone."))
         # By record id and by Shopify GID, as redemptions do: the online prongs' balance
         # refresh locks the GID, and must not write its read between a move and its mirror.
         with ctx.deps.card_locks.hold_cards([card]):
@@ -151,6 +147,20 @@ def handle(ctx: Context, req: CardActionRequest) -> Handled:
         _close(ctx, req, ActionResult(CardActionOutcome.ERROR, text))
         return Handled(CardActionOutcome.ERROR.value, line)
     return _close(ctx, req, result)
+
+
+def _card_gone(req: CardActionRequest, key: ActionKey, resuming: bool, why: str) -> ActionResult:
+    """Card Not Found, unless a money action was under way: its row was deleted after the
+    intent, so Shopify may have moved the money already (an Error for a person, not a
+    rejection that says nothing changed)."""
+    if not (resuming and req.action in MONEY_ACTIONS):
+        return ActionResult(CardActionOutcome.CARD_NOT_FOUND, why)
+    message = (
+        f"The gift card row was deleted while this {req.action} was under way; check the card's "
+        f"Shopify transactions for the note giftbridge {key} (the audit restores the row of a "
+        "card giftbridge issued)."
+    )
+    return ActionResult(CardActionOutcome.ERROR, message)
 
 
 def _close(ctx: Context, req: CardActionRequest, result: ActionResult) -> Handled:

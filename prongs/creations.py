@@ -17,11 +17,14 @@ a valid request costs no separate Processing write.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import structlog
 
 from cards.creation import CreationAsk, CreationProblem, validate_creation
 from cards.errors import InvariantViolation
-from cards.keys import ActionKey
+from cards.keys import ActionKey, key_from_note
+from cards.money import Money
 from cards.vocab import (
     Audience,
     Channel,
@@ -35,7 +38,8 @@ from clients.errors import AmbiguousOutcome, ClientError, Retryable
 from clients.records import CardRow, CreationRequest, Store
 from prongs import emails
 from prongs.exactly_once import again_if_ambiguous, write_request
-from prongs.issuance import Issued, IssueOrder, issue_card
+from prongs.issuance import Issued, IssueOrder, code_for, issue_card
+from prongs.lookup import matches_code
 from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
 from prongs.store_context import Context, Handled, failure_line
 
@@ -98,7 +102,12 @@ def handle(ctx: Context, req: CreationRequest) -> Handled:
         return _notify_store_and_close_refused(ctx, req, not_allowed)
     checked = validate(ctx, req)
     if isinstance(checked, CreationProblem):
-        return _notify_store_and_close_refused(ctx, req, checked)
+        try:
+            checked = _recorded_intent(ctx, req, checked)
+        except ClientError as exc:
+            return Handled(None, failure_line(f"creation {req.id}", exc))
+        if isinstance(checked, CreationProblem):
+            return _notify_store_and_close_refused(ctx, req, checked)
     store = ctx.store(req.store_ids)
     try:
         issued = issue_card(
@@ -122,15 +131,52 @@ def handle(ctx: Context, req: CreationRequest) -> Handled:
 def _store_refusal(ctx: Context, req: CreationRequest) -> CreationProblem | None:
     """Not Allowed when the linked stores do not authorise the request (:mod:`cards.authority`:
     Channel Store needs exactly one Active store; any channel's linked store must be that).
-    A request whose card is already on its way (a row under its key) goes on: it was authorised
-    then, and the card may exist in Shopify."""
+    A request whose card is already on its way (:func:`started_value`) goes on: it was
+    authorised then, and the card may exist in Shopify."""
     why = ctx.store_refusal(req.store_ids, required=req.channel is Channel.STORE)
-    if why is None:
-        return None
-    origin = str(ActionKey.create(req.id))
-    if again_if_ambiguous(lambda: ctx.deps.airtable.find_card(origin_key=origin)) is not None:
+    if why is None or started_value(ctx, req) is not None:
         return None
     return CreationProblem(CreationOutcome.NOT_ALLOWED, why)
+
+
+def started_value(ctx: Context, req: CreationRequest) -> Money | None:
+    """The value of the card already started for this request, or None: its Gift Cards row's
+    (Origin Key ``create:<id>``, the recorded intent), or, that row deleted by staff, the
+    Shopify card its key's code names (the code is derived from the key). Read only on the
+    refusal path: a request refused before anything started costs these reads once."""
+    key = ActionKey.create(req.id)
+    origin = str(key)
+    row = again_if_ambiguous(lambda: ctx.deps.airtable.find_card(origin_key=origin))
+    if row is not None:
+        return row.initial_value or Money.zero(ctx.card.currency)
+    code = code_for(ctx.card, key)
+    hits = again_if_ambiguous(lambda: ctx.deps.shopify.find_cards_by_code(code))
+    ours = [c for c in hits if matches_code(c, code) and key_from_note(c.note) == key]
+    return ours[0].initial_value if ours else None
+
+
+def _recorded_intent(
+    ctx: Context, req: CreationRequest, refusal: CreationProblem
+) -> IssueOrder | CreationProblem:
+    """The refusal, unless the request's card is already on its way (see :func:`resume_edited`)."""
+    value = started_value(ctx, req)
+    return refusal if value is None else resume_edited(ctx, req, value)
+
+
+def resume_edited(ctx: Context, req: CreationRequest, value: Money) -> IssueOrder | CreationProblem:
+    """A refused request whose card is already on its way (staff edited the request after a run
+    had recorded the intent, and the card may exist in Shopify) is never Rejected: it goes on
+    with the value the card was started for. Refused even so (another field was spoiled), it is
+    an Error for a person, naming the field, not a silent Rejected."""
+    checked = validate(ctx, replace(req, amount=value.amount))
+    if isinstance(checked, IssueOrder):
+        log.warning("creation edited after its intent", key=str(checked.key))
+        return checked
+    return CreationProblem(
+        CreationOutcome.ERROR,
+        f"The request was edited after its card of {value} was started, and now: "
+        f"{checked.message} Restore the request's fields or void the card; a person must look.",
+    )
 
 
 def error_message(exc: BaseException) -> str:

@@ -5,7 +5,9 @@
 3. Else ask Shopify's code search and keep the card whose last characters match the code. A card
    with a row but no digest (Shopify issued it, the online-purchase prong recorded it) gets its
    digest filled in; a card with no row gets an Imported row first (Origin Key
-   ``native:<card number>``), then the request goes on as usual.
+   ``native:<card number>``), then the request goes on as usual. A card whose note carries
+   giftbridge's key is one of ours whose row staff deleted: its row is restored under that key
+   (as the audit restores it), never given a second identity.
 4. Nothing matched: Not Found, sharpened to Format Incorrect when the check character fails (a
    giftbridge code with a typo). The check character alone never decides a lookup: cards Shopify
    issued carry no check.
@@ -21,7 +23,7 @@ import structlog
 
 from cards.codes import Code, CodeError, digest, mask_last4, normalize
 from cards.errors import InvariantViolation
-from cards.keys import ActionKey
+from cards.keys import ActionKey, KeyKind, key_from_note
 from cards.status import status_from_shopify
 from cards.vocab import CardSource, Kind
 from clients.commands import FillCodeDigest, NewCardRow
@@ -182,9 +184,15 @@ def _search_shopify_and_record(deps: Deps, code: Code, code_digest: str) -> Card
 
 
 def _import_native_row(deps: Deps, code: Code, code_digest: str, native: ShopifyCard) -> CardRow:
-    """An Imported row for a card Shopify issued; looked up by Origin Key after a lost reply."""
+    """An Imported row for a card Shopify issued, or the restored row of a card giftbridge
+    issued (its note's key); looked up by Origin Key after a lost reply."""
+    row = native_card_row(native, CardSource.IMPORTED, deps.clock.now())
+    ours = key_from_note(native.note)
+    if ours is not None:  # the audit, finding this row under the key, restores nothing more
+        online = ours.kind is KeyKind.ORDER
+        row = replace(row, origin_key=str(ours), source=CardSource.ONLINE if online else None)
     imported = replace(
-        native_card_row(native, CardSource.IMPORTED, deps.clock.now()),
+        row,
         code_digest=code_digest,
         masked_code=code.masked,
         last_characters=code.last4,

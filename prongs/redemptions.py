@@ -14,8 +14,9 @@ keeps its key ``redeem:<record id>`` and its own outcome; the group shares the A
    through card actions, which this thread handles after redemptions, and Shopify, not the
    row, decides every debit.)
 2. Take the group's card locks, by record id and by Shopify GID (the online prongs lock the
-   GID), in sorted order, each once. A resumed request (Processing) reads Shopify back for its
-   key's note first; a debit found there is this request's.
+   GID), in sorted order, each once. A resumed request (Processing) takes the card its intent
+   linked (not what the Code cell says now: staff may have edited it after the debit) and reads
+   Shopify back for its key's note first; a debit found there is this request's.
 3. Decide each (:func:`cards.redemption.decide`, pure; a certificate's value is read from
    Shopify first): Not Active (Pending), Voided, Expired, Invalid Amount (blank, zero,
    negative, not a number, finer than the currency, above MAX_AMOUNT), Exceeds Order Total (a
@@ -140,7 +141,8 @@ class _Group:
                 self.fail(item, exc)
 
     def look_up(self, known: Known | None) -> None:
-        items = [i for i in self.items if i.open]
+        self._take_intended_cards()
+        items = [i for i in self.items if i.open and i.found is None]
         texts = [i.req.code_text for i in items]
         if not items:
             return
@@ -155,6 +157,20 @@ class _Group:
                 item.found = result
             else:
                 self.fail(item, result)
+
+    def _take_intended_cards(self) -> None:
+        """A resumed request's card is the one its intent linked, whatever the Code cell says
+        now (staff may have edited it after the debit): its key is read back on that card."""
+        for item in self.items:
+            if not (item.open and item.intent and item.req.card_ids):
+                continue
+            try:
+                card = self.ctx.deps.airtable.get_card(item.req.card_ids[0])
+            except Exception as exc:
+                self.fail(item, exc)
+                continue
+            if card is not None:  # a deleted row: found again by its code, as before
+                item.found = Lookup(item.req.code_text or "", None, card, format_incorrect=False)
 
     def decide(self, item: Item) -> None:
         ctx, req, found = self.ctx, item.req, item.found

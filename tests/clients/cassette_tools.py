@@ -72,4 +72,3 @@ def recorder(record_mode: str) -> vcr.VCR:
         before_record_response=_scrub_response,
         decode_compressed_response=True,
     )
-

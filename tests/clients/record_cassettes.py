@@ -52,23 +52,36 @@ def record() -> None:
     s = StoreRedemptions
     airtable.base(BASE_ID).create(s.TABLE, [{s.CODE: CODE, s.AMOUNT: 12.5, s.STAFF_NAME: "Sam"}])
     card = shop.issue_card("50.00", CODE)
-    adapters = (build_airtable(airtable_config(settings, TOKEN), limiters),
-                build_shopify(shopify_config(settings, SHOP_TOKEN), limiters),
-                build_email(klaviyo_config(settings, KLAVIYO_KEY), limiters))
+    adapters = (
+        build_airtable(airtable_config(settings, TOKEN), limiters),
+        build_shopify(shopify_config(settings, SHOP_TOKEN), limiters),
+        build_email(klaviyo_config(settings, KLAVIYO_KEY), limiters),
+    )
     cassettes = recorder("all")
     try:
         with cassettes.use_cassette("airtable_list.yaml"):
             adapters[0].pending_redemptions(10)
         with cassettes.use_cassette("shopify_debit.yaml"):
-            adapters[1].debit(f"gid://shopify/GiftCard/{card.number}", Money.of("12.50", "USD"),
-                              "giftbridge redeem:recA1b2C3d4E5f6G7h")
+            adapters[1].debit(
+                f"gid://shopify/GiftCard/{card.number}",
+                Money.of("12.50", "USD"),
+                "giftbridge redeem:recA1b2C3d4E5f6G7h",
+            )
         with cassettes.use_cassette("klaviyo_event.yaml"):
-            adapters[2].send(EmailEvent(
-                Metric.ISSUED, "recipient@example.com", "create:recA1b2C3d4E5f6G7h:recipient",
-                {"code": Code.parse(CODE).reveal(), "masked_code": Code.parse(CODE).masked,
-                 "amount": "50.00", "currency": "USD"},
-                datetime(2026, 11, 22, 12, 0, tzinfo=UTC),
-            ))
+            adapters[2].send(
+                EmailEvent(
+                    Metric.ISSUED,
+                    "recipient@example.com",
+                    "create:recA1b2C3d4E5f6G7h:recipient",
+                    {
+                        "code": Code.parse(CODE).reveal(),
+                        "masked_code": Code.parse(CODE).masked,
+                        "amount": "50.00",
+                        "currency": "USD",
+                    },
+                    datetime(2026, 11, 22, 12, 0, tzinfo=UTC),
+                )
+            )
     finally:
         for adapter in adapters:
             adapter.close()

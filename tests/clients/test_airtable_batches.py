@@ -164,4 +164,3 @@ def test_a_lost_batch_response_is_resent_because_it_is_safe(airtable: AirtableRi
     airtable.sandbox.faults.add("airtable.update", "drop_after")
     refused = adapter.update_requests([done(i) for i in ids])
     assert refused == {} and requests_made(airtable, "airtable.update") == 2
-

@@ -37,9 +37,7 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def requests_made(rig: AirtableRig, operation: str | None = None) -> int:
-    return sum(
-        1 for e in rig.sandbox.request_log if operation is None or e.operation == operation
-    )
+    return sum(1 for e in rig.sandbox.request_log if operation is None or e.operation == operation)
 
 
 def test_an_idle_queue_poll_costs_one_request(airtable: AirtableRig) -> None:
@@ -76,11 +74,22 @@ def test_queues_page_through_more_than_a_hundred_records_oldest_first(
 def test_creation_requests_are_decoded(airtable: AirtableRig) -> None:
     store = airtable.base.create(Stores.TABLE, [{Stores.NAME: "Main St", Stores.ACTIVE: True}])
     c = CreationRequests
-    airtable.base.create(c.TABLE, [{
-        c.PURCHASER_NAME: "Ann", c.PURCHASER_EMAIL: "ann@example.com", c.IS_GIFT: True,
-        c.AMOUNT: 25, c.KIND: "Gift Card", c.THEME: "Birthday", c.CHANNEL: "Store",
-        c.STORE: [store[0]["id"]], c.MESSAGE: "Happy 🎂",
-    }])
+    airtable.base.create(
+        c.TABLE,
+        [
+            {
+                c.PURCHASER_NAME: "Ann",
+                c.PURCHASER_EMAIL: "ann@example.com",
+                c.IS_GIFT: True,
+                c.AMOUNT: 25,
+                c.KIND: "Gift Card",
+                c.THEME: "Birthday",
+                c.CHANNEL: "Store",
+                c.STORE: [store[0]["id"]],
+                c.MESSAGE: "Happy 🎂",
+            }
+        ],
+    )
     adapter = airtable.adapter()
     (request,) = adapter.pending_creations(10)
     assert request.is_gift and request.amount == 25 and request.message == "Happy 🎂"
@@ -114,15 +123,17 @@ def test_a_duplicate_key_is_an_invariant_violation(airtable: AirtableRig) -> Non
 
 def test_cards_round_trip_money_dates_and_links(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
-    card = adapter.create_card(NewCardRow(
-        status=CardStatus.PENDING,
-        currency="USD",
-        initial_value=Money.of("50.10", "USD"),
-        balance=Money.of("0.30", "USD"),
-        issued_at=NOW,
-        expires_on=NOW.date() + timedelta(days=3650),
-        shopify_id="gid://shopify/GiftCard/42",
-    ))
+    card = adapter.create_card(
+        NewCardRow(
+            status=CardStatus.PENDING,
+            currency="USD",
+            initial_value=Money.of("50.10", "USD"),
+            balance=Money.of("0.30", "USD"),
+            issued_at=NOW,
+            expires_on=NOW.date() + timedelta(days=3650),
+            shopify_id="gid://shopify/GiftCard/42",
+        )
+    )
     assert card.balance == Money.of("0.30", "USD")
     updated = adapter.update_card(ChangeExpiry(card.id, None, CardStatus.ACTIVE, at=NOW))
     assert updated.status is CardStatus.ACTIVE and updated.expires_on is None
@@ -137,8 +148,13 @@ def test_cards_round_trip_money_dates_and_links(airtable: AirtableRig) -> None:
 def test_receipts_upsert_in_tens_and_a_replay_adds_nothing(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
     receipts = [
-        Receipt(f"redeem:rec{i:014d}:redeemed", ReceiptAction.REDEEMED, NOW, ReceiptSource.STORE,
-                amount=Money.of("1.25", "USD"))
+        Receipt(
+            f"redeem:rec{i:014d}:redeemed",
+            ReceiptAction.REDEEMED,
+            NOW,
+            ReceiptSource.STORE,
+            amount=Money.of("1.25", "USD"),
+        )
         for i in range(25)
     ]
     adapter.upsert_receipts(receipts)
@@ -152,6 +168,7 @@ def test_receipts_upsert_in_tens_and_a_replay_adds_nothing(airtable: AirtableRig
 def test_orders_upsert_on_order_id_and_kind(airtable: AirtableRig) -> None:
     adapter = airtable.adapter()
     card = adapter.create_card(NewCardRow(origin_key="order:1:2:1"))
+
     def record(kind: OrderKind, outcome: OrderOutcome, card_ids: list[str]) -> OrderRow:
         order = RecordOrder("gid://shopify/Order/1", "#1001", kind, outcome, tuple(card_ids), NOW)
         return adapter.record_order(order)
@@ -169,6 +186,7 @@ def test_requests_status_rows_and_recent_balance_checks(airtable: AirtableRig) -
     b = BalanceChecks
     rows = airtable.base.create(b.TABLE, [{b.CODE: "A"}, {b.CODE: "B"}])
     old = datetime.now(UTC) - timedelta(hours=2)
+
     def close(record_id: str, at: datetime) -> CloseBalanceCheck:
         return CloseBalanceCheck(record_id, RequestStatus.DONE, BalanceOutcome.SENT, at, None)
 
@@ -203,11 +221,12 @@ def test_card_search_matches_parts_in_any_case_and_hostile_text_literally(
     airtable: AirtableRig, hostile: str
 ) -> None:
     adapter = airtable.adapter()
-    ada = adapter.create_card(NewCardRow(last_characters="7KQ2",
-                                         recipient_email="Ada@Example.com",
-                                         status=CardStatus.ACTIVE))
-    bob = adapter.create_card(NewCardRow(purchaser_name="Bob O'Brien",
-                                         status=CardStatus.VOIDED))
+    ada = adapter.create_card(
+        NewCardRow(
+            last_characters="7KQ2", recipient_email="Ada@Example.com", status=CardStatus.ACTIVE
+        )
+    )
+    bob = adapter.create_card(NewCardRow(purchaser_name="Bob O'Brien", status=CardStatus.VOIDED))
     assert [c.id for c in adapter.search_cards("ada@example")] == [ada.id]
     assert [c.id for c in adapter.search_cards("7kq2")] == [ada.id]
     assert [c.id for c in adapter.search_cards("o'brien")] == [bob.id]

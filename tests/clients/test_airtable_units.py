@@ -39,8 +39,9 @@ def test_money_is_written_as_a_json_number_and_read_back_exactly() -> None:
 
 def test_money_of_another_currency_is_refused_before_any_request() -> None:
     with pytest.raises(Permanent) as caught:
-        codec.encode_changes({"Balance": "currency"}, {"Balance": Money.of("5", "EUR")}, "USD",
-                             table="Gift Cards")
+        codec.encode_changes(
+            {"Balance": "currency"}, {"Balance": Money.of("5", "EUR")}, "USD", table="Gift Cards"
+        )
     assert caught.value.code == "INVALID_VALUE"
 
 
@@ -72,8 +73,14 @@ def test_dates_times_enums_links_and_empties_are_written_in_airtable_form() -> N
 
 
 def test_reading_tolerates_absent_and_odd_cells() -> None:
-    fields: dict[str, Any] = {"T": "2026-01-02T03:04:05.000Z", "D": "2031-01-02", "S": "Nope",
-                              "K": "Gift Card", "L": ["recA", {"id": "attB"}], "Bad": "x"}
+    fields: dict[str, Any] = {
+        "T": "2026-01-02T03:04:05.000Z",
+        "D": "2031-01-02",
+        "S": "Nope",
+        "K": "Gift Card",
+        "L": ["recA", {"id": "attB"}],
+        "Bad": "x",
+    }
     assert codec.timestamp(fields, "T") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert codec.day(fields, "D") == date(2031, 1, 2)
     assert codec.option(fields, "S", CardStatus) is None
@@ -190,8 +197,7 @@ def test_transport_failures_map_by_whether_the_request_left() -> None:
     assert isinstance(translate(requests.ReadTimeout(), "list", write=False), Retryable)
     reset = requests.ConnectionError(ConnectionResetError(104, "reset"))
     assert isinstance(translate(reset, "update", write=True), AmbiguousOutcome)
-    assert isinstance(translate(LimiterTimeout("airtable", 12.0), "list", write=False),
-                      RateLimited)
+    assert isinstance(translate(LimiterTimeout("airtable", 12.0), "list", write=False), RateLimited)
 
 
 def test_the_expired_iterator_is_recognised() -> None:

@@ -27,19 +27,38 @@ def live_from_layout() -> list[dict[str, Any]]:
         for j, f in enumerate(t.fields):
             options: dict[str, Any] = copy.deepcopy(f.options)
             if f.type == "multipleRecordLinks":
-                options = {"linkedTableId": ids[options["linkedTable"]], "isReversed": False,
-                           "prefersSingleRecordLink": False}
+                options = {
+                    "linkedTableId": ids[options["linkedTable"]],
+                    "isReversed": False,
+                    "prefersSingleRecordLink": False,
+                }
             if "choices" in options:
-                options["choices"] = [dict(c, id=f"sel{k}", color="blueLight2")
-                                      for k, c in enumerate(options["choices"])]
+                options["choices"] = [
+                    dict(c, id=f"sel{k}", color="blueLight2")
+                    for k, c in enumerate(options["choices"])
+                ]
             if f.type == "currency":
                 options = {"precision": 0, "symbol": "€"}  # any symbol and precision pass
-            fields.append({"id": f"fld{j:014d}", "name": f.name, "type": f.type,
-                           "options": options})
-        fields.append({"id": "fldReciprocal00", "name": "Receipts", "type": "multipleRecordLinks",
-                       "options": {"linkedTableId": ids["Receipts"]}})
-        tables.append({"id": ids[t.name], "name": t.name, "primaryFieldId": fields[0]["id"],
-                       "fields": fields, "views": [{"id": "viw1", "name": "Grid", "type": "grid"}]})
+            fields.append(
+                {"id": f"fld{j:014d}", "name": f.name, "type": f.type, "options": options}
+            )
+        fields.append(
+            {
+                "id": "fldReciprocal00",
+                "name": "Receipts",
+                "type": "multipleRecordLinks",
+                "options": {"linkedTableId": ids["Receipts"]},
+            }
+        )
+        tables.append(
+            {
+                "id": ids[t.name],
+                "name": t.name,
+                "primaryFieldId": fields[0]["id"],
+                "fields": fields,
+                "views": [{"id": "viw1", "name": "Grid", "type": "grid"}],
+            }
+        )
     tables.append({"id": "tblExtra0000000", "name": "Operators' notes", "fields": []})
     return tables
 
@@ -62,8 +81,11 @@ def test_each_problem_is_named() -> None:
     cards["fields"] = [f for f in cards["fields"] if f["name"] != "Code Digest"]
     field(live, "Gift Cards", "Balance")["type"] = "number"
     outcome = field(live, "Store Redemptions", "Outcome")
-    outcome["options"]["choices"] = [c for c in outcome["options"]["choices"]
-                                     if c["name"] not in ("Exceeds Order Total", "Not Active")]
+    outcome["options"]["choices"] = [
+        c
+        for c in outcome["options"]["choices"]
+        if c["name"] not in ("Exceeds Order Total", "Not Active")
+    ]
     field(live, "Receipts", "Gift Card")["options"]["linkedTableId"] = table(live, "Stores")["id"]
     live.remove(table(live, "Status"))
 
@@ -72,10 +94,13 @@ def test_each_problem_is_named() -> None:
         "Gift Cards: missing field 'Code Digest' (singleLineText) (run `giftbridge base init`)"
         in problems
     )
-    assert any(p.startswith("Gift Cards.Balance: type is 'number', expected 'currency'")
-               for p in problems)
-    assert ("Store Redemptions.Outcome: missing options 'Exceeds Order Total', 'Not Active' — "
-            "add them by hand in Airtable (the API cannot add options)") in problems
+    assert any(
+        p.startswith("Gift Cards.Balance: type is 'number', expected 'currency'") for p in problems
+    )
+    assert (
+        "Store Redemptions.Outcome: missing options 'Exceeds Order Total', 'Not Active' — "
+        "add them by hand in Airtable (the API cannot add options)"
+    ) in problems
     assert "Receipts.Gift Card: links to 'Stores', expected 'Gift Cards'" in problems
     assert "missing table 'Status' (run `giftbridge base init`)" in problems
     assert len(problems) == 5
@@ -129,8 +154,9 @@ def test_the_live_check_names_a_missing_field_a_wrong_type_and_a_missing_option(
             f["type"], f.pop("options")["dateFormat"] = "singleLineText", None
     for f in tables["Store Redemptions"]["fields"]:
         if f["name"] == "Outcome":
-            f["options"]["choices"] = [c for c in f["options"]["choices"]
-                                       if c["name"] != "Exceeds Order Total"]
+            f["options"]["choices"] = [
+                c for c in f["options"]["choices"] if c["name"] != "Exceeds Order Total"
+            ]
     rig: AirtableRig = airtable_factory(empty=True)
     rig.sandbox.add_base("appDamagedBase001", layout=damaged)
     admin = rig.admin(airtable_base_id="appDamagedBase001")

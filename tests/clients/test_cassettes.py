@@ -65,8 +65,11 @@ def test_a_shopify_debit_replays(settings: Settings, closers: list[Any]) -> None
     adapter = build_shopify(config, Limiters())
     closers.append(adapter)
     with recorder("none").use_cassette("shopify_debit.yaml") as cassette:
-        result = adapter.debit("gid://shopify/GiftCard/1000001", Money.of("12.50", "USD"),
-                               "giftbridge redeem:recA1b2C3d4E5f6G7h")
+        result = adapter.debit(
+            "gid://shopify/GiftCard/1000001",
+            Money.of("12.50", "USD"),
+            "giftbridge redeem:recA1b2C3d4E5f6G7h",
+        )
     assert cassette.play_count == 1
     assert result.transaction.kind is TransactionKind.DEBIT
     assert result.transaction.amount == Money.of("12.50", "USD")
@@ -77,9 +80,13 @@ def test_a_klaviyo_event_replays(settings: Settings, closers: list[Any]) -> None
     config = klaviyo_config(settings, KLAVIYO_KEY, retry=fast_policy(attempts=1))
     adapter = build_email(config, Limiters())
     closers.append(adapter)
-    event = EmailEvent(Metric.ISSUED, "recipient@example.com",
-                       "create:recA1b2C3d4E5f6G7h:recipient", {"amount": "50.00"},
-                       datetime.now(UTC))
+    event = EmailEvent(
+        Metric.ISSUED,
+        "recipient@example.com",
+        "create:recA1b2C3d4E5f6G7h:recipient",
+        {"amount": "50.00"},
+        datetime.now(UTC),
+    )
     with recorder("none").use_cassette("klaviyo_event.yaml") as cassette:
         adapter.send(event)
     assert cassette.play_count == 1
@@ -98,8 +105,10 @@ def test_cassettes_hold_no_token_and_no_plaintext_code(name: str) -> None:
         requests = list(cassette.requests)
     assert requests
     for request in requests:
-        assert not {k.lower() for k in request.headers} & {"authorization",
-                                                              "x-shopify-access-token"}
+        assert not {k.lower() for k in request.headers} & {
+            "authorization",
+            "x-shopify-access-token",
+        }
         body = request.body
         data = json.loads(body) if isinstance(body, str | bytes) and body else body
         assert scrub_json(data) == data  # any code-bearing key already holds the masked form

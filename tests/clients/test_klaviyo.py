@@ -25,9 +25,16 @@ def notice(unique_id: str = "redeem:recA1b2C3d4E5f6G7h:store") -> EmailEvent:
         Metric.STORE_NOTICE,
         "store@example.com",
         unique_id,
-        {"notice": "redemption", "outcome": "Success", "masked_code": "••••••••7KQ2",
-         "amount": "12.50", "currency": "USD", "balance_after": "37.50",
-         "request_id": "recA1b2C3d4E5f6G7h", "message": None},
+        {
+            "notice": "redemption",
+            "outcome": "Success",
+            "masked_code": "••••••••7KQ2",
+            "amount": "12.50",
+            "currency": "USD",
+            "balance_after": "37.50",
+            "request_id": "recA1b2C3d4E5f6G7h",
+            "message": None,
+        },
         WHEN,
     )
 
@@ -53,12 +60,13 @@ def test_library_failures_translate_by_class() -> None:
     assert isinstance(translate(ApiException(status=400)), Permanent)
     assert isinstance(translate(ApiException(status=0)), Retryable)
     refused = urllib3.exceptions.NewConnectionError(None, "refused")  # type: ignore[arg-type]
-    assert isinstance(translate(urllib3.exceptions.MaxRetryError(None, "/", refused)),  # type: ignore[arg-type]
-                      Retryable)
+    assert isinstance(
+        translate(urllib3.exceptions.MaxRetryError(None, "/", refused)),  # type: ignore[arg-type]
+        Retryable,
+    )
     read = urllib3.exceptions.ReadTimeoutError(None, "/", "timed out")  # type: ignore[arg-type]
     assert isinstance(translate(read), AmbiguousOutcome)
     assert isinstance(translate(urllib3.exceptions.ProtocolError("reset")), AmbiguousOutcome)
-
 
 
 @pytest.mark.slow

@@ -24,8 +24,14 @@ class FakeTime:
 
 
 def policy(t: FakeTime, attempts: int = 4, deadline: float = 20.0) -> RetryPolicy:
-    return RetryPolicy(attempts=attempts, deadline=deadline, base_delay=0.5, max_delay=4.0,
-                       sleep=t.sleep, clock=t.clock)
+    return RetryPolicy(
+        attempts=attempts,
+        deadline=deadline,
+        base_delay=0.5,
+        max_delay=4.0,
+        sleep=t.sleep,
+        clock=t.clock,
+    )
 
 
 def failing(errors: list[BaseException], result: str = "ok") -> tuple[Callable[[], str], list[int]]:
@@ -106,7 +112,10 @@ def test_the_default_deadline_leaves_room_for_the_last_call_inside_the_run_budge
 def test_on_call_sees_each_call_once_with_the_error_its_caller_gets() -> None:
     t, seen = FakeTime(), []
     hooked = RetryPolicy(
-        attempts=3, base_delay=0.5, sleep=t.sleep, clock=t.clock,
+        attempts=3,
+        base_delay=0.5,
+        sleep=t.sleep,
+        clock=t.clock,
         on_call=lambda *call: seen.append(call),
     )
     fn, calls = failing([Retryable("s", "op")])  # retried within the call: one call, no error

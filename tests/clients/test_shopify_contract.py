@@ -28,8 +28,12 @@ def usd(amount: str) -> Money:
 def test_create_find_debit_credit_and_read_back(shopify: ShopifyRig) -> None:
     adapter = shopify.adapter()
     code = generate()
-    card = adapter.create_card(code, usd("50.00"), "giftbridge create:recAAAAAAAAAAAAAA",
-                               datetime.now(UTC).date() + timedelta(days=3650))
+    card = adapter.create_card(
+        code,
+        usd("50.00"),
+        "giftbridge create:recAAAAAAAAAAAAAA",
+        datetime.now(UTC).date() + timedelta(days=3650),
+    )
     assert card.balance == usd("50.00") and card.note == "giftbridge create:recAAAAAAAAAAAAAA"
     stored = shopify.shop.card(card.id)
     assert stored.notify is False and stored.code == code.reveal().lower()
@@ -50,9 +54,12 @@ def test_create_find_debit_credit_and_read_back(shopify: ShopifyRig) -> None:
     found = adapter.find_transaction_by_note(card.id, "giftbridge redeem:recAAAAAAAAAAAAAA")
     assert found is not None and found.id == debit.transaction.id
     later = datetime.now(UTC) + timedelta(minutes=1)
-    assert adapter.find_transaction_by_note(
-        card.id, "giftbridge redeem:recAAAAAAAAAAAAAA", since=later
-    ) is None
+    assert (
+        adapter.find_transaction_by_note(
+            card.id, "giftbridge redeem:recAAAAAAAAAAAAAA", since=later
+        )
+        is None
+    )
 
     updated = adapter.set_expiry(card.id, None)
     assert updated.expires_on is None
@@ -95,20 +102,25 @@ def test_debit_user_errors_are_permanent_with_their_code(
     assert shopify.shop.card(card.number).balance == 20  # nothing moved
 
 
-def test_a_credit_past_the_issue_limit_is_refused(shopify_factory: Callable[..., ShopifyRig]
-                                                   ) -> None:
+def test_a_credit_past_the_issue_limit_is_refused(
+    shopify_factory: Callable[..., ShopifyRig],
+) -> None:
     rig = shopify_factory(issue_limit="100.00")
     card = rig.shop.issue_card("90.00")
     with pytest.raises(Permanent) as caught:
-        rig.adapter().credit(f"gid://shopify/GiftCard/{card.number}", usd("20.00"),
-                             "giftbridge action:recAAAAAAAAAAAAAA")
+        rig.adapter().credit(
+            f"gid://shopify/GiftCard/{card.number}",
+            usd("20.00"),
+            "giftbridge action:recAAAAAAAAAAAAAA",
+        )
     assert caught.value.code == "GIFT_CARD_LIMIT_EXCEEDED"
 
 
 def test_a_dropped_debit_is_ambiguous_and_the_note_finds_it(shopify: ShopifyRig) -> None:
     adapter = shopify.adapter()
-    card = adapter.create_card(generate(), usd("30.00"), "giftbridge create:recAAAAAAAAAAAAAA",
-                               None)
+    card = adapter.create_card(
+        generate(), usd("30.00"), "giftbridge create:recAAAAAAAAAAAAAA", None
+    )
     before = datetime.now(UTC) - timedelta(seconds=5)
     note = "giftbridge redeem:recCCCCCCCCCCCCCC"
     shopify.shop.faults.add("shopify.giftCardDebit", "drop_after")
@@ -180,8 +192,12 @@ def test_orders_search_parses_and_tags_are_added_without_replacing(shopify: Shop
     adapter = shopify.adapter()
     spec = OrderSpec(
         line_items=[
-            LineItemSpec(sku="GC-50", price="50.00", quantity=2,
-                         custom_attributes={"Recipient email": "r@example.com"}),
+            LineItemSpec(
+                sku="GC-50",
+                price="50.00",
+                quantity=2,
+                custom_attributes={"Recipient email": "r@example.com"},
+            ),
             *[LineItemSpec(name=f"Item {i}", price="1.00") for i in range(12)],
             LineItemSpec(name="Native card", is_gift_card=True, price="25.00"),
         ],
@@ -191,8 +207,9 @@ def test_orders_search_parses_and_tags_are_added_without_replacing(shopify: Shop
     order = shopify.shop.create_order(spec)
     gid = f"gid://shopify/Order/{order.number}"
     since = datetime.now(UTC) - timedelta(days=1)
-    page = adapter.search_orders(created_since=since, without_tag="giftbridge-processed",
-                                 financial_status="paid")
+    page = adapter.search_orders(
+        created_since=since, without_tag="giftbridge-processed", financial_status="paid"
+    )
     (found,) = page.orders
     assert found.id == gid and found.customer_email == "buyer@example.com"
     assert len(found.line_items) == 14  # the first 10, then the rest paged in

@@ -57,8 +57,14 @@ class FakeTime:
         self.offset += seconds
 
     def policy(self, attempts: int = 2) -> RetryPolicy:
-        return RetryPolicy(attempts=attempts, deadline=120.0, base_delay=0.01, max_delay=0.05,
-                           sleep=self.sleep, clock=self.clock)
+        return RetryPolicy(
+            attempts=attempts,
+            deadline=120.0,
+            base_delay=0.01,
+            max_delay=0.05,
+            sleep=self.sleep,
+            clock=self.clock,
+        )
 
     def limiters(self) -> Limiters:
         return Limiters(
@@ -91,8 +97,11 @@ def _event_key(r1: Any, r2: Any) -> None:
 
 def replay(name: str) -> Any:
     """``use_cassette`` for ``vendor/<name>`` with the matchers its service needs."""
-    match_on = {"airtable": (*ADDRESS, "query"), "shopify": (*ADDRESS, "operation"),
-                "klaviyo": (*ADDRESS, "event_key")}[name.split("_", 1)[0]]
+    match_on = {
+        "airtable": (*ADDRESS, "query"),
+        "shopify": (*ADDRESS, "operation"),
+        "klaviyo": (*ADDRESS, "event_key"),
+    }[name.split("_", 1)[0]]
     recorder = vcr.VCR(cassette_library_dir=str(CASSETTES / "vendor"), record_mode="none")
     recorder.register_matcher("operation", _operation)
     recorder.register_matcher("event_key", _event_key)
@@ -158,9 +167,7 @@ def test_airtable_429_is_rate_limited_for_the_whole_base(
     settings: Settings, closers: list[Any]
 ) -> None:
     limiters = Limiters()
-    airtable = _opened(
-        closers, _airtable(settings, limiters, retry=fast_policy(1), penalty=30.0)
-    )
+    airtable = _opened(closers, _airtable(settings, limiters, retry=fast_policy(1), penalty=30.0))
     with replay("airtable_rate_limited.yaml") as cassette, pytest.raises(RateLimited) as caught:
         airtable.pending_redemptions(10)
     assert cassette.play_count == 1
@@ -249,8 +256,9 @@ def test_shopify_taken_code_is_code_taken(settings: Settings, closers: list[Any]
     shopify = _opened(closers, _shopify(settings, Limiters(), retry=fast_policy(3)))
     code = Code.parse("7KQ2M9XH4TPC")
     with replay("shopify_create_taken.yaml") as cassette, pytest.raises(CodeTaken) as caught:
-        shopify.create_card(code, Money.of("50.00", "USD"), "giftbridge create:recA1b2C3d4E5f6G7h",
-                            None)
+        shopify.create_card(
+            code, Money.of("50.00", "USD"), "giftbridge create:recA1b2C3d4E5f6G7h", None
+        )
     assert cassette.play_count == 1
     assert caught.value.code == "TAKEN" and code.reveal() not in str(caught.value)
 
@@ -261,9 +269,17 @@ def test_shopify_taken_code_is_code_taken(settings: Settings, closers: list[Any]
 def _notice() -> EmailEvent:
     """The Create Event body example of the reference, as giftbridge builds it."""
     return EmailEvent(
-        Metric.STORE_NOTICE, "store@example.com", "redeem:recA1b2C3d4E5f6G7h:store",
-        {"notice": "redemption", "outcome": "Success", "masked_code": "\u2022" * 8 + "7KQ2",
-         "amount": "12.50", "balance_after": "37.50", "request_id": "recA1b2C3d4E5f6G7h"},
+        Metric.STORE_NOTICE,
+        "store@example.com",
+        "redeem:recA1b2C3d4E5f6G7h:store",
+        {
+            "notice": "redemption",
+            "outcome": "Success",
+            "masked_code": "\u2022" * 8 + "7KQ2",
+            "amount": "12.50",
+            "balance_after": "37.50",
+            "request_id": "recA1b2C3d4E5f6G7h",
+        },
         datetime(2026, 1, 1, 12, 0, tzinfo=UTC),
     )
 

@@ -143,3 +143,30 @@ def test_effects_stop_a_margin_before_the_lease_runs_out_on_our_own_clock() -> N
     assert lease.may_act(204.9)
     lease.renewed(sent=170.0, done=205.5)  # acknowledged after the lease stopped being good
     assert not lease.held and not lease.may_act(206.0)
+
+
+def test_our_own_lapsed_lease_is_claimed_again_at_once_while_the_row_shows_our_last_write() -> None:
+    """Renewals failed while Airtable was down: the lease ran out on our clock, but the row still
+    shows our last write acknowledged in time, so nobody's write landed since: claim it again
+    now, not after a lease period of silent tills."""
+    lease = ProngLease(PRONG, "me:1:aa", 90.0, 15.0)
+    lease.won(sent=100.0, done=103.0, verdict=Verdict.FREE, at=EPOCH)
+    renewed_at = EPOCH + timedelta(seconds=30, microseconds=123_456)
+    lease.renewed(sent=130.0, done=131.0, at=renewed_at)
+    lease.check(row(owner="me:1:aa", lease_expires_at=EPOCH, heartbeat_at=renewed_at), 300.0)
+    assert not lease.held  # ran out before the next renewal
+    ours = row(owner="me:1:aa", lease_expires_at=EPOCH, heartbeat_at=renewed_at)
+    assert lease.assess(ours, 300.0) is Verdict.FREE
+    moved = row(owner="me:1:aa", lease_expires_at=EPOCH, heartbeat_at=renewed_at + timedelta(1))
+    assert lease.assess(moved, 300.0) is Verdict.ELSEWHERE  # not our last good write: wait
+
+
+def test_a_renewal_acknowledged_too_late_leaves_the_row_like_anyone_elses() -> None:
+    lease = ProngLease(PRONG, "me:1:aa", 90.0, 15.0)
+    lease.won(sent=100.0, done=103.0, verdict=Verdict.FREE, at=EPOCH)
+    late = EPOCH + timedelta(seconds=70)
+    lease.renewed(sent=170.0, done=205.5, at=late)  # it may have landed after a taker's claim
+    assert not lease.held
+    landed = row(owner="me:1:aa", lease_expires_at=EPOCH, heartbeat_at=late)
+    assert lease.assess(landed, 206.0) is Verdict.ELSEWHERE
+    assert lease.assess(landed, 296.0) is Verdict.TAKEN_OVER  # unchanged for a lease

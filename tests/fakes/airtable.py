@@ -166,10 +166,7 @@ class FakeAirtable(AuditTables, LedgerTables):
 
     def create_card(self, card: NewCardRow) -> CardRow:
         def create() -> CardRow:
-            record_id = self.new_id()
-            self.tables[GiftCards.TABLE][record_id] = {}
-            self.created[record_id] = self.clock.now()
-            self._apply(GiftCards.TABLE, record_id, new_card_cells(card))
+            record_id = self._add_row(GiftCards.TABLE, new_card_cells(card))
             return self._card(record_id, self.tables[GiftCards.TABLE][record_id])
 
         return self._call("create", create)
@@ -246,7 +243,12 @@ class FakeAirtable(AuditTables, LedgerTables):
 
         def attach() -> None:
             assert content.startswith(b"%PDF"), "certificates are PDFs"
-            row = self.tables[GiftCards.TABLE][card_id]
+            row = self.tables[GiftCards.TABLE].get(card_id)
+            if row is None:  # deleted by a person meanwhile
+                missing = f"no record {card_id}"
+                raise Permanent(
+                    "airtable", "upload", missing, code="MODEL_ID_NOT_FOUND", status=404
+                )
             held = () if replace else tuple(row.get(GiftCards.CERTIFICATE, ()))
             name = f"att{len(held)}-{filename}"
             self._apply(GiftCards.TABLE, card_id, {GiftCards.CERTIFICATE: (*held, name)})

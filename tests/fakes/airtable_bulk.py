@@ -41,14 +41,12 @@ class FakeBulk:
             hits = [
                 i for i, r in table.items() if r.get(CreationRequests.IMPORT_KEY) == row.import_key
             ]
+            cells = creation_request_cells(row)
             if hits:
-                record_id = hits[0]
+                self.airtable._apply(CreationRequests.TABLE, hits[0], cells)
             else:
-                record_id = self.airtable.new_id()
-                table[record_id] = {}
-                self.airtable.created[record_id] = self.airtable.clock.now()
+                self.airtable._add_row(CreationRequests.TABLE, cells)
                 created += 1
-            self.airtable._apply(CreationRequests.TABLE, record_id, creation_request_cells(row))
         return created
 
     def _pages(self, table: str, keep: Callable[[Row], bool]) -> Iterator[list[tuple[str, Row]]]:

@@ -29,6 +29,8 @@ class LedgerTables(AirtableStore, RowConverters):
             self._call("upsert", functools.partial(self._upsert_all, chunk))
 
     def _upsert_all(self, receipts: Sequence[Receipt]) -> None:
+        for receipt in receipts:  # all or none, as Airtable: every record checked first
+            self._validate(Receipts.TABLE, receipt_cells(receipt))
         for receipt in receipts:
             self._upsert_receipt(receipt)
 
@@ -43,11 +45,10 @@ class LedgerTables(AirtableStore, RowConverters):
                 code="INVALID_REQUEST_UNKNOWN",
                 status=422,
             )
-        record_id = existing[0] if existing else self.new_id()
-        if not existing:
-            table[record_id] = {}
-            self.created[record_id] = self.clock.now()
-        self._apply(Receipts.TABLE, record_id, receipt_cells(receipt))
+        if existing:
+            self._apply(Receipts.TABLE, existing[0], receipt_cells(receipt))
+        else:
+            self._add_row(Receipts.TABLE, receipt_cells(receipt))
 
     def receipt_references(self, references: Sequence[str]) -> set[str]:
         wanted = set(references)
@@ -82,11 +83,11 @@ class LedgerTables(AirtableStore, RowConverters):
                 if r.get(ShopifyOrders.ORDER_ID) == order.order_id
                 and r.get(ShopifyOrders.KIND) == order.kind
             ]
-            record_id = hits[0] if hits else self.new_id()
-            if not hits:
-                table[record_id] = {}
-                self.created[record_id] = self.clock.now()
-            self._apply(ShopifyOrders.TABLE, record_id, order_cells(order))
+            if hits:
+                record_id = hits[0]
+                self._apply(ShopifyOrders.TABLE, record_id, order_cells(order))
+            else:
+                record_id = self._add_row(ShopifyOrders.TABLE, order_cells(order))
             return self._order(record_id, table[record_id])
 
         return self._call("upsert", upsert)

@@ -52,11 +52,21 @@ class AirtableStore:
 
     def insert(self, table: str, fields: dict[str, Any]) -> str:
         """Add a row as a person (or a form) would: no injection, validated."""
+        return self._add_row(table, fields)
+
+    def _add_row(self, table: str, cells: Changes | dict[str, Any]) -> str:
+        """A new row with ``cells``; every cell is checked first, so a refused row leaves
+        nothing behind (as Airtable's 422)."""
+        self._validate(table, cells)
         record_id = self.new_id()
         self.tables[table][record_id] = {}
         self.created[record_id] = self.clock.now()
-        self._apply(table, record_id, fields)
+        self._apply(table, record_id, cells)
         return record_id
+
+    def _validate(self, table: str, cells: Changes | dict[str, Any]) -> None:
+        for name, value in cells.items():
+            self._check(table, name, value)
 
     def edit(self, table: str, record_id: str, fields: dict[str, Any]) -> None:
         """Change cells as a person in Airtable's grid would (validated; a counted call)."""
@@ -88,12 +98,25 @@ class AirtableStore:
                 code="INVALID_MULTIPLE_CHOICE_OPTIONS",
                 status=422,
             )
+        if spec.type == "multipleRecordLinks" and value:
+            linked = self.tables[spec.options["linkedTable"]]
+            for record_id in [value] if isinstance(value, str) else value:
+                if record_id not in linked:  # deleted meanwhile, as Airtable's 422 says
+                    missing = (
+                        f"Record ID {record_id} does not exist in {spec.options['linkedTable']}"
+                    )
+                    raise Permanent(
+                        "airtable", "write", missing, code="ROW_DOES_NOT_EXIST", status=422
+                    )
         if isinstance(value, float):
             raise AssertionError(f"a float reached the Airtable fake in {table}.{name}")
         if spec.type == "currency" and isinstance(value, Money) and value.currency != self.currency:
             raise AssertionError(f"{value} written to a {self.currency} base")
 
     def _apply(self, table: str, record_id: str, changes: Changes | dict[str, Any]) -> None:
+        if record_id not in self.tables[table]:  # deleted by a person meanwhile
+            missing = f"no record {record_id}"
+            raise Permanent("airtable", "update", missing, code="MODEL_ID_NOT_FOUND", status=404)
         self._refuse_if_asked(record_id, changes)
         for name, value in changes.items():
             self._check(table, name, value)

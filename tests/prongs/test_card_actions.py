@@ -199,12 +199,28 @@ def test_voiding_a_pending_card_also_empties_a_shopify_card_made_before_a_crash(
         h.run()
     (card,) = h.at.rows(GiftCards.TABLE)
     assert card[GiftCards.STATUS] == CardStatus.PENDING
-    h.at.edit(
-        CreationRequests.TABLE, rec, {CreationRequests.STATUS: RequestStatus.NEEDS_ATTENTION}
-    )
+    h.at.edit(CreationRequests.TABLE, rec, {CreationRequests.STATUS: RequestStatus.NEEDS_ATTENTION})
     act = h.card_action(card["id"], T.VOID, reason="abandoned")
     h.run()
     applied(h, act)
     (shopify,) = h.shop.cards.values()
     assert shopify.card.balance == usd("0.00")
     assert h.card(card["id"])[GiftCards.STATUS] == CardStatus.VOIDED
+
+
+def test_a_void_whose_card_row_was_deleted_after_the_debit_needs_a_person(h: Harness) -> None:
+    """Found by the simulation (seed 108): the void debited Shopify, the process died, staff
+    deleted the card's row; the resumed action must not say Rejected (nothing changed)."""
+    card = h.issue("40.00")
+    gid = h.shopify_id(card)
+    rec = h.card_action(card, T.VOID, reason="lost")
+    h.injector.arm("shopify.debit", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    h.at.delete_row(GiftCards.TABLE, card)
+    h.run()
+    row = h.at.row(CardActions.TABLE, rec)
+    assert row[CardActions.STATUS] == RequestStatus.NEEDS_ATTENTION
+    assert row[CardActions.OUTCOME] == CardActionOutcome.ERROR
+    assert f"giftbridge action:{rec}" in row[CardActions.RESULT_MESSAGE]
+    assert h.shop.balance(gid) == usd("0.00")

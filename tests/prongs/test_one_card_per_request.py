@@ -4,16 +4,18 @@ the same code, and Shopify's TAKEN leads to the card already issued."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from cards.codes import derive
 from cards.vocab import CardStatus, CreationOutcome, RequestStatus
-from config.layout import CreationRequests, GiftCards, Receipts
+from config.layout import CreationRequests, GiftCards, Receipts, Stores
 from prongs.issuance import code_for
 from tests.fakes import SimulatedCrash, World
 from tests.prongs.conftest import CODE_KEY, Harness, card_config
+from tests.prongs.test_bulk_issuance import csv_rows, import_rows
 from tests.prongs_shopify.conftest import SKU, purchases_config, run_purchases, usd
 
 
@@ -116,3 +118,90 @@ def test_an_order_unit_whose_row_was_deleted_is_not_issued_again() -> None:
     assert len(set(notes)) == 2 and all(n.startswith("giftbridge order:") for n in notes)
     rows = world.airtable.rows(GiftCards.TABLE)
     assert sorted(r[GiftCards.SHOPIFY_GIFT_CARD_ID] for r in rows) == sorted(shop.cards)
+
+
+@pytest.mark.parametrize("amount", [None, Decimal("1e30")])
+def test_a_request_edited_after_its_card_was_made_goes_on_with_the_recorded_amount(
+    h: Harness, amount: Decimal | None
+) -> None:
+    """Never Rejected after its card exists: the row recorded the amount the card was made for."""
+    rec = h.creation()
+    h.injector.arm("shopify.create_card", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    h.at._apply(CreationRequests.TABLE, rec, {CreationRequests.AMOUNT: amount})
+    h.run()
+    (card,) = h.shop.cards.values()
+    assert card.card.initial_value == usd("50.00")
+    request = h.at.row(CreationRequests.TABLE, rec)
+    assert (request[CreationRequests.STATUS], request[CreationRequests.OUTCOME]) == (
+        RequestStatus.DONE,
+        CreationOutcome.CREATED,
+    )
+
+
+def test_a_request_spoiled_elsewhere_after_its_card_was_made_is_left_for_a_person(
+    h: Harness,
+) -> None:
+    rec = h.creation()
+    h.injector.arm("shopify.create_card", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    h.at._apply(CreationRequests.TABLE, rec, {CreationRequests.RECIPIENT_EMAIL: "not an email"})
+    h.run()
+    request = h.at.row(CreationRequests.TABLE, rec)
+    assert request[CreationRequests.STATUS] == RequestStatus.NEEDS_ATTENTION
+    assert request[CreationRequests.OUTCOME] == CreationOutcome.ERROR
+    assert "edited after its card" in request[CreationRequests.RESULT_MESSAGE]
+    assert "email" in request[CreationRequests.RESULT_MESSAGE].lower()
+
+
+def test_a_bulk_request_edited_after_its_card_was_made_goes_on_with_the_recorded_amount(
+    h: Harness,
+) -> None:
+    first, *_ = import_rows(h, csv_rows(3))
+    h.injector.arm("shopify.create_card", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    h.at._apply(CreationRequests.TABLE, first, {CreationRequests.AMOUNT: None})
+    report = h.run()
+    assert report.outcomes == {"Created": 3}, report.outcomes
+    values = sorted(str(c.card.initial_value.amount) for c in h.shop.cards.values())
+    assert values == ["21.00", "22.00", "23.00"]
+
+
+def test_a_code_typed_at_a_till_for_our_card_whose_row_was_deleted_restores_that_row(
+    h: Harness,
+) -> None:
+    """The card's note carries its key: the row comes back under it (as the audit would restore
+    it), not as a second, Imported identity of the same card."""
+    card_id = h.issue("50.00")
+    code = h.code_of(card_id).reveal()
+    rec = h.at.row(GiftCards.TABLE, card_id)[GiftCards.ORIGIN_KEY]
+    delete_card_rows(h.at)
+    h.redemption(code, "10.00")
+    h.run()
+    (row,) = h.at.rows(GiftCards.TABLE)
+    assert row[GiftCards.ORIGIN_KEY] == rec
+    assert row[GiftCards.BALANCE] == usd("40.00")
+
+
+def test_a_card_made_for_a_store_switched_off_since_and_whose_row_was_deleted_is_finished(
+    h: Harness,
+) -> None:
+    """Authorised when its intent was recorded: the store switched off and the row deleted
+    afterwards, the card in Shopify (found by the code its key derives) is still finished,
+    not Rejected Not Allowed with a live card nobody holds (sim seed 4958)."""
+    store = h.store()
+    rec = h.creation(**{CreationRequests.STORE: (store,)})
+    h.injector.arm("shopify.create_card", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        h.run()
+    delete_card_rows(h.at)
+    h.at._apply(Stores.TABLE, store, {Stores.ACTIVE: False})
+    h.run()
+    (card,) = h.shop.cards.values()
+    request = h.at.row(CreationRequests.TABLE, rec)
+    assert request[CreationRequests.OUTCOME] == CreationOutcome.CREATED
+    (row,) = h.at.rows(GiftCards.TABLE)
+    assert row[GiftCards.SHOPIFY_GIFT_CARD_ID] == card.card.id

@@ -332,3 +332,25 @@ def test_two_threads_redeeming_one_card_never_interleave(h: Harness) -> None:
     assert h.shop.balance(gid) == usd("25.00") == h.card(card)[GiftCards.BALANCE]
     assert {redeemed(h, r)[S.OUTCOME] for r in recs} == {RedemptionOutcome.SUCCESS}
     assert len(h.deps.card_locks) == 0
+
+
+@pytest.mark.parametrize("edited", ["JUNK!!", "", None])
+def test_a_request_whose_code_was_edited_after_its_debit_finishes_on_the_intended_card(
+    h: Harness, edited: str | None
+) -> None:
+    """The intent linked the card; the Code cell edited afterwards (a junk code, emptied) does
+    not turn a debit that happened into a Format Incorrect: the key is read back on that card."""
+    card = h.issue("50.00")
+    rec = h.redemption(h.code_of(card).reveal(), "12.50")
+    h.injector.arm("airtable.upsert", "fail_before")  # the receipts: after the debit
+    h.run()
+    assert h.at.row(S.TABLE, rec)[S.STATUS] == RequestStatus.PROCESSING
+    h.at._apply(S.TABLE, rec, {S.CODE: edited})
+    report = h.run()
+    assert report.outcomes == {"Success": 1}, report.outcomes
+    gid = h.shopify_id(card)
+    assert h.shop.balance(gid) == usd("37.50")
+    assert h.shop.notes(gid) == [f"giftbridge redeem:{rec}"]  # debited once
+    row = redeemed(h, rec)
+    assert (row[S.STATUS], row[S.OUTCOME]) == (RequestStatus.DONE, RedemptionOutcome.SUCCESS)
+    assert h.receipts()[f"redeem:{rec}:redeemed"][Receipts.AMOUNT] == usd("12.50")

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from cards.money import Money
 from cards.vocab import CardStatus, Metric, ReceiptAction, ReceiptSource
 from config.layout import GiftCards, Receipts
+from prongs.audit_state import MemoryStore
 from prongs.audit_tally import DriftClass, Result
 from tests.prongs.conftest import usd
 from tests.prongs_audit.conftest import ALERTS_TO, AuditHarness
@@ -282,3 +283,65 @@ def test_timedelta_defaults_are_sane() -> None:
     config = AuditConfig(currency="USD")
     assert config.settle < config.overlap < config.settle_transactions <= config.full_every
     assert config.full_every == timedelta(days=1)
+
+
+def test_a_fresh_state_reads_a_days_changes_even_when_the_row_was_synced_since(
+    ah: AuditHarness,
+) -> None:
+    """A lost STATE_DIR, or the audit's lease moving to a daemon on another machine: its first
+    incremental looks a day back, so an admin change whose row some prong synced since (the
+    full pass compares fields only) still gets its receipt."""
+    (card,) = settled(ah)
+    txn = ah.shop.admin_adjust(ah.gid(card), usd("-12.50"), note="goodwill correction")
+    ah.later(5)
+    synced = {GiftCards.BALANCE: usd("37.50"), GiftCards.LAST_SYNCED_AT: ah.world.clock.now()}
+    ah.at._apply(GiftCards.TABLE, card, synced)
+    ah.later(180)
+    ah.store_state = MemoryStore()  # nothing of the earlier audit's marks
+    ah.fresh_process()
+
+    ah.audit()
+
+    adjusted = ah.audit_receipts()[f"card-txn:{txn.rsplit('/', 1)[-1]}:adjusted"]
+    assert adjusted[Receipts.AMOUNT] == usd("-12.50")
+    assert adjusted[Receipts.GIFT_CARD] == (card,)
+
+
+def test_the_audits_coverage_starts_at_the_daemons_start_however_late_its_first_run(
+    ah: AuditHarness,
+) -> None:
+    """The daemon anchors a fresh state when it starts: a change two days before the audit's
+    first finished run (crashes, a lease held elsewhere) is still read (sim seed 4672)."""
+    card = ah.issue("50.00")
+    ah.fresh_process().anchor(ah.world.clock.now(), ah.audit_config)
+    ah.later(60)
+    txn = ah.shop.admin_adjust(ah.gid(card), usd("-5.00"), note="till float")
+    synced = {GiftCards.BALANCE: usd("45.00"), GiftCards.LAST_SYNCED_AT: ah.world.clock.now()}
+    ah.at._apply(GiftCards.TABLE, card, synced)
+    ah.later(2 * 24 * 60)
+
+    ah.audit()
+
+    assert f"card-txn:{txn.rsplit('/', 1)[-1]}:adjusted" in ah.audit_receipts()
+
+
+def test_a_transaction_whose_receipt_could_not_be_written_is_read_again_by_the_next_run(
+    ah: AuditHarness,
+) -> None:
+    """Airtable refused the receipts for a moment: the cursor stays, so the next run reads the
+    card again and records it (sim seed 9220), once."""
+    (card,) = settled(ah)
+    txn = ah.shop.admin_adjust(ah.gid(card), usd("-3.00"), note="till float")
+    synced = {GiftCards.BALANCE: usd("47.00"), GiftCards.LAST_SYNCED_AT: ah.world.clock.now()}
+    ah.at._apply(GiftCards.TABLE, card, synced)
+    ah.injector.arm("airtable.upsert", "fail_before")
+
+    failed = ah.audited(minutes=30)  # the next window starts after the change (overlap 15 min)
+    assert failed.errors and not ah.audit_receipts()
+    ah.audited(minutes=30)
+
+    reference = f"card-txn:{txn.rsplit('/', 1)[-1]}:adjusted"
+    assert list(ah.audit_receipts()) == [reference]
+    ah.request_full()
+    ah.audited()
+    assert list(ah.audit_receipts()) == [reference]

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import math
 
-from cards.vocab import ReceiptAction
-from config.layout import GiftCards, Receipts
+import pytest
+
+from cards.keys import ActionKey
+from cards.vocab import CardActionType, ReceiptAction
+from config.layout import CardActions, GiftCards, Receipts, StoreRedemptions
 from prongs.audit_tally import DriftClass
 from prongs.report import OpenGate
+from tests.fakes import SimulatedCrash
 from tests.prongs.conftest import usd
 from tests.prongs_audit.conftest import AuditHarness, StepBudget
 from tests.prongs_shopify.conftest import run_redemptions
@@ -55,6 +59,186 @@ def test_an_online_movement_no_prong_recorded_gets_one_receipt_not_two(
 
     recorded = [r for r in ah.audit_receipts() if r.startswith("card-txn:")]
     assert len(recorded) == 1 and recorded[0].endswith(":redeemed-online")
+
+
+def test_an_online_movement_the_online_prong_records_late_is_counted_once(
+    ah: AuditHarness,
+) -> None:
+    """The Shopify redemptions prong was down for hours: the audit records the checkout's
+    payment and refund first, under the online prong's own references, so the prong's late
+    receipts land on the same rows (found by the simulation, seed 97)."""
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    order = ah.shop.place_order(ah.shop.line_item(usd("30.00")))
+    paid = ah.shop.pay_with_card(order.id, gid, usd("30.00"))
+    refund = ah.shop.refund_to_card(order.id, gid, usd("10.00"))
+
+    ah.audited(minutes=61)
+    ah.audited(minutes=61)
+    run_redemptions(ah.world)
+    ah.audited(minutes=61)
+
+    movements = {
+        ref: r
+        for ref, r in ah.receipts().items()
+        if r[Receipts.ACTION] in (ReceiptAction.REDEEMED_ONLINE, ReceiptAction.REFUNDED_ONLINE)
+    }
+    paid_n, refund_n = (t.id.rsplit("/", 1)[-1] for t in (paid, refund))
+    assert sorted(movements) == [
+        f"shopify-txn:{paid_n}:redeemed-online",
+        f"shopify-txn:{refund_n}:refunded-online",
+    ]
+    assert movements[f"shopify-txn:{paid_n}:redeemed-online"][Receipts.AMOUNT] == usd("30.00")
+    assert movements[f"shopify-txn:{refund_n}:refunded-online"][Receipts.AMOUNT] == usd("10.00")
+    assert ah.card(card)[GiftCards.BALANCE] == usd("30.00")
+
+
+def test_a_redemption_whose_request_was_deleted_after_the_debit_gets_its_receipt(
+    ah: AuditHarness,
+) -> None:
+    """The till's request row was deleted while the debit was in flight: the store prong can
+    never close it, so the audit records the debit under the redemption's own reference, once
+    the flow had its hour (found by the simulation, seed 882)."""
+    card = ah.issue("50.00")
+    store = ah.store()
+    ah.audited()
+    request = ah.redemption(ah.code_of(card).reveal(), "12.00", store)
+    ah.injector.arm("shopify.debit", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        ah.run()
+    ah.at.delete_row(StoreRedemptions.TABLE, request)
+    ah.run_until_quiet()
+
+    ah.audited()
+    assert not any(r.startswith("redeem:") for r in ah.receipts())  # the flow's hour
+    ah.audited(minutes=61)
+
+    receipt = ah.receipts()[f"redeem:{request}:redeemed"]
+    assert receipt[Receipts.AMOUNT] == usd("12.00")
+    assert receipt[Receipts.ACTION] == ReceiptAction.REDEEMED
+    assert receipt[Receipts.REQUEST] == request
+    before = ah.receipts()
+    ah.audited(minutes=61)
+    assert ah.receipts() == before
+
+
+@pytest.mark.parametrize(
+    ("action", "amount", "receipt", "booked"),
+    [
+        (CardActionType.VOID, None, ReceiptAction.VOIDED, "50.00"),
+        (CardActionType.ADJUST_BALANCE, "-7.25", ReceiptAction.ADJUSTED, "-7.25"),
+        (CardActionType.ADJUST_BALANCE, "5.00", ReceiptAction.ADJUSTED, "5.00"),
+    ],
+)
+def test_a_card_action_whose_request_was_deleted_after_its_money_moved_gets_its_receipt(
+    ah: AuditHarness,
+    action: CardActionType,
+    amount: str | None,
+    receipt: ReceiptAction,
+    booked: str,
+) -> None:
+    """As for a redemption (sim seed 3134): a Void's debit whose Card Actions row staff deleted
+    before its receipt is recorded under the action's own reference, its kind read from the
+    movement (a debit to zero is a Void)."""
+    card = ah.issue("50.00")
+    ah.audited()
+    request = ah.card_action(card, action, reason="lost card", amount=amount)
+    ah.injector.arm(f"shopify.{'credit' if amount == '5.00' else 'debit'}", "crash_after")
+    with pytest.raises(SimulatedCrash):
+        ah.run()
+    ah.at.delete_row(CardActions.TABLE, request)
+    ah.run_until_quiet()
+
+    ah.audited()
+    assert not any(r.startswith("action:") for r in ah.receipts())  # the flow's hour
+    ah.audited(minutes=61)
+
+    written = ah.receipts()[ActionKey.action(request).reference(receipt)]
+    assert written[Receipts.ACTION] == receipt
+    assert written[Receipts.AMOUNT] == usd(booked)
+    assert written[Receipts.REQUEST] == request
+    before = ah.receipts()
+    ah.audited(minutes=61)
+    assert ah.receipts() == before
+
+
+def test_the_online_prong_recording_while_the_audit_looks_for_the_order_counts_once(
+    ah: AuditHarness,
+) -> None:
+    """The Shopify redemptions prong writes its receipt after the audit read the receipts and
+    before it writes its own (found by the simulation, seed 741)."""
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    order = ah.shop.place_order(ah.shop.line_item(usd("30.00")))
+    ah.shop.pay_with_card(order.id, gid, usd("30.00"))
+    ran: list[bool] = []
+
+    def meanwhile(operation: str) -> None:
+        if operation == "shopify.search_orders" and not ran:
+            ran.append(True)
+            ah.injector.hook = None
+            run_redemptions(ah.world)
+
+    ah.later(61)
+    ah.injector.hook = meanwhile
+    ah.audit()
+
+    assert ran
+    spent = [r for r in ah.receipts() if r.endswith(":redeemed-online")]
+    assert len(spent) == 1 and spent[0].startswith("shopify-txn:")
+
+
+def test_when_the_orders_cannot_be_read_a_checkout_waits_rather_than_count_twice(
+    ah: AuditHarness,
+) -> None:
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    order = ah.shop.place_order(ah.shop.line_item(usd("30.00")))
+    ah.shop.pay_with_card(order.id, gid, usd("30.00"))
+
+    ah.later(61)
+    ah.injector.arm("shopify.search_orders", "fail_before")
+    ah.audit()
+    assert not [r for r in ah.receipts() if ":redeemed-online" in r]
+
+    ah.audited(minutes=11)
+    run_redemptions(ah.world)
+    ah.audited(minutes=61)
+    spent = [r for r in ah.receipts() if r.endswith(":redeemed-online")]
+    assert len(spent) == 1 and spent[0].startswith("shopify-txn:")
+
+
+def test_a_card_changed_again_during_the_settle_time_keeps_its_earlier_transactions(
+    ah: AuditHarness,
+) -> None:
+    """A till credit no order prong saw, then a checkout an hour later just before the audit:
+    the card waits for the next incremental (changed in the last settle minutes), whose mark is
+    past the credit, yet the credit is still judged and recorded (found by the simulation,
+    seed 381)."""
+    card = ah.issue("50.00")
+    ah.audited()
+    gid = ah.gid(card)
+    credit = ah.shop.admin_adjust(gid, usd("5.00"))  # no note: a till
+    ah.later(70)
+    order = ah.shop.place_order(ah.shop.line_item(usd("20.00")))
+    ah.shop.pay_with_card(order.id, gid, usd("20.00"))
+    ah.audit()  # the card changed a moment ago: it waits
+    assert not ah.audit_receipts()
+
+    ah.audited(minutes=11)
+    ah.audited(minutes=61)
+
+    number = credit.rsplit("/", 1)[-1]
+    receipt = ah.receipts()[f"card-txn:{number}:refunded-online"]
+    assert receipt[Receipts.AMOUNT] == usd("5.00")
+    spent = [
+        r for r in ah.receipts().values() if r[Receipts.ACTION] == ReceiptAction.REDEEMED_ONLINE
+    ]
+    assert [r[Receipts.AMOUNT] for r in spent] == [usd("20.00")]
+    assert ah.store_state.load().deferred == []
 
 
 def test_the_repair_rereads_under_the_card_lock_and_never_writes_an_older_balance(

@@ -18,8 +18,11 @@ from sandbox.server import ServiceThread
 TOKEN = "patTestToken00000.sandbox-tests"
 BASE_ID = "appTestBase000001"
 KLAVIYO_KEY = "pk_test_sandbox_key_0000"
-KLAVIYO_HEADERS = {"Authorization": f"Klaviyo-API-Key {KLAVIYO_KEY}", "revision": "2026-07-15",
-                   "Content-Type": "application/vnd.api+json"}
+KLAVIYO_HEADERS = {
+    "Authorization": f"Klaviyo-API-Key {KLAVIYO_KEY}",
+    "revision": "2026-07-15",
+    "Content-Type": "application/vnd.api+json",
+}
 
 
 def event(

@@ -52,8 +52,14 @@ class ShopifyService:
     def url(self) -> str:
         return self.thread.url + API_PATH
 
-    def execute(self, document: str, variables: dict[str, Any] | None = None, *,
-                token: str | None = TOKEN, timeout: float = 5.0) -> ExecutionResult:
+    def execute(
+        self,
+        document: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        token: str | None = TOKEN,
+        timeout: float = 5.0,
+    ) -> ExecutionResult:
         """Run one operation; gql raises TransportQueryError when the answer has errors."""
         return asyncio.run(self._execute(document, variables, token, timeout))
 
@@ -62,13 +68,15 @@ class ShopifyService:
         assert result.data is not None
         return result.data
 
-    async def _execute(self, document: str, variables: dict[str, Any] | None,
-                       token: str | None, timeout: float) -> ExecutionResult:
+    async def _execute(
+        self, document: str, variables: dict[str, Any] | None, token: str | None, timeout: float
+    ) -> ExecutionResult:
         headers = {"X-Shopify-Access-Token": token} if token is not None else {}
         transport = AIOHTTPTransport(url=self.url, headers=headers)
         async with Client(transport=transport, execute_timeout=timeout) as session:
-            result = await session.execute(GraphQLRequest(document, variable_values=variables),
-                                           get_execution_result=True)
+            result = await session.execute(
+                GraphQLRequest(document, variable_values=variables), get_execution_result=True
+            )
         assert isinstance(result, ExecutionResult)
         return result
 

@@ -14,8 +14,11 @@ from sandbox.faults import FaultKind
 from sandbox.httpkit import DROPPED_STATUS
 from tests.sandbox.conftest import BASE_ID, TOKEN, AirtableHarness
 
-RATE_LIMIT_BODY = {"errors": [{"error": "RATE_LIMIT_REACHED",
-                               "message": "Rate limit exceeded. Please try again later"}]}
+RATE_LIMIT_BODY = {
+    "errors": [
+        {"error": "RATE_LIMIT_REACHED", "message": "Rate limit exceeded. Please try again later"}
+    ]
+}
 
 
 def _status(call: Callable[[], Any]) -> int:
@@ -92,8 +95,7 @@ def test_drop_after_on_upsert_and_update(airtable: AirtableHarness) -> None:
 
 
 def test_delay_past_the_client_timeout_is_a_read_timeout(airtable: AirtableHarness) -> None:
-    impatient = Api(TOKEN, endpoint_url=airtable.url, retry_strategy=None,
-                    timeout=(5, 0.3))  # type: ignore[arg-type]  # requests takes floats
+    impatient = Api(TOKEN, endpoint_url=airtable.url, retry_strategy=None, timeout=(5, 0.3))  # type: ignore[arg-type]  # requests takes floats
     airtable.sandbox.faults.add("airtable.list:Stores", FaultKind.DELAY, seconds=0.8)
     try:
         with pytest.raises(requests.ReadTimeout):
@@ -130,8 +132,11 @@ def test_upload_and_delete_faults(airtable: AirtableHarness) -> None:
 
 def test_admin_routes(airtable: AirtableHarness) -> None:
     admin = f"{airtable.url}/_sandbox"
-    armed = requests.post(f"{admin}/faults", json={"operation": "airtable.list",
-                                                    "kind": "fail_before", "times": 2}, timeout=5)
+    armed = requests.post(
+        f"{admin}/faults",
+        json={"operation": "airtable.list", "kind": "fail_before", "times": 2},
+        timeout=5,
+    )
     assert armed.status_code == 201
     assert requests.get(f"{admin}/faults", timeout=5).json()["faults"][0]["times"] == 2
     assert [_status(airtable.table("Stores").all) for _ in range(3)] == [502, 502, 200]
@@ -142,7 +147,9 @@ def test_admin_routes(airtable: AirtableHarness) -> None:
     assert state["bases"][BASE_ID]["tables"]["Stores"][0]["fields"] == {"Name": "Main St"}
     logged = requests.get(f"{admin}/requests", timeout=5).json()["requests"]
     assert [(e["method"], e["table"], e["status"]) for e in logged][-2:] == [
-        ("GET", "Stores", 200), ("POST", "Stores", 200)]
+        ("GET", "Stores", 200),
+        ("POST", "Stores", 200),
+    ]
     assert requests.post(f"{admin}/reset", timeout=5).status_code == 200
     assert airtable.sandbox.base().records("Stores") == []
     assert airtable.sandbox.request_log == []

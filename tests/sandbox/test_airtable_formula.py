@@ -25,19 +25,44 @@ HOSTILE = ["x' OR 1=1 OR '", '"),TRUE(),("', "{Code Digest}", "back\\slash", "\\
 
 def _base() -> Base:
     base = Base("appFormulaTests01", "t")
-    stores = create_table(base, {"name": "Stores",
-                                 "fields": [{"name": "Name", "type": "singleLineText"}]})
-    create_table(base, {"name": "Cards", "fields": [
-        {"name": "Code Digest", "type": "singleLineText"},
-        {"name": "Status", "type": "singleSelect", "options": {"choices": [{"name": "Active"}]}},
-        {"name": "Balance", "type": "currency", "options": {"precision": 2, "symbol": "$"}},
-        {"name": "Active", "type": "checkbox",
-         "options": {"icon": "check", "color": "greenBright"}},
-        {"name": "Store", "type": "multipleRecordLinks", "options": {"linkedTableId": stores.id}},
-        {"name": "Expires", "type": "date", "options": {"dateFormat": {"name": "iso"}}},
-        {"name": "Seen", "type": "dateTime", "options": {
-            "dateFormat": {"name": "iso"}, "timeFormat": {"name": "24hour"}, "timeZone": "utc"}},
-    ]})
+    stores = create_table(
+        base, {"name": "Stores", "fields": [{"name": "Name", "type": "singleLineText"}]}
+    )
+    create_table(
+        base,
+        {
+            "name": "Cards",
+            "fields": [
+                {"name": "Code Digest", "type": "singleLineText"},
+                {
+                    "name": "Status",
+                    "type": "singleSelect",
+                    "options": {"choices": [{"name": "Active"}]},
+                },
+                {"name": "Balance", "type": "currency", "options": {"precision": 2, "symbol": "$"}},
+                {
+                    "name": "Active",
+                    "type": "checkbox",
+                    "options": {"icon": "check", "color": "greenBright"},
+                },
+                {
+                    "name": "Store",
+                    "type": "multipleRecordLinks",
+                    "options": {"linkedTableId": stores.id},
+                },
+                {"name": "Expires", "type": "date", "options": {"dateFormat": {"name": "iso"}}},
+                {
+                    "name": "Seen",
+                    "type": "dateTime",
+                    "options": {
+                        "dateFormat": {"name": "iso"},
+                        "timeFormat": {"name": "24hour"},
+                        "timeZone": "utc",
+                    },
+                },
+            ],
+        },
+    )
     return base
 
 
@@ -86,7 +111,8 @@ def test_hostile_strings_match_literally(base: Base, hostile: str) -> None:
 
 def test_match_with_several_fields_and_comparisons(base: Base) -> None:
     rich, poor, _ = _add(
-        base, "Cards",
+        base,
+        "Cards",
         {"Code Digest": "a", "Status": "Active", "Balance": 50},
         {"Code Digest": "b", "Status": "Active", "Balance": 5.5},
         {"Code Digest": "c", "Balance": 99},
@@ -144,8 +170,10 @@ def test_record_id_and_times(base: Base) -> None:
     assert _select(base, "IS_AFTER(DATEADD({Seen}, 23, 'hours'), NOW())") == []
     assert _select(base, "DATETIME_DIFF(NOW(), {Seen}, 'hours') = 24") == [rec]
     assert _select(base, "IS_SAME(CREATED_TIME(), LAST_MODIFIED_TIME({Seen}))") == [rec]
-    assert _select(base, "DATETIME_FORMAT(DATETIME_PARSE('02/03/2026', 'DD/MM/YYYY'), "
-                         "'YYYY-MM-DD') = '2026-03-02'") == [rec]
+    assert _select(
+        base,
+        "DATETIME_FORMAT(DATETIME_PARSE('02/03/2026', 'DD/MM/YYYY'), 'YYYY-MM-DD') = '2026-03-02'",
+    ) == [rec]
 
 
 def test_truthiness_of_results(base: Base) -> None:
@@ -164,11 +192,23 @@ def test_run_time_errors_match_nothing_but_are_not_422(base: Base) -> None:
     assert _select(base, "ISERROR(1/0)") != []
 
 
-@pytest.mark.parametrize("formula", [
-    "{Code Digest} = 'a", "AND(", "{Status} == 'x'", "1 +", "NOT_A_FUNCTION(1)",
-    "IF(TRUE())", "{Missing} = 1", "Missing = 1", "REGEX_MATCH({Status}, '.*')", "(" * 5000,
-    "LAST_MODIFIED_TIME('Status')", "{Status} = 'a' OR 1=1",
-])
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "{Code Digest} = 'a",
+        "AND(",
+        "{Status} == 'x'",
+        "1 +",
+        "NOT_A_FUNCTION(1)",
+        "IF(TRUE())",
+        "{Missing} = 1",
+        "Missing = 1",
+        "REGEX_MATCH({Status}, '.*')",
+        "(" * 5000,
+        "LAST_MODIFIED_TIME('Status')",
+        "{Status} = 'a' OR 1=1",
+    ],
+)
 def test_bad_formulas_are_422(base: Base, formula: str) -> None:
     with pytest.raises(AirtableError) as caught:
         _select(base, formula)

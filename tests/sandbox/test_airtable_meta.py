@@ -42,7 +42,9 @@ def test_field_options_in_read_back_shape(airtable: AirtableHarness) -> None:
     assert isinstance(issued, S.DateTimeFieldSchema)
     assert issued.options.time_zone == "utc"
     assert (issued.options.date_format.name, issued.options.date_format.format) == (
-        "iso", "YYYY-MM-DD")
+        "iso",
+        "YYYY-MM-DD",
+    )
     assert issued.options.time_format.format == "HH:mm"
     expires = cards.field("Expires On")
     assert isinstance(expires, S.DateFieldSchema) and expires.options.date_format.name == "iso"
@@ -79,7 +81,8 @@ def test_base_init_from_an_empty_base(
         ids[spec["name"]] = base.create_table(spec["name"], fields[:1]).id
         for field in fields[1:]:
             base.table(spec["name"]).create_field(
-                field["name"], field["type"], options=field.get("options"))
+                field["name"], field["type"], options=field.get("options")
+            )
     schema = base.schema(force=True)
     for spec in layout["tables"]:
         names = [f.name for f in schema.table(spec["name"]).fields]
@@ -96,19 +99,29 @@ def test_metadata_errors(airtable: AirtableHarness) -> None:
     base = airtable.api.base(BASE_ID)
     stores = base.table("Stores")
     assert _meta_error(lambda: stores.create_field("name", "singleLineText")) == (
-        422, "DUPLICATE_OR_EMPTY_FIELD_NAME")
-    assert _meta_error(lambda: stores.create_field(
-        "Link", "multipleRecordLinks", options={"linkedTable": "Gift Cards"})) == (
-        422, "INVALID_FIELD_TYPE_OPTIONS_FOR_CREATE")
+        422,
+        "DUPLICATE_OR_EMPTY_FIELD_NAME",
+    )
+    assert _meta_error(
+        lambda: stores.create_field(
+            "Link", "multipleRecordLinks", options={"linkedTable": "Gift Cards"}
+        )
+    ) == (422, "INVALID_FIELD_TYPE_OPTIONS_FOR_CREATE")
     assert _meta_error(lambda: stores.create_field("Total", "formula")) == (
-        422, "UNSUPPORTED_FIELD_TYPE_FOR_CREATE")
+        422,
+        "UNSUPPORTED_FIELD_TYPE_FOR_CREATE",
+    )
     assert _meta_error(lambda: stores.create_field("Flag", "checkbox")) == (
-        422, "INVALID_FIELD_TYPE_OPTIONS_FOR_CREATE")
+        422,
+        "INVALID_FIELD_TYPE_OPTIONS_FOR_CREATE",
+    )
     assert _meta_error(lambda: base.create_table("Stores", [{"name": "A", "type": "email"}])) == (
-        422, "DUPLICATE_TABLE_NAME")
-    assert _meta_error(lambda: base.create_table("Files", [
-        {"name": "Files", "type": "multipleAttachments"}])) == (
-        422, "INVALID_FIELD_TYPE_FOR_PRIMARY")
+        422,
+        "DUPLICATE_TABLE_NAME",
+    )
+    assert _meta_error(
+        lambda: base.create_table("Files", [{"name": "Files", "type": "multipleAttachments"}])
+    ) == (422, "INVALID_FIELD_TYPE_FOR_PRIMARY")
 
 
 def test_whoami_and_list_bases(airtable: AirtableHarness) -> None:

@@ -27,8 +27,9 @@ def test_snapshot_survives_a_restart(tmp_path: Path, layout: dict[str, Any]) -> 
     with ServiceThread(lambda: make_airtable_app(first)):
         store = first.base().create("Stores", [{"Name": "Main St", "Active": True}])[0]
         first.base().create("Gift Cards", [{"Masked Code": "x", "Store": [store["id"]]}])
-        assert _wait_for(path, lambda data: any(
-            t["records"] for b in data["bases"] for t in b["tables"]))
+        assert _wait_for(
+            path, lambda data: any(t["records"] for b in data["bases"] for t in b["tables"])
+        )
         first.base().update("Stores", store["id"], {"Location Code": "MS1"})
     # shutdown wrote the last change without waiting for the next tick
     second = AirtableSandbox(TOKEN, BASE_ID, snapshot_path=path)

@@ -22,7 +22,9 @@ def test_create_get_update_delete(airtable: AirtableHarness) -> None:
     assert created["id"].startswith("rec") and len(created["id"]) == 17
     assert created["createdTime"].endswith("Z")
     assert stores.get(created["id"])["fields"] == {
-        "Name": "Main St", "Email": "main@example.com", "Active": True,
+        "Name": "Main St",
+        "Email": "main@example.com",
+        "Active": True,
     }
     stores.update(created["id"], {"Location Code": "MS1"})
     assert stores.get(created["id"])["fields"]["Location Code"] == "MS1"
@@ -59,14 +61,19 @@ def test_paging_over_more_than_a_hundred_records(airtable: AirtableHarness) -> N
 
 def test_sort_fields_and_field_ids(airtable: AirtableHarness) -> None:
     receipts = airtable.table("Receipts")
-    receipts.batch_create([
-        {"Reference": "b", "Amount": 1, "Details": "x"},
-        {"Reference": "a", "Amount": 2, "Details": "y"},
-        {"Reference": "c", "Details": "z"},
-    ])
+    receipts.batch_create(
+        [
+            {"Reference": "b", "Amount": 1, "Details": "x"},
+            {"Reference": "a", "Amount": 2, "Details": "y"},
+            {"Reference": "c", "Details": "z"},
+        ]
+    )
     rows = receipts.all(sort=["Reference"], fields=["Reference"])
-    assert [r["fields"] for r in rows] == [{"Reference": "a"}, {"Reference": "b"},
-                                          {"Reference": "c"}]
+    assert [r["fields"] for r in rows] == [
+        {"Reference": "a"},
+        {"Reference": "b"},
+        {"Reference": "c"},
+    ]
     by_amount = receipts.all(sort=["Amount"])  # blanks first when ascending
     assert [r["fields"]["Reference"] for r in by_amount] == ["c", "b", "a"]
     schema = airtable.api.base(BASE_ID).schema().table("Receipts")
@@ -78,8 +85,9 @@ def test_sort_fields_and_field_ids(airtable: AirtableHarness) -> None:
 def test_formula_filters_through_the_client(airtable: AirtableHarness) -> None:
     cards = airtable.table("Gift Cards")
     hostile = "x' OR 1=1 OR '"
-    cards.batch_create([{"Code Digest": hostile, "Status": "Active"},
-                        {"Code Digest": "abc", "Status": "Active"}])
+    cards.batch_create(
+        [{"Code Digest": hostile, "Status": "Active"}, {"Code Digest": "abc", "Status": "Active"}]
+    )
     found = cards.all(formula=match({"Code Digest": hostile, "Status": "Active"}))
     assert [r["fields"]["Code Digest"] for r in found] == [hostile]
     assert len(cards.all(formula="{Status} = 'Active'")) == 2
@@ -112,8 +120,9 @@ def test_links_are_reciprocal_and_unlinked_on_delete(airtable: AirtableHarness) 
 
 def test_typecast_converts_and_adds_select_options(airtable: AirtableHarness) -> None:
     receipts = airtable.table("Receipts")
-    record = receipts.create({"Reference": 42, "Amount": "12.50", "Action": "Brand New"},
-                             typecast=True)
+    record = receipts.create(
+        {"Reference": 42, "Amount": "12.50", "Action": "Brand New"}, typecast=True
+    )
     assert record["fields"] == {"Reference": "42", "Amount": 12.5, "Action": "Brand New"}
     choices = airtable.api.base(BASE_ID).schema(force=True).table("Receipts").field("Action")
     assert "Brand New" in [c.name for c in choices.options.choices]  # type: ignore[union-attr]
@@ -139,8 +148,9 @@ def test_batch_upsert_creates_then_updates(airtable: AirtableHarness) -> None:
 def test_batch_update_and_batch_delete_in_chunks(airtable: AirtableHarness) -> None:
     receipts = airtable.table("Receipts")
     created = receipts.batch_create([{"Reference": f"d:{i}"} for i in range(15)])
-    updated = receipts.batch_update([{"id": r["id"], "fields": {"Details": "seen"}}
-                                     for r in created])
+    updated = receipts.batch_update(
+        [{"id": r["id"], "fields": {"Details": "seen"}} for r in created]
+    )
     assert all(r["fields"]["Details"] == "seen" for r in updated)
     deleted = receipts.batch_delete([r["id"] for r in created])
     assert len(deleted) == 15 and all(d["deleted"] for d in deleted)
@@ -152,8 +162,10 @@ def test_the_same_offset_twice_gives_the_same_page(airtable: AirtableHarness) ->
     url = airtable.records_url("Receipts")
     first = airtable.http.get(url, params={"pageSize": 1}, timeout=5).json()
     assert first["offset"].startswith("itr") and "/rec" in first["offset"]
-    again = [airtable.http.get(url, params={"pageSize": 1, "offset": first["offset"]},
-                               timeout=5).json() for _ in range(2)]
+    again = [
+        airtable.http.get(url, params={"pageSize": 1, "offset": first["offset"]}, timeout=5).json()
+        for _ in range(2)
+    ]
     assert again[0] == again[1] and again[0]["records"] != first["records"]
 
 
@@ -174,8 +186,11 @@ def test_upload_attachment_and_read_it_back(airtable: AirtableHarness) -> None:
     pdf = b"%PDF-1.4 certificate"
     response = airtable.http.post(
         f"{airtable.url}/v0/{BASE_ID}/{card['id']}/Certificate/uploadAttachment",
-        json={"contentType": "application/pdf", "file": base64.b64encode(pdf).decode(),
-              "filename": "certificate.pdf"},
+        json={
+            "contentType": "application/pdf",
+            "file": base64.b64encode(pdf).decode(),
+            "filename": "certificate.pdf",
+        },
         timeout=5,
     )
     assert response.status_code == 200

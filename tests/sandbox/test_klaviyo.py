@@ -19,7 +19,10 @@ def test_accepted_event_is_recorded(klaviyo: KlaviyoHarness) -> None:
     assert response.headers["RateLimit-Remaining"] == "349"
     [recorded] = klaviyo.sandbox.events
     assert (recorded.metric, recorded.email, recorded.unique_id) == (
-        "Gift Card Store Notice", "store@example.com", "redeem:recA1b2C3d4E5f6G7h:store")
+        "Gift Card Store Notice",
+        "store@example.com",
+        "redeem:recA1b2C3d4E5f6G7h:store",
+    )
     assert recorded.properties["masked_code"] == "••••••••7KQ2"
     assert recorded.time == "2026-01-01T12:00:00+00:00"
     assert recorded.profile == {"email": "store@example.com"}
@@ -39,12 +42,13 @@ def test_same_profile_metric_and_unique_id_is_kept_once(klaviyo: KlaviyoHarness)
 
 def test_without_unique_id_the_time_to_the_second_dedupes(klaviyo: KlaviyoHarness) -> None:
     events = klaviyo.client().Events
-    events.create_event(event(unique_id=None, time="2026-01-01T12:00:00.100+00:00"),
-                        _request_timeout=5)
-    events.create_event(event(unique_id=None, time="2026-01-01T12:00:00.900+00:00"),
-                        _request_timeout=5)
-    events.create_event(event(unique_id=None, time="2026-01-01T12:00:01+00:00"),
-                        _request_timeout=5)
+    events.create_event(
+        event(unique_id=None, time="2026-01-01T12:00:00.100+00:00"), _request_timeout=5
+    )
+    events.create_event(
+        event(unique_id=None, time="2026-01-01T12:00:00.900+00:00"), _request_timeout=5
+    )
+    events.create_event(event(unique_id=None, time="2026-01-01T12:00:01+00:00"), _request_timeout=5)
     assert (len(klaviyo.sandbox.events), klaviyo.sandbox.duplicates) == (2, 1)
 
 
@@ -53,8 +57,9 @@ def test_wrong_key_is_401(klaviyo: KlaviyoHarness) -> None:
         klaviyo.client(key="pk_wrong").Events.create_event(event(), _request_timeout=5)
     assert caught.value.status == 401
     assert klaviyo.sandbox.events == []
-    missing = klaviyo.http.post(f"{klaviyo.url}/api/events", json=event(), timeout=5,
-                                headers={"revision": "2026-07-15"})
+    missing = klaviyo.http.post(
+        f"{klaviyo.url}/api/events", json=event(), timeout=5, headers={"revision": "2026-07-15"}
+    )
     assert missing.status_code == 401
     assert missing.json()["errors"][0]["code"] == "not_authenticated"
 
@@ -64,8 +69,9 @@ def test_revision_header_is_required(klaviyo: KlaviyoHarness, revision: str | No
     headers = {k: v for k, v in HEADERS.items() if k != "revision"}
     if revision is not None:
         headers["revision"] = revision
-    response = klaviyo.http.post(f"{klaviyo.url}/api/events", json=event(), headers=headers,
-                                 timeout=5)
+    response = klaviyo.http.post(
+        f"{klaviyo.url}/api/events", json=event(), headers=headers, timeout=5
+    )
     if revision == "2026-07-15.pre":
         assert response.status_code == 202
         return
@@ -74,8 +80,7 @@ def test_revision_header_is_required(klaviyo: KlaviyoHarness, revision: str | No
 
 
 def _bad_request(klaviyo: KlaviyoHarness, body: Any) -> list[dict[str, Any]]:
-    response = klaviyo.http.post(f"{klaviyo.url}/api/events", json=body, headers=HEADERS,
-                                 timeout=5)
+    response = klaviyo.http.post(f"{klaviyo.url}/api/events", json=body, headers=HEADERS, timeout=5)
     assert response.status_code == 400, response.text
     assert response.headers["Content-Type"].startswith("application/vnd.api+json")
     errors: list[dict[str, Any]] = response.json()["errors"]
@@ -92,22 +97,27 @@ def _without(path: list[str]) -> dict[str, Any]:
     return body
 
 
-@pytest.mark.parametrize(("body", "pointer"), [
-    (_without(["data", "attributes", "profile"]), "/data/attributes/profile"),
-    (_without(["data", "attributes", "metric", "data", "attributes", "name"]),
-     "/data/attributes/metric/data/attributes/name"),
-    (_without(["data", "type"]), "/data/type"),
-    ({"data": {**event()["data"], "type": "events"}}, "/data/type"),
-    (event(value="12.50"), "/data/attributes/value"),
-    (event(surprise=1), "/data/attributes/surprise"),
-    (event(properties=[1]), "/data/attributes/properties"),
-    (event(time="next tuesday"), "/data/attributes/time"),
-    (event(time="1985-01-01T00:00:00Z"), "/data/attributes/time"),
-    (event(email="not-an-email"), "/data/attributes/profile/data/attributes/email"),
-    (event(value_currency="dollars"), "/data/attributes/value_currency"),
-    (event(properties={f"k{i}": i for i in range(401)}), "/data/attributes/properties"),
-    (event(properties={"big": "x" * 102_401}), "/data/attributes/properties/big"),
-])
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        (_without(["data", "attributes", "profile"]), "/data/attributes/profile"),
+        (
+            _without(["data", "attributes", "metric", "data", "attributes", "name"]),
+            "/data/attributes/metric/data/attributes/name",
+        ),
+        (_without(["data", "type"]), "/data/type"),
+        ({"data": {**event()["data"], "type": "events"}}, "/data/type"),
+        (event(value="12.50"), "/data/attributes/value"),
+        (event(surprise=1), "/data/attributes/surprise"),
+        (event(properties=[1]), "/data/attributes/properties"),
+        (event(time="next tuesday"), "/data/attributes/time"),
+        (event(time="1985-01-01T00:00:00Z"), "/data/attributes/time"),
+        (event(email="not-an-email"), "/data/attributes/profile/data/attributes/email"),
+        (event(value_currency="dollars"), "/data/attributes/value_currency"),
+        (event(properties={f"k{i}": i for i in range(401)}), "/data/attributes/properties"),
+        (event(properties={"big": "x" * 102_401}), "/data/attributes/properties/big"),
+    ],
+)
 def test_schema_failures_name_the_bad_path(
     klaviyo: KlaviyoHarness, body: dict[str, Any], pointer: str
 ) -> None:
@@ -151,7 +161,11 @@ def test_steady_limit_binds_under_the_burst_limit(
     klaviyo = klaviyo_factory(burst_limit=10, steady_limit=3, steady_window=3600.0)
     statuses = []
     for index in range(4):
-        response = klaviyo.http.post(f"{klaviyo.url}/api/events", headers=HEADERS, timeout=5,
-                                     json=event(unique_id=str(index)))
+        response = klaviyo.http.post(
+            f"{klaviyo.url}/api/events",
+            headers=HEADERS,
+            timeout=5,
+            json=event(unique_id=str(index)),
+        )
         statuses.append(response.status_code)
     assert statuses == [202, 202, 202, 429]

@@ -54,8 +54,11 @@ def test_throttle_is_a_429_that_the_sdk_retries_after_the_wait(klaviyo: KlaviyoH
 
 def test_admin_routes(klaviyo: KlaviyoHarness) -> None:
     admin = f"{klaviyo.url}/_sandbox"
-    armed = requests.post(f"{admin}/faults", timeout=5, json={
-        "operation": "klaviyo.create_event", "kind": "fail_before"})
+    armed = requests.post(
+        f"{admin}/faults",
+        timeout=5,
+        json={"operation": "klaviyo.create_event", "kind": "fail_before"},
+    )
     assert armed.status_code == 201
     with pytest.raises(ServiceException):
         klaviyo.client().Events.create_event(event(), _request_timeout=5)

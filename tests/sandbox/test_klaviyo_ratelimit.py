@@ -18,7 +18,8 @@ def test_burst_and_steady_windows() -> None:
     limiter = FixedWindowLimiter([(2, 1.0), (3, 60.0)], clock=clock)
     first = limiter.check()
     assert first.allowed and first.headers == {
-        "RateLimit-Limit": "2, 2;w=1, 3;w=60", "RateLimit-Remaining": "1",
+        "RateLimit-Limit": "2, 2;w=1, 3;w=60",
+        "RateLimit-Remaining": "1",
         "RateLimit-Reset": "1",
     }
     assert limiter.check().allowed

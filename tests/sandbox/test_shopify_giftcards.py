@@ -43,21 +43,29 @@ def service(schema: GraphQLSchema, clock: Clock) -> Iterator[ShopifyService]:
 
 
 def create(service: ShopifyService, **fields: Any) -> dict[str, Any]:
-    payload: dict[str, Any] = service.data(CREATE, {"input": {"initialValue": "50.00",
-                                                              **fields}})["giftCardCreate"]
+    payload: dict[str, Any] = service.data(CREATE, {"input": {"initialValue": "50.00", **fields}})[
+        "giftCardCreate"
+    ]
     return payload
 
 
-def debit(service: ShopifyService, card_id: str, amount: str, currency: str = "USD",
-          note: str | None = None) -> dict[str, Any]:
-    payload: dict[str, Any] = service.data(DEBIT, {"id": card_id, "input": {
-        "debitAmount": money(amount, currency), "note": note}})["giftCardDebit"]
+def debit(
+    service: ShopifyService,
+    card_id: str,
+    amount: str,
+    currency: str = "USD",
+    note: str | None = None,
+) -> dict[str, Any]:
+    payload: dict[str, Any] = service.data(
+        DEBIT, {"id": card_id, "input": {"debitAmount": money(amount, currency), "note": note}}
+    )["giftCardDebit"]
     return payload
 
 
 def credit(service: ShopifyService, card_id: str, amount: str) -> dict[str, Any]:
-    payload: dict[str, Any] = service.data(CREDIT, {"id": card_id, "input": {
-        "creditAmount": money(amount)}})["giftCardCredit"]
+    payload: dict[str, Any] = service.data(
+        CREDIT, {"id": card_id, "input": {"creditAmount": money(amount)}}
+    )["giftCardCredit"]
     return payload
 
 
@@ -66,15 +74,23 @@ def error_codes(payload: dict[str, Any]) -> list[str]:
 
 
 def test_create_returns_the_code_once_and_stores_the_details(service: ShopifyService) -> None:
-    payload = create(service, code="7KQ2M9XH4TPC", expiresOn="2031-06-30", notify=False,
-                     note="giftbridge create:rec1")
+    payload = create(
+        service,
+        code="7KQ2M9XH4TPC",
+        expiresOn="2031-06-30",
+        notify=False,
+        note="giftbridge create:rec1",
+    )
     card = payload["giftCard"]
     assert payload["userErrors"] == []
     assert payload["giftCardCode"] == "7kq2m9xh4tpc"
     assert card["lastCharacters"] == "4tpc"
     assert card["maskedCode"] == "•••• •••• •••• 4tpc"
     assert (card["expiresOn"], card["notify"], card["note"]) == (
-        "2031-06-30", False, "giftbridge create:rec1")
+        "2031-06-30",
+        False,
+        "giftbridge create:rec1",
+    )
     assert card["balance"] == {"amount": "50.0", "currencyCode": "USD"}
     stored = service.shop.card(card["id"])
     assert stored.code == "7kq2m9xh4tpc" and stored.source == "api_client"
@@ -86,12 +102,15 @@ def test_create_without_code_makes_a_random_valid_one(service: ShopifyService) -
     assert first["giftCardCode"].isalnum() and 8 <= len(first["giftCardCode"]) <= 20
 
 
-@pytest.mark.parametrize(("code", "expected"), [
-    ("abc1234", "TOO_SHORT"),
-    ("a" * 21, "TOO_LONG"),
-    ("abcd-1234-efgh", "INVALID"),
-    ("ABCDEFGH1234", "TAKEN"),  # taken in another case
-])
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("abc1234", "TOO_SHORT"),
+        ("a" * 21, "TOO_LONG"),
+        ("abcd-1234-efgh", "INVALID"),
+        ("ABCDEFGH1234", "TAKEN"),  # taken in another case
+    ],
+)
 def test_create_code_rules(service: ShopifyService, code: str, expected: str) -> None:
     assert create(service, code="abcdefgh1234")["userErrors"] == []
     payload = create(service, code=code)
@@ -100,8 +119,10 @@ def test_create_code_rules(service: ShopifyService, code: str, expected: str) ->
     assert payload["userErrors"][0]["field"] == ["input", "code"]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("0", "GREATER_THAN"), ("-5", "GREATER_THAN"), ("10000.00", "GIFT_CARD_LIMIT_EXCEEDED")])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", "GREATER_THAN"), ("-5", "GREATER_THAN"), ("10000.00", "GIFT_CARD_LIMIT_EXCEEDED")],
+)
 def test_create_value_rules(service: ShopifyService, value: str, expected: str) -> None:
     assert error_codes(create(service, initialValue=value)) == [expected]
     assert service.shop.data.cards == {}
@@ -131,13 +152,17 @@ def test_debit_beyond_the_balance_changes_nothing(service: ShopifyService) -> No
     assert error_codes(debit(service, card_id, "20.00")) == []
 
 
-@pytest.mark.parametrize(("amount", "currency", "expected"), [
-    ("0", "USD", "NEGATIVE_OR_ZERO_AMOUNT"),
-    ("-1", "USD", "NEGATIVE_OR_ZERO_AMOUNT"),
-    ("1.00", "EUR", "MISMATCHING_CURRENCY"),
-])
-def test_debit_input_errors(service: ShopifyService, amount: str, currency: str,
-                            expected: str) -> None:
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("0", "USD", "NEGATIVE_OR_ZERO_AMOUNT"),
+        ("-1", "USD", "NEGATIVE_OR_ZERO_AMOUNT"),
+        ("1.00", "EUR", "MISMATCHING_CURRENCY"),
+    ],
+)
+def test_debit_input_errors(
+    service: ShopifyService, amount: str, currency: str, expected: str
+) -> None:
     card_id = create(service)["giftCard"]["id"]
     assert error_codes(debit(service, card_id, amount, currency)) == [expected]
     assert service.shop.card(card_id).balance == Decimal("50.00")
@@ -178,8 +203,9 @@ def test_expired_card_is_invalid_for_debits(service: ShopifyService, clock: Cloc
 
 def test_update_changes_expiry_and_note(service: ShopifyService) -> None:
     card_id = create(service, expiresOn="2030-01-01")["giftCard"]["id"]
-    updated = service.data(UPDATE, {"id": card_id, "input": {
-        "expiresOn": "2032-12-31", "note": "extended"}})["giftCardUpdate"]
+    updated = service.data(
+        UPDATE, {"id": card_id, "input": {"expiresOn": "2032-12-31", "note": "extended"}}
+    )["giftCardUpdate"]
     assert updated["giftCard"] == {"id": card_id, "expiresOn": "2032-12-31", "note": "extended"}
     cleared = service.data(UPDATE, {"id": card_id, "input": {"expiresOn": None}})
     assert cleared["giftCardUpdate"]["giftCard"]["expiresOn"] is None
@@ -196,13 +222,19 @@ def test_transactions_newest_first_and_paged(service: ShopifyService) -> None:
     newest = service.data(CARD_BY_ID, {"id": card_id, "first": 2, "reverse": True})["giftCard"]
     page = newest["transactions"]
     assert [n["__typename"] for n in page["nodes"]] == [
-        "GiftCardCreditTransaction", "GiftCardDebitTransaction"]
+        "GiftCardCreditTransaction",
+        "GiftCardDebitTransaction",
+    ]
     assert page["nodes"][1]["note"] == "giftbridge redeem:rec2"
     assert page["pageInfo"]["hasNextPage"] is True
-    rest = service.data(CARD_BY_ID, {"id": card_id, "first": 5, "reverse": True,
-                                     "after": page["pageInfo"]["endCursor"]})["giftCard"]
+    rest = service.data(
+        CARD_BY_ID,
+        {"id": card_id, "first": 5, "reverse": True, "after": page["pageInfo"]["endCursor"]},
+    )["giftCard"]
     assert [n["note"] for n in rest["transactions"]["nodes"]] == [
-        "giftbridge redeem:rec1", "giftbridge redeem:rec0"]
+        "giftbridge redeem:rec1",
+        "giftbridge redeem:rec0",
+    ]
     assert rest["transactions"]["pageInfo"]["hasNextPage"] is False
 
 
@@ -234,12 +266,13 @@ def test_search_filters(service: ShopifyService) -> None:
     assert ids("balance_status:full_or_partial status:enabled") == {full, partial}
     assert ids("status:disabled OR balance_status:empty") == {disabled, empty}
     assert ids("-status:disabled source:api_client last_characters:0002") == {partial}
-    assert ids("created_at:>=2026-03-01 updated_at:<2026-03-02") == {
-        full, partial, empty, disabled}
+    assert ids("created_at:>=2026-03-01 updated_at:<2026-03-02") == {full, partial, empty, disabled}
     assert ids("created_at:<2026-03-01") == set()
     assert ids(f"id:{partial.rsplit('/', 1)[1]}") == {partial}
-    by_balance = service.data("{ giftCards(first: 10, sortKey: BALANCE, reverse: true, "
-                              "query: \"status:enabled\") { nodes { id } } }")
+    by_balance = service.data(
+        "{ giftCards(first: 10, sortKey: BALANCE, reverse: true, "
+        'query: "status:enabled") { nodes { id } } }'
+    )
     assert [c["id"] for c in by_balance["giftCards"]["nodes"]] == [full, partial, empty]
 
 
@@ -259,16 +292,29 @@ def test_expiry_filters(service: ShopifyService) -> None:
 
 def test_back_dated_debit_keeps_its_processed_at(service: ShopifyService) -> None:
     card_id = create(service)["giftCard"]["id"]
-    payload = service.data(DEBIT, {"id": card_id, "input": {
-        "debitAmount": money("1.00"), "processedAt": "2026-02-27T10:00:00Z"}})["giftCardDebit"]
+    payload = service.data(
+        DEBIT,
+        {
+            "id": card_id,
+            "input": {"debitAmount": money("1.00"), "processedAt": "2026-02-27T10:00:00Z"},
+        },
+    )["giftCardDebit"]
     assert payload["giftCardDebitTransaction"]["processedAt"] == "2026-02-27T10:00:00Z"
-    future = service.data(DEBIT, {"id": card_id, "input": {
-        "debitAmount": money("1.00"), "processedAt": "2026-03-09T10:00:00Z"}})["giftCardDebit"]
+    future = service.data(
+        DEBIT,
+        {
+            "id": card_id,
+            "input": {"debitAmount": money("1.00"), "processedAt": "2026-03-09T10:00:00Z"},
+        },
+    )["giftCardDebit"]
     assert error_codes(future) == ["INVALID"]
 
 
 def test_configuration_reports_the_issue_limit(service: ShopifyService) -> None:
-    data = service.data("{ giftCardConfiguration { issueLimit { amount currencyCode } "
-                        "purchaseLimit { amount } } }")
-    assert data["giftCardConfiguration"]["issueLimit"] == {"amount": "9999.99",
-                                                           "currencyCode": "USD"}
+    data = service.data(
+        "{ giftCardConfiguration { issueLimit { amount currencyCode } purchaseLimit { amount } } }"
+    )
+    assert data["giftCardConfiguration"]["issueLimit"] == {
+        "amount": "9999.99",
+        "currencyCode": "USD",
+    }

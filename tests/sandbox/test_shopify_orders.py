@@ -32,8 +32,9 @@ from tests.sandbox.shopify_helpers import (
     card_gid,
 )
 
-GIFT_CARD_LINE = LineItemSpec(name="Gift card", sku="GC-NATIVE", quantity=2,
-                              price=Decimal("25.00"), is_gift_card=True)
+GIFT_CARD_LINE = LineItemSpec(
+    name="Gift card", sku="GC-NATIVE", quantity=2, price=Decimal("25.00"), is_gift_card=True
+)
 
 
 @pytest.fixture(scope="session")
@@ -63,14 +64,19 @@ def names(service: ShopifyService, query: str) -> list[str]:
 
 def seed_orders(service: ShopifyService, clock: Clock) -> None:
     shop = service.shop
-    shop.create_order(OrderSpec(tags=["gb-done"]))                           # #1001
+    shop.create_order(OrderSpec(tags=["gb-done"]))  # #1001
     clock.advance(hours=1)
-    shop.create_order(OrderSpec(line_items=[LineItemSpec(sku="GC-25")]))     # #1002
+    shop.create_order(OrderSpec(line_items=[LineItemSpec(sku="GC-25")]))  # #1002
     clock.advance(hours=1)
-    shop.create_order(OrderSpec(financial_status="PARTIALLY_REFUNDED",       # #1003
-                                line_items=[LineItemSpec(sku="GC-50")], tags=["vip"]))
+    shop.create_order(
+        OrderSpec(
+            financial_status="PARTIALLY_REFUNDED",  # #1003
+            line_items=[LineItemSpec(sku="GC-50")],
+            tags=["vip"],
+        )
+    )
     clock.advance(hours=1)
-    shop.create_order(OrderSpec(financial_status="PENDING", test=True))      # #1004
+    shop.create_order(OrderSpec(financial_status="PENDING", test=True))  # #1004
 
 
 def test_order_search_syntax(service: ShopifyService, clock: Clock) -> None:
@@ -79,12 +85,16 @@ def test_order_search_syntax(service: ShopifyService, clock: Clock) -> None:
     assert names(service, "-tag:gb-done financial_status:paid") == ["#1002"]
     assert names(service, "NOT tag:gb-done AND NOT tag:vip") == ["#1002", "#1004"]
     assert names(service, "financial_status:paid OR financial_status:partially_refunded") == [
-        "#1001", "#1002", "#1003"]
+        "#1001",
+        "#1002",
+        "#1003",
+    ]
     assert names(service, "tag_not:gb-done (sku:GC-25 OR sku:GC-50)") == ["#1002", "#1003"]
     assert names(service, "sku:gc-25 OR tag:vip test:true") == ["#1002"]
     assert names(service, "gateway:shopify_payments -financial_status:paid") == ["#1003"]
-    assert names(service, "created_at:>='2026-03-01T13:00:00Z' created_at:<2026-03-01T14:00:00Z"
-                 ) == ["#1002"]
+    assert names(
+        service, "created_at:>='2026-03-01T13:00:00Z' created_at:<2026-03-01T14:00:00Z"
+    ) == ["#1002"]
     assert names(service, "name:#1004") == ["#1004"]
     third = next(o for o in service.shop.data.orders.values() if o.name == "#1003")
     assert names(service, f"id:>={third.number}") == ["#1003", "#1004"]
@@ -92,8 +102,9 @@ def test_order_search_syntax(service: ShopifyService, clock: Clock) -> None:
     assert names(service, "") == ["#1001", "#1002", "#1003", "#1004"]
 
 
-def test_unknown_search_field_is_ignored_with_a_warning(service: ShopifyService,
-                                                       clock: Clock) -> None:
+def test_unknown_search_field_is_ignored_with_a_warning(
+    service: ShopifyService, clock: Clock
+) -> None:
     seed_orders(service, clock)
     result = service.execute(ORDERS_PAGE, {"q": "bogus_field:1 tag:vip"})
     assert result.data is not None
@@ -114,10 +125,20 @@ def test_orders_paginate_with_cursors(service: ShopifyService, clock: Clock) -> 
 
 
 def test_order_fields(service: ShopifyService) -> None:
-    service.shop.create_order(OrderSpec(
-        customer=CustomerSpec("ada@example.com", "Ada", "Lovelace"),
-        line_items=[LineItemSpec(name="Gift", sku="GC-25", quantity=2, price="25.00",
-                                 custom_attributes={"Recipient email": "bo@example.com"})]))
+    service.shop.create_order(
+        OrderSpec(
+            customer=CustomerSpec("ada@example.com", "Ada", "Lovelace"),
+            line_items=[
+                LineItemSpec(
+                    name="Gift",
+                    sku="GC-25",
+                    quantity=2,
+                    price="25.00",
+                    custom_attributes={"Recipient email": "bo@example.com"},
+                )
+            ],
+        )
+    )
     node = service.data(ORDERS_PAGE, {"q": ""})["orders"]["nodes"][0]
     assert node["displayFinancialStatus"] == "PAID"
     assert node["paymentGatewayNames"] == ["shopify_payments"]
@@ -129,8 +150,11 @@ def test_order_fields(service: ShopifyService) -> None:
     assert item["customAttributes"] == [{"key": "Recipient email", "value": "bo@example.com"}]
     assert item["originalUnitPriceSet"]["shopMoney"] == {"amount": "25.0", "currencyCode": "USD"}
     sale = node["transactions"][0]
-    assert (sale["kind"], sale["status"], sale["gateway"]) == ("SALE", "SUCCESS",
-                                                               "shopify_payments")
+    assert (sale["kind"], sale["status"], sale["gateway"]) == (
+        "SALE",
+        "SUCCESS",
+        "shopify_payments",
+    )
     assert sale["amountSet"]["shopMoney"]["amount"] == "50.0"
 
 
@@ -148,13 +172,16 @@ def test_tags_add_keeps_existing_tags(service: ShopifyService, clock: Clock) -> 
     assert names(service, "tag_not:gb-done") == []
     service.data(UNTAG_ORDER, {"id": order_gid(order), "tags": ["vip", "gb-two"]})
     assert service.data(ORDER_TAGS, {"id": order_gid(order)})["order"]["tags"] == [
-        "gb-done", "wholesale"]
+        "gb-done",
+        "wholesale",
+    ]
     missing = service.data(TAG_ORDER, {"id": "gid://shopify/Order/1", "tags": ["x"]})
     assert missing["tagsAdd"]["node"] is None and missing["tagsAdd"]["userErrors"]
 
 
-def test_orders_older_than_60_days_need_read_all_orders(service: ShopifyService,
-                                                        clock: Clock) -> None:
+def test_orders_older_than_60_days_need_read_all_orders(
+    service: ShopifyService, clock: Clock
+) -> None:
     old = service.shop.create_order()
     clock.advance(days=61)
     assert names(service, "") == []
@@ -162,8 +189,11 @@ def test_orders_older_than_60_days_need_read_all_orders(service: ShopifyService,
 
 
 def test_fulfilment_issues_native_gift_cards(service: ShopifyService) -> None:
-    order = service.shop.create_order(OrderSpec(
-        customer=CustomerSpec("ada@example.com"), line_items=[GIFT_CARD_LINE, LineItemSpec()]))
+    order = service.shop.create_order(
+        OrderSpec(
+            customer=CustomerSpec("ada@example.com"), line_items=[GIFT_CARD_LINE, LineItemSpec()]
+        )
+    )
     assert service.data(CARD_SEARCH, {"q": "source:purchased"})["giftCards"]["nodes"] == []
     issued = service.shop.fulfill_order(order)
     assert len(issued) == 2 and all(card.notify for card in issued)
@@ -179,16 +209,20 @@ def test_fulfilment_issues_native_gift_cards(service: ShopifyService) -> None:
 def test_checkout_paid_by_gift_card(service: ShopifyService) -> None:
     card = service.shop.issue_card("30.00", "abcd1234efgh")
     order = service.shop.checkout_with_gift_cards(
-        ["ABCD1234EFGH"], OrderSpec(line_items=[LineItemSpec(price="45.00")]))
-    node = service.data(ORDERS_PAGE, {"q": "gateway:gift_card tag_not:gb-redeemed"})[
-        "orders"]["nodes"][0]
+        ["ABCD1234EFGH"], OrderSpec(line_items=[LineItemSpec(price="45.00")])
+    )
+    node = service.data(ORDERS_PAGE, {"q": "gateway:gift_card tag_not:gb-redeemed"})["orders"][
+        "nodes"
+    ][0]
     assert node["id"] == order_gid(order)
     assert node["paymentGatewayNames"] == ["gift_card", "shopify_payments"]
     gift, rest = node["transactions"]
     assert (gift["gateway"], gift["kind"], gift["status"]) == ("gift_card", "SALE", "SUCCESS")
     assert gift["amountSet"]["shopMoney"]["amount"] == "30.0"
-    assert json.loads(gift["receiptJson"]) == {"gift_card_id": card.number,
-                                               "gift_card_last_characters": "efgh"}
+    assert json.loads(gift["receiptJson"]) == {
+        "gift_card_id": card.number,
+        "gift_card_last_characters": "efgh",
+    }
     assert rest["amountSet"]["shopMoney"]["amount"] == "15.0"
     read = service.data(CARD_BY_ID, {"id": card_gid(card.number), "first": 5})["giftCard"]
     assert read["balance"]["amount"] == "0.0"
@@ -197,9 +231,11 @@ def test_checkout_paid_by_gift_card(service: ShopifyService) -> None:
 
 def test_checkout_partly_paid_and_refused_cards(service: ShopifyService) -> None:
     service.shop.issue_card("10.00", "smallcard001")
-    order = service.shop.checkout_with_gift_cards(["smallcard001"], pay_remainder=False,
-                                                  spec=OrderSpec(line_items=[LineItemSpec(
-                                                      price="25.00")]))
+    order = service.shop.checkout_with_gift_cards(
+        ["smallcard001"],
+        pay_remainder=False,
+        spec=OrderSpec(line_items=[LineItemSpec(price="25.00")]),
+    )
     assert order.financial_status == "PARTIALLY_PAID"
     with pytest.raises(CheckoutError):
         service.shop.checkout_with_gift_cards(["nosuchcard99"])
@@ -209,7 +245,8 @@ def test_checkout_partly_paid_and_refused_cards(service: ShopifyService) -> None
 def test_refund_to_gift_card_credits_it(service: ShopifyService, clock: Clock) -> None:
     card = service.shop.issue_card("50.00", "refundcard01")
     order = service.shop.checkout_with_gift_cards(
-        ["refundcard01"], OrderSpec(line_items=[LineItemSpec(price="20.00")], tags=["gb-r"]))
+        ["refundcard01"], OrderSpec(line_items=[LineItemSpec(price="20.00")], tags=["gb-r"])
+    )
     clock.advance(days=2)
     refund = service.shop.refund_to_gift_card(order, "5.00")
     assert (refund.gateway, refund.kind) == ("gift_card", "REFUND")
@@ -222,8 +259,9 @@ def test_refund_to_gift_card_credits_it(service: ShopifyService, clock: Clock) -
     assert json.loads(back["receiptJson"])["gift_card_id"] == card.number
     with pytest.raises(CheckoutError):
         service.shop.refund_to_gift_card(order, "15.01")  # only 15.00 left to refund
-    read = service.data(CARD_BY_ID, {"id": card_gid(card.number), "first": 5,
-                                     "reverse": True})["giftCard"]
+    read = service.data(CARD_BY_ID, {"id": card_gid(card.number), "first": 5, "reverse": True})[
+        "giftCard"
+    ]
     assert read["transactions"]["nodes"][0]["__typename"] == "GiftCardCreditTransaction"
 
 
@@ -234,4 +272,6 @@ def test_receipt_json_can_be_an_object(schema: GraphQLSchema) -> None:
         shop.checkout_with_gift_cards(["objreceipt01"])
         node = service.data(ORDERS_PAGE, {"q": "gateway:gift_card"})["orders"]["nodes"][0]
         assert node["transactions"][0]["receiptJson"] == {
-            "gift_card_id": card.number, "gift_card_last_characters": "pt01"}
+            "gift_card_id": card.number,
+            "gift_card_last_characters": "pt01",
+        }

@@ -15,19 +15,23 @@ from sandbox.shopify.search import And, Filter, Not, Or, SearchSyntaxError, Term
 
 
 def test_or_binds_looser_than_implicit_and() -> None:
-    assert parse_query("a OR b c") == Or((Term(None, ":", "a"),
-                                          And((Term(None, ":", "b"), Term(None, ":", "c")))))
+    assert parse_query("a OR b c") == Or(
+        (Term(None, ":", "a"), And((Term(None, ":", "b"), Term(None, ":", "c"))))
+    )
 
 
 def test_negations_comparators_and_quotes() -> None:
-    tree = parse_query("-tag:done NOT status:open created_at:>='2025-01-01T00:00:00Z' "
-                       'tag_not:"two words"')
-    assert tree == And((
-        Not(Term("tag", ":", "done")),
-        Not(Term("status", ":", "open")),
-        Term("created_at", ">=", "2025-01-01T00:00:00Z"),
-        Not(Term("tag", ":", "two words")),
-    ))
+    tree = parse_query(
+        "-tag:done NOT status:open created_at:>='2025-01-01T00:00:00Z' tag_not:\"two words\""
+    )
+    assert tree == And(
+        (
+            Not(Term("tag", ":", "done")),
+            Not(Term("status", ":", "open")),
+            Term("created_at", ">=", "2025-01-01T00:00:00Z"),
+            Not(Term("tag", ":", "two words")),
+        )
+    )
     assert parse_query("- x") == And((Term(None, ":", "-"), Term(None, ":", "x")))
     assert parse_query("") is None
 
@@ -39,12 +43,13 @@ def test_syntax_errors(text: str) -> None:
 
 
 def test_filter_ignores_unknown_fields_with_a_warning() -> None:
-    search: Filter[int] = Filter(parse_query("even:yes nope:1 OR 7"),
-                                 {"even": lambda n, _c, v: (n % 2 == 0) == (v == "yes")},
-                                 lambda n, text: str(n) == text)
+    search: Filter[int] = Filter(
+        parse_query("even:yes nope:1 OR 7"),
+        {"even": lambda n, _c, v: (n % 2 == 0) == (v == "yes")},
+        lambda n, text: str(n) == text,
+    )
     assert [n for n in range(9) if search.matches(n)] == [0, 2, 4, 6, 7, 8]
-    assert search.warnings == [{"field": "nope",
-                                "message": "Invalid search field for this query."}]
+    assert search.warnings == [{"field": "nope", "message": "Invalid search field for this query."}]
 
 
 def _cost(document: str, variables: dict[str, object] | None = None) -> int:
@@ -57,20 +62,33 @@ def _cost(document: str, variables: dict[str, object] | None = None) -> int:
 def test_requested_cost_rules() -> None:
     assert _cost("{ shop { name } }") == 1
     # connection: 2 + 10 x (node 1 + balance 1); pageInfo free
-    assert _cost("{ giftCards(first: 10) { nodes { id balance { amount } } "
-                 "pageInfo { hasNextPage } } }") == 22
+    assert (
+        _cost(
+            "{ giftCards(first: 10) { nodes { id balance { amount } } pageInfo { hasNextPage } } }"
+        )
+        == 22
+    )
     # nested connections multiply, sizes may come from variables or their defaults
-    nested = ("query($n: Int = 5) { orders(first: $n) { edges { node { "
-              "lineItems(first: 4) { nodes { id } } } } } }")
+    nested = (
+        "query($n: Int = 5) { orders(first: $n) { edges { node { "
+        "lineItems(first: 4) { nodes { id } } } } } }"
+    )
     assert _cost(nested) == 2 + 5 * (1 + 2 + 4 * 1)
     assert _cost(nested, {"n": 2}) == 2 + 2 * (1 + 2 + 4 * 1)
     # type-conditioned fragments: the most expensive one counts
-    fragments = ("{ giftCard(id: \"x\") { transactions(first: 3) { nodes { id "
-                 "... on GiftCardDebitTransaction { amount { amount } giftCard { id } } "
-                 "... on GiftCardCreditTransaction { amount { amount } } } } } }")
+    fragments = (
+        '{ giftCard(id: "x") { transactions(first: 3) { nodes { id '
+        "... on GiftCardDebitTransaction { amount { amount } giftCard { id } } "
+        "... on GiftCardCreditTransaction { amount { amount } } } } } }"
+    )
     assert _cost(fragments) == 1 + 2 + 3 * (1 + 2)
-    assert _cost("mutation { a: tagsAdd(id: \"x\", tags: []) { node { id } } "
-                 "b: tagsRemove(id: \"x\", tags: []) { node { id } } }") == 20
+    assert (
+        _cost(
+            'mutation { a: tagsAdd(id: "x", tags: []) { node { id } } '
+            'b: tagsRemove(id: "x", tags: []) { node { id } } }'
+        )
+        == 20
+    )
 
 
 def test_actual_cost_counts_what_came_back() -> None:
@@ -96,8 +114,9 @@ def test_pagination_both_ways_and_bad_cursors() -> None:
     items = list(range(1, 8))
     page = connection(items, lambda i: (i,), str, first=3, reverse=True)
     assert page["nodes"] == ["7", "6", "5"]
-    back = connection(items, lambda i: (i,), str, last=2, before=page["edges"][2]["cursor"],
-                      reverse=True)
+    back = connection(
+        items, lambda i: (i,), str, last=2, before=page["edges"][2]["cursor"], reverse=True
+    )
     assert back["nodes"] == ["7", "6"] and back["pageInfo"]["hasPreviousPage"] is False
     with pytest.raises(GraphQLError):
         connection(items, lambda i: (i,), str, first=3, after="not-a-cursor!")
@@ -105,8 +124,16 @@ def test_pagination_both_ways_and_bad_cursors() -> None:
         connection(items, lambda i: (i,), str)  # neither first nor last
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    ("50.00", "50.0"), ("12.50", "12.5"), ("12.34", "12.34"), ("-5", "-5.0"), ("0", "0.0"),
-    ("1000", "1000.0")])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("50.00", "50.0"),
+        ("12.50", "12.5"),
+        ("12.34", "12.34"),
+        ("-5", "-5.0"),
+        ("0", "0.0"),
+        ("1000", "1000.0"),
+    ],
+)
 def test_amounts_are_formatted_as_shopify_does(value: str, text: str) -> None:
     assert format_decimal(Decimal(value)) == text
