@@ -8,6 +8,7 @@ Each config carries a retry policy whose ``on_call`` hook counts every outside c
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -69,8 +70,14 @@ def airtable_config(
 
 
 def shopify_config(
-    settings: Settings, credential: ShopifyCredential, retry: RetryPolicy | None = None
+    settings: Settings,
+    credential: ShopifyCredential,
+    retry: RetryPolicy | None = None,
+    *,
+    on_renewal_failing: Callable[[str], None] | None = None,
 ) -> ShopifyConfig:
+    """``on_renewal_failing``: the daemon's alert (:class:`daemon.alert_relay.AlertRelay`);
+    by default (commands, tests) the log line of :func:`shopify_token_alert`."""
     endpoint = f"{env_name('shopify_shop')} or {env_name('shopify_graphql_url')}"
     return ShopifyConfig(
         graphql_url=required(settings.graphql_url, endpoint),
@@ -78,7 +85,7 @@ def shopify_config(
         timeouts=Timeouts.for_call(settings.call_timeout_seconds),
         retry=retry or call_policy(settings),
         on_token=_redact_token,
-        on_renewal_failing=shopify_token_alert,
+        on_renewal_failing=on_renewal_failing or shopify_token_alert,
     )
 
 
@@ -88,11 +95,9 @@ def _redact_token(token: str) -> None:
 
 
 def shopify_token_alert(reason: str) -> None:
-    """Shopify's token cannot be renewed (``reason`` is one line, never a secret).
-
-    For now a log line an operator's journal monitoring can catch. Once the alerts collaborator
-    (``prongs/alerts.py``) is merged, it is wired here: cause ``shopify-token``, subject the
-    shop, ``Giftbridge Alert`` to ALERT_EMAIL with an Alert Sent receipt (DESIGN.md, Alerts)."""
+    """Shopify's token cannot be renewed (``reason`` is one line, never a secret): a log line
+    an operator's journal monitoring can catch. The daemon also mails it (cause
+    ``shopify-token``, :class:`daemon.alert_relay.AlertRelay`, which writes this same line)."""
     log.error("alert.shopify_token", cause="shopify-token", message=reason)
 
 
@@ -116,17 +121,24 @@ def shopify_credential(settings: Settings) -> ShopifyCredential:
 
 
 def adapter_configs(
-    settings: Settings, on_call: CallHook | None = None, retry: RetryPolicy | None = None
+    settings: Settings,
+    on_call: CallHook | None = None,
+    retry: RetryPolicy | None = None,
+    *,
+    on_renewal_failing: Callable[[str], None] | None = None,
 ) -> AdapterConfigs:
     """Every adapter's config from settings that name a shop (live ones, or ones
-    :func:`connect` pointed at the sandbox), sharing one retry policy."""
+    :func:`connect` pointed at the sandbox), sharing one retry policy; ``on_renewal_failing``
+    as for :func:`shopify_config`."""
     if retry is None:
         retry = call_policy(settings, on_call)
     elif on_call is not None:
         retry = dataclasses.replace(retry, on_call=on_call)
     return AdapterConfigs(
         airtable=airtable_config(settings, secret(settings, "airtable_token"), retry),
-        shopify=shopify_config(settings, shopify_credential(settings), retry),
+        shopify=shopify_config(
+            settings, shopify_credential(settings), retry, on_renewal_failing=on_renewal_failing
+        ),
         klaviyo=klaviyo_config(settings, secret(settings, "klaviyo_api_key"), retry),
     )
 

@@ -9,7 +9,11 @@ Every tick :meth:`AlertWatch.tick` looks, in memory, at
   the request's record id and the link its Airtable record;
 - the prongs' health (:mod:`daemon.health`): a prong that has failed every run for 10 minutes
   (``prong-failing``, subject ``<prong>@<UTC minute the failing began>``, so each outage is
-  alerted once, and the next one again), linking the status page.
+  alerted once, and the next one again), linking the status page;
+- the alerts other threads raised (:meth:`AlertWatch.raise_cause`, through
+  :class:`daemon.alert_relay.AlertRelay`: Shopify's token cannot be renewed, push fell back
+  to polling), linking the status page. Raising one only puts it in memory: the thread that
+  raised it never waits for Airtable or Klaviyo.
 
 A cause not seen before in this process costs one Receipts read (the ``Alert Sent`` receipts of
 up to 100 new causes at once), then an alert for each one not already recorded
@@ -19,6 +23,7 @@ across crashes and restarts). Without ``ALERT_EMAIL`` it does nothing at all.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,11 +71,27 @@ class AlertWatch:
         self.clock = clock
         self.status_url = status_url
         self._done: set[tuple[str, str]] = set()  # sent, or found already sent
+        self._raised: dict[tuple[str, str], Cause] = {}  # by other threads, until done
+        self._lock = threading.Lock()  # guards _raised
+
+    def raise_cause(self, cause: str, subject: str, message: str) -> None:
+        """Alert ``cause`` for ``subject`` at the next tick, linking the status page. Any thread;
+        in memory only (never blocks on I/O); a pair already done is dropped at once, and a
+        newer message for a pair still waiting replaces the older one."""
+        pair = (cause, subject)
+        if not self.alerts.configured:
+            return
+        with self._lock:
+            if pair not in self._done:
+                self._raised[pair] = Cause(cause, subject, message, self.status_url)
 
     def tick(self) -> int:
         """Alert every new cause; returns how many alerts were sent. Never raises."""
         if not self.alerts.configured:
             return 0
+        with self._lock:  # the raised alerts done by an earlier tick are forgotten
+            for pair in self._done.intersection(self._raised):
+                del self._raised[pair]
         due = [c for c in self.causes() if c.pair not in self._done][:BATCH]
         if not due:
             return 0
@@ -92,6 +113,9 @@ class AlertWatch:
         return sent
 
     def causes(self) -> Iterator[Cause]:
+        with self._lock:
+            raised = list(self._raised.values())
+        yield from raised  # few, and news: before the requests
         snapshot = self.summary.latest() if self.summary is not None else None
         if snapshot is not None:
             for request in snapshot.flagged:

@@ -19,6 +19,9 @@ Settings become typed values once, here; everything else takes plain values and 
   per service shared by all threads;
 - :func:`build_prong_jobs`: one job per prong (:mod:`daemon.wiring`, the prongs' configs);
 - push (``AIRTABLE_PUSH``, :mod:`daemon.push_wiring`): the webhook for ``run``, not ``once``;
+- :func:`~daemon.alert_relay.alert_relay`: the operator alerts raised before the service and
+  its alerts exist (Shopify's token renewal, push falling back), bound to the service's
+  AlertWatch once it does;
 - :func:`assemble`: all of it + :class:`~daemon.service.Service`.
 """
 
@@ -47,6 +50,7 @@ from daemon.adapter_settings import (
     shopify_token_alert,
     state_dir,
 )
+from daemon.alert_relay import AlertRelay, alert_relay
 from daemon.clients import Clients, NotWired
 from daemon.clock import SystemClock
 from daemon.credentials import SECRET_FIELDS, systemd_credentials
@@ -213,14 +217,22 @@ def bulk_setup(settings: Settings, retry: RetryPolicy) -> BulkSetup:
 
 
 def build_clients(
-    settings: Settings, metrics: Metrics, *, retry: RetryPolicy | None = None
+    settings: Settings,
+    metrics: Metrics,
+    *,
+    retry: RetryPolicy | None = None,
+    alerts: AlertRelay | None = None,
 ) -> Clients:
     """The adapters, sharing one rate limiter per service; every outside call, error and
     rate-limit wait is counted in ``metrics``. ``retry``: a policy of the caller's (``check``
-    gives up sooner than the daemon), instead of the run budget's."""
+    gives up sooner than the daemon), instead of the run budget's. ``alerts``: where Shopify's
+    token renewal failing is raised (else it is only logged)."""
     if settings.mode is Mode.SANDBOX:
         raise NotWired("no credentials: call bootstrap.connect() first to start the sandbox")
-    configs = adapter_configs(settings, on_call=metrics.outside_call, retry=retry)
+    on_failing = alerts.shopify_token_failing if alerts is not None else None
+    configs = adapter_configs(
+        settings, on_call=metrics.outside_call, retry=retry, on_renewal_failing=on_failing
+    )
     from clients import factory  # here, not at import: `giftbridge --help` stays light
 
     # Airtable's budget is the base's, shared with every giftbridge process using STATE_DIR.
@@ -324,6 +336,7 @@ class Assembly:
     settings: Settings
     clients: Clients
     service: Service
+    alerts: AlertRelay
 
     def close(self) -> None:
         self.clients.close()
@@ -342,7 +355,8 @@ def assemble(
     mode = settings.mode  # before connect: a sandbox-mode daemon then talks to a "shop"
     settings, stop_sandbox = connect(settings, demo=demo)
     try:
-        clients = build_clients(settings, metrics)
+        relay = alert_relay(settings)
+        clients = build_clients(settings, metrics, alerts=relay)
     except BaseException:
         stop_sandbox()
         raise
@@ -354,8 +368,13 @@ def assemble(
         jobs = build_prong_jobs(settings, clients)
         push = None  # push serves the daemon (`run`), not a single `once`
         if http and clients.webhooks is not None:
-            # on_push_unhealthy=... is where an operator alert hangs (logged in any case)
-            push = build_push(settings, clients.webhooks, metrics, SystemClock())
+            push = build_push(
+                settings,
+                clients.webhooks,
+                metrics,
+                SystemClock(),
+                on_push_unhealthy=relay.push_unhealthy,
+            )
         service = Service(
             service_config(settings, http=http, mode=mode),
             clients.airtable,
@@ -367,7 +386,9 @@ def assemble(
             notices=service_notices(clients),
             push=push,
         )
+        if service.alert_watch is not None:  # with ALERT_EMAIL: mailed from now on
+            relay.bind(service.alert_watch.raise_cause)
     except BaseException:
         clients.close()
         raise
-    return Assembly(settings, clients, service)
+    return Assembly(settings, clients, service, relay)

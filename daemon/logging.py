@@ -42,6 +42,11 @@ class Redactor:
         if secret and len(secret) >= 6 and secret not in self._secrets:
             self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
 
+    def clean_text(self, text: str) -> str:
+        """``text`` with every known secret replaced and every code masked."""
+        result: str = self._clean(text)
+        return result
+
     def _clean(self, value: Any) -> Any:
         if isinstance(value, str):
             for secret in self._secrets:
@@ -104,6 +109,14 @@ def configure(
 
 
 _ACTIVE: list[Redactor] = []  # the redactor of the configured chain, if any
+
+
+def scrub(text: str) -> str:
+    """``text`` as a log line would show it (known secrets replaced, codes masked), for words
+    that leave the process another way: an alert's email and receipt."""
+    for redactor in _ACTIVE:
+        text = redactor.clean_text(text)
+    return mask_codes(text)
 
 
 def add_secrets(values: Iterable[str]) -> None:

@@ -8,7 +8,8 @@ store prong would have been woken.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +26,8 @@ from daemon.push_keeper import WebhookKeeper
 from daemon.push_metrics import PushMetrics
 from daemon.push_schedule import StoreWaker
 from daemon.push_state import WebhookStateFile
-from sandbox.airtable import AirtableSandbox, BaseHandle
+from sandbox.airtable import AirtableSandbox, BaseHandle, load_layout_json, make_airtable_app
+from sandbox.server import ServiceThread
 from tests.clients.conftest import AIRTABLE_TOKEN, BASE_ID, open_limiters, settings
 from tests.configs import airtable_config
 
@@ -111,3 +113,19 @@ class PushRig:
 
     def payload_reads(self) -> int:
         return sum(1 for e in self.sandbox.request_log if e.operation == "airtable.payloads")
+
+
+@contextmanager
+def serving_rig(state_dir: Path, **sandbox_options: Any) -> Iterator[PushRig]:
+    """The Airtable stand-in on loopback (rate limit off unless given) and a rig over it; its
+    adapters closed and the stand-in stopped at the end."""
+    sandbox_options.setdefault("rate_limit", None)
+    sandbox = AirtableSandbox(AIRTABLE_TOKEN, BASE_ID, layout=load_layout_json(), **sandbox_options)
+    service = ServiceThread(lambda: make_airtable_app(sandbox)).start()
+    rig = PushRig(sandbox, service.url, state_dir)
+    try:
+        yield rig
+    finally:
+        for close in rig.closers:
+            close()
+        service.stop()

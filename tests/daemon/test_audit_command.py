@@ -72,7 +72,7 @@ def wired(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, world: World) -> Iter
         }
         return settings.model_copy(update=update), lambda: None
 
-    def clients(settings: Settings, metrics: Metrics) -> bootstrap.Clients:
+    def clients(settings: Settings, metrics: Metrics, **_: Any) -> bootstrap.Clients:
         return bootstrap.Clients(
             world.airtable,
             world.shopify,

@@ -102,7 +102,7 @@ def test_assemble_closes_the_clients_when_start_checks_fail(
         world.certificates,
         closers=[lambda: closed.append("airtable")],
     )
-    monkeypatch.setattr(bootstrap, "build_clients", lambda s, m: clients)
+    monkeypatch.setattr(bootstrap, "build_clients", lambda s, m, **_: clients)
     with pytest.raises(bootstrap.PreflightFailed) as failed:
         bootstrap.assemble(_settings(tmp_path), Metrics())
     assert failed.value.problems == ["airtable: no Metadata API adapter to check the base layout"]
@@ -232,4 +232,56 @@ def test_every_granted_token_is_redacted_from_logs_from_its_first_moment(tmp_pat
         structlog.reset_defaults()
     text = stream.getvalue()
     assert "shpat_fresh_token_0123" not in text and "<SECRET>" in text
-    assert '"cause": "shopify-token"' in text  # the alert's log line, until alerts are wired
+    # A command's config (check, report, cards): the alert's log line only. The daemon's is the
+    # relay's, which also mails it (the next test).
+    assert '"cause": "shopify-token"' in text
+
+
+def test_the_daemon_mails_a_failing_token_renewal_and_a_push_fall_back(tmp_path: Path) -> None:
+    """``assemble`` over the three stand-ins (in this process, over HTTP) with ALERT_EMAIL: the
+    Shopify adapter's token renewal and push both reach the service's alerts."""
+    from cards.vocab import Metric
+    from clients.shopify_auth import TokenUnavailable
+    from config.layout import Receipts
+    from tests.e2e.push_daemon import daemon_settings, free_port, sandbox_trio
+
+    operator = "ops@example.com"
+    with sandbox_trio(tmp_path) as sandbox:
+        port = free_port()
+        settings = daemon_settings(
+            sandbox,
+            tmp_path / "state",
+            port,
+            alert_email=operator,
+            run_budget_seconds=11,  # the failing grant's retries give up within a second
+            call_timeout_seconds=5,
+        )
+        assembly = bootstrap.assemble(settings, Metrics(), http=True)
+        try:
+            watch, push, shop = assembly.service.alert_watch, assembly.service.push, sandbox.shopify
+            assert watch is not None and push is not None and assembly.alerts.bound
+            tokens = list(shop.tokens.issued)  # the start checks fetched one
+            shop.tokens.revoke_all()  # the next call answers 401, and no token can be had:
+            shop.faults.add("shopify.access_token", "fail_before", times=1000)
+            with pytest.raises(TokenUnavailable):
+                assembly.clients.shopify.get_card("gid://shopify/GiftCard/1")
+            push.loop.on_unhealthy("webhook calls failing for 12 s: HTTP 503")  # a fall-back
+            assert watch.tick() == 2 and watch.tick() == 0
+        finally:
+            assembly.close()
+        events = sandbox.klaviyo.events_for(Metric.ALERT.value, operator)
+        sent = {str(e.properties["cause"]): dict(e.properties) for e in events}
+        assert set(sent) == {"shopify-token", "push-unhealthy"} and len(events) == 2
+        shop_alert = sent["shopify-token"]
+        assert str(shop_alert["subject"]).startswith(f"{sandbox.credentials.shop_domain}@")
+        assert "Shopify calls stopped" in str(shop_alert["message"])
+        assert shop_alert["link"] == sent["push-unhealthy"]["link"] == f"http://127.0.0.1:{port}/"
+        references = [
+            str(r["fields"].get(Receipts.REFERENCE))
+            for r in sandbox.airtable.base().records(Receipts.TABLE)
+        ]
+        alerted = sorted(r.split(":")[1] for r in references if r.endswith(":alert-sent"))
+        assert alerted == ["push-unhealthy", "shopify-token"]
+        secret = sandbox.credentials.shopify_client_secret
+        text = repr([e.properties for e in events]) + repr(references)
+        assert tokens and not [t for t in [secret, *tokens] if t in text]

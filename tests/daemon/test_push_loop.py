@@ -11,8 +11,8 @@ import json
 import stat
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pyairtable import Api
@@ -22,32 +22,17 @@ from config.layout import CreationRequests, StoreRedemptions, Stores
 from config.settings import PushMode
 from daemon.push import PushLoop
 from daemon.push_state import FILENAME
-from sandbox.airtable import AirtableSandbox, load_layout_json, make_airtable_app
 from sandbox.airtable.webhook_spec import SOURCES
-from sandbox.server import ServiceThread
 from tests.clients.conftest import AIRTABLE_TOKEN, BASE_ID
-from tests.daemon.push_rig import PushRig
+from tests.daemon.push_rig import PushRig, serving_rig
 
 NOTIFY_URL = "http://127.0.0.1:9/airtable/notify"  # nobody listens: pings fail
 
 
 @pytest.fixture
 def rig_factory(tmp_path: Path) -> Iterator[Callable[..., PushRig]]:
-    started: list[tuple[ServiceThread, PushRig]] = []
-
-    def start(**kwargs: Any) -> PushRig:
-        kwargs.setdefault("rate_limit", None)
-        sandbox = AirtableSandbox(AIRTABLE_TOKEN, BASE_ID, layout=load_layout_json(), **kwargs)
-        service = ServiceThread(lambda: make_airtable_app(sandbox)).start()
-        rig = PushRig(sandbox, service.url, tmp_path / "state")
-        started.append((service, rig))
-        return rig
-
-    yield start
-    for service, rig in started:
-        for close in rig.closers:
-            close()
-        service.stop()
+    with ExitStack() as stack:
+        yield lambda **kwargs: stack.enter_context(serving_rig(tmp_path / "state", **kwargs))
 
 
 @pytest.fixture
