@@ -69,14 +69,23 @@ def _dotted_name(value: str, after: str) -> bool:
 def mask_codes(text: str) -> str:
     """Mask every code-like run in ``text``, keeping ids, GIDs, keys and digests readable."""
     kept: list[tuple[int, int]] = [m.span() for m in _KEEP.finditer(text)]
-
-    def replace(match: re.Match[str]) -> str:
+    out: list[str] = []
+    pos = last = 0
+    while (match := _CANDIDATE.search(text, pos)) is not None:
         start, end = match.span()
-        if any(s <= start and end <= e for s, e in kept):
-            return match.group(0)
         value = match.group(0)
-        if not _looks_like_code(value) or _dotted_name(value, text[end : end + 1]):
-            return value
-        return mask_last4(re.sub(r"[ .\-]", "", value))
-
-    return _CANDIDATE.sub(replace, text)
+        if any(s <= start and end <= e for s, e in kept) or _dotted_name(
+            value, text[end : end + 1]
+        ):
+            pos = end
+        elif _looks_like_code(value):
+            out += [text[last:start], mask_last4(re.sub(r"[ .\-]", "", value))]
+            pos = last = end
+        elif match.group("sep"):
+            # Words grouped like a code but not one ("code ABCD"): a code may begin at its next
+            # group ("ABCD-EFGH-JKMN-7KQ2"), so look again from there, not from its end.
+            pos = start + 5
+        else:
+            pos = end
+    out.append(text[last:])
+    return "".join(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 import structlog
 
 from cards.codes import generate
@@ -127,3 +128,17 @@ def test_a_lowercase_code_starting_rec_is_masked_and_new_keys_stay_readable() ->
 def test_a_dotted_event_name_is_not_taken_for_a_code() -> None:
     assert mask_codes("push.call_failed failures=2") == "push.call_failed failures=2"
     assert mask_codes("code=HTNWGCWXQNDT_x") == "code=••••••••QNDT_x"  # a plain run still is
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "code ABCD-EFGH-JKMN-7KQ2 here",  # a word before it, grouped like a code's first group
+        "gift ABCD.EFGH.JKMN.7KQ2.WXYZ, thanks",
+        "card ABCD-EFGH please",
+    ],
+)
+def test_a_grouped_code_after_a_four_letter_word_is_masked_whole(text: str) -> None:
+    masked = mask_codes(text)
+    assert "ABCD" not in masked, masked  # only the last four stay, as everywhere
+    assert "••••••••" in masked
