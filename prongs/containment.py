@@ -77,7 +77,7 @@ class Failures:
 class AttemptBook:
     """Failed attempts by request record id, kept in memory; :meth:`_save` (a subclass's) keeps
     them across restarts. Requests handled now are *in flight*: one still in flight when the
-    next handling begins (or when a saved book is loaded) never finished, and counts as failed.
+    next run begins (or when a saved book is loaded) never finished, and counts as failed.
 
     One thread uses a book (the store prong's)."""
 
@@ -102,9 +102,10 @@ class AttemptBook:
             self._save()
 
     def begin(self, record_ids: list[str], now: datetime) -> None:
-        """These requests are about to be handled."""
-        self.settle(now)
-        self.in_flight = set(record_ids)
+        """These requests are about to be handled. Handlings nest (a bulk group polls and
+        handles redemptions between its cards), so this adds to what is in flight: only a new
+        run or a new process (:meth:`settle`) counts what is left as failed."""
+        self.in_flight |= set(record_ids)
         self._forget_old(now)
         self._save()
 

@@ -70,7 +70,9 @@ def run_once(
 ) -> RunReport:
     """One run; ``attempts``: the book of failed attempts the caller keeps across runs (the
     daemon's lives in STATE_DIR); without one, attempts are counted within this run only."""
-    run = _Run(Context(deps, config, fence_of(gate)), budget, gate, attempts or AttemptBook())
+    book = attempts or AttemptBook()
+    book.settle(deps.clock.now())  # what an earlier run left in flight: its process died
+    run = _Run(Context(deps, config, fence_of(gate)), budget, gate, book)
     run.go()
     return run.report
 
@@ -231,7 +233,6 @@ class _Run:
             self.gate.heartbeat()
         self.seen.update(r.id for r in records)
         self.handled += len(records)
-        self.attempts.settle(self.ctx.now())
         tried = [r for r in records if self.attempts.count(r.id) < MAX_ATTEMPTS]
         for record in records:
             if record not in tried:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import structlog.testing
+
 from cards.bulk import check_file
 from cards.vocab import CardSource, Channel, Metric, ReceiptAction, ReceiptSource
 from clients.errors import Permanent
@@ -124,13 +126,17 @@ def test_a_redemption_submitted_mid_group_is_handled_before_the_group_ends(h: Ha
         h.world.clock.advance(0.5)  # each outside call takes half a second
 
     h.injector.hook = arrive
-    h.run(seconds=600)
+    with structlog.testing.capture_logs() as logs:
+        h.run(seconds=600)
     (redemption,) = submitted
     row = h.at.row(StoreRedemptions.TABLE, redemption)
     assert row[StoreRedemptions.STATUS] == "Done"
     debit_at = h.injector.calls.index("shopify.debit")
     last_upload = len(h.injector.calls) - 1 - h.injector.calls[::-1].index("airtable.upload")
     assert debit_at < last_upload, "the till waited for the whole group"
+    # the redemption handled inside the group did not count the group as left by a dead process
+    assert not [e for e in logs if e["event"] == "attempt failed"]
+    assert not h.attempts.failures and not h.attempts.in_flight
 
 
 def test_a_refused_row_costs_only_itself(h: Harness) -> None:

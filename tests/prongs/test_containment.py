@@ -220,7 +220,27 @@ def test_the_book_counts_a_record_left_in_flight_once() -> None:
     book.end({"recA": None, "recB": "boom"}, now)
     assert (book.count("recA"), book.count("recB")) == (0, 1)
     book.begin(["recB"], now)  # and never ended: the process died
+    book.settle(now)  # the next run (or process) counts it, once
+    book.settle(now)
     book.begin(["recC"], now)
     assert book.count("recB") == 2 and book.last_error("recB") == DIED
     book.end({"recC": None}, now)
     assert book.count("recB") == 2 and book.in_flight == set()
+
+
+def test_handlings_nest_without_counting_the_outer_one_as_died() -> None:
+    """A bulk group polls and handles redemptions between its cards: the inner handling must
+    not count the group's records as left behind by a dead process (it logged a false "attempt
+    failed" per bulk row, and three could give a row up)."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    book = AttemptBook()
+    book.begin(["bulk1", "bulk2"], now)
+    for _ in range(3):
+        book.begin(["redeem1"], now)
+        book.end({"redeem1": None}, now)
+    assert book.in_flight == {"bulk1", "bulk2"}
+    assert book.count("bulk1") == book.count("bulk2") == 0
+    book.end({"bulk1": None, "bulk2": None}, now)
+    assert book.in_flight == set() and not book.failures
