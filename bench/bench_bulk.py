@@ -36,6 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bench.bench_backlog import KLAVIYO_PER_SECOND, SHOPIFY_RESTORE
 from bench.bench_store_latency import p99
@@ -105,7 +106,7 @@ class Tills:
         next_at = time.monotonic() + self.spacing
         while not self.stop.is_set():
             now = time.monotonic()
-            if now >= next_at:
+            if now >= next_at and not self.batch_final(base):
                 self.submit(len(self.submitted))
                 next_at = now + self.spacing
             self.watch()
@@ -124,6 +125,13 @@ class Tills:
         }
         (record,) = self.sandbox.airtable.base().create(StoreRedemptions.TABLE, [row])
         self.submitted[record["id"]] = time.monotonic()
+
+    @staticmethod
+    def batch_final(base: Any) -> bool:
+        """Every row of the import is final: the tills stop submitting (the worker then drains
+        what was submitted and stops; the import's figures end here anyway)."""
+        rows = base.records(CreationRequests.TABLE)
+        return bool(rows) and all(r["fields"].get(CreationRequests.STATUS) in FINAL for r in rows)
 
     def watch(self) -> None:
         base = self.sandbox.airtable.base()

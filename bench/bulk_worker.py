@@ -64,15 +64,17 @@ class StampedLines(io.TextIOBase):
 
 def prong_loop(deps: Deps, config: StoreConfig, budget: float, stop: threading.Event) -> list[str]:
     """Runs back to back while they find work, as the scheduler's ticks would without the
-    wait between them; a second's pause when idle."""
+    wait between them; a second's pause when idle. Once ``stop`` is set, it drains: runs until
+    one finds nothing, so a redemption the tills submitted as the import ended is finished."""
     errors: list[str] = []
     clock = SystemClock()
-    while not stop.is_set():
+    while True:
         report = run_once(deps, config, Budget(clock, budget), OpenGate())
         errors += report.errors
         if not report.found_work:
+            if stop.is_set():
+                return errors
             stop.wait(1.0)
-    return errors
 
 
 def main(argv: list[str] | None = None) -> int:
