@@ -43,6 +43,7 @@ from typing import Any, Protocol
 
 from filelock import FileLock
 
+from clients.atomic_file import write_atomically
 from clients.ratelimit import PriorityGate
 
 WAITER_TTL = 0.5  # a waiting process refreshes its place at least this often (it polls faster)
@@ -172,11 +173,7 @@ class FileLedger:
             yield state
             if state.to_json() == data:
                 return  # nothing changed (a look at the state)
-            temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(state.to_json(), out)
-            os.replace(temporary, self.path)
+            write_atomically(self.path, json.dumps(state.to_json()))
 
 
 def _alive(pid: int) -> bool:

@@ -13,13 +13,13 @@ three more attempts of a failing request, each safe by the exactly-once recipe.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import structlog
 
+from clients.atomic_file import write_atomically
 from prongs.containment import AttemptBook, Failures
 
 log = structlog.get_logger(__name__)
@@ -61,11 +61,7 @@ class FileAttempts(AttemptBook):
             },
             "in_flight": sorted(self.in_flight),
         }
-        temporary = self.path.with_name(f".{FILENAME}.{os.getpid()}.tmp")
         try:
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out)
-            os.replace(temporary, self.path)
+            write_atomically(self.path, json.dumps(data))
         except OSError as exc:  # a full disk must not stop the tills: the book stays in memory
             log.warning("attempts.unsaved", path=str(self.path), error=str(exc))

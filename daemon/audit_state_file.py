@@ -10,12 +10,11 @@ effect single).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import structlog
 
+from clients.atomic_file import write_atomically
 from prongs.audit_state import AuditState
 
 log = structlog.get_logger(__name__)
@@ -38,15 +37,5 @@ class JsonFileStore:
             return AuditState()
 
     def save(self, state: AuditState) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         text = json.dumps(state.to_json(), indent=1, sort_keys=True)
-        handle, name = tempfile.mkstemp(prefix=".audit-", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(name, self.path)
-        except BaseException:
-            Path(name).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, text, durable=True)

@@ -14,7 +14,6 @@ have been cut short mid-request), so debits read their key back first for a leas
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from pathlib import Path
 import structlog
 
 from cards.vocab import ProngState
+from clients.atomic_file import write_atomically
 from clients.ports import Clock
 from clients.records import StatusRow
 from clients.status_commands import EndRun, ReleaseLease, StartRun, StatusWrite
@@ -138,12 +138,7 @@ def dead_owners(state_dir: Path | None, owner: str) -> frozenset[str]:
     except OSError:
         earlier = []
     try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{OWNERS_FILE}.{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write("\n".join([*earlier, owner][-OWNERS_KEPT:]) + "\n")
-        os.replace(temporary, path)
+        write_atomically(path, "\n".join([*earlier, owner][-OWNERS_KEPT:]) + "\n")
     except OSError as exc:
         log.warning("lease.owners_unsaved", path=str(path), error=str(exc))
     return frozenset(o for o in earlier if o != owner)

@@ -10,12 +10,12 @@ webhook, and the safety-net poll catches whatever happened meanwhile.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import structlog
+
+from clients.atomic_file import write_atomically
 
 log = structlog.get_logger(__name__)
 FILENAME = "airtable-webhook.json"
@@ -66,18 +66,7 @@ class WebhookStateFile:
 
     def save(self, state: WebhookState) -> None:
         """Replace the file atomically: a reader sees the old state or the new one."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(asdict(state), handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, json.dumps(asdict(state)), durable=True)
 
     def forget(self) -> None:
         self.path.unlink(missing_ok=True)
