@@ -14,7 +14,7 @@ queues in order, one record at a time; bulk creation requests (Channel Bulk, fro
 ``giftbridge cards import``) come last, in groups of ten (:mod:`prongs.bulk_issuance`), so a
 company's order never delays a counter sale, a balance check or an operator's action. Between two
 lower-priority records, and between the cards of a bulk group, when
-``redemption_recheck_seconds`` (2 s) have passed since the last poll, redemptions are polled
+``redemption_recheck_seconds`` (1 s) have passed since the last poll, redemptions are polled
 again and handled first, so a bulk of fifty creations never keeps a till waiting. Redemptions
 run at ``Priority.REDEMPTION`` at the shared limiters, creations at ``Priority.BULK``, the rest
 at ``NORMAL``.
