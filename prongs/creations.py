@@ -23,7 +23,7 @@ import structlog
 
 from cards.creation import CreationAsk, CreationProblem, validate_creation
 from cards.errors import InvariantViolation
-from cards.keys import ActionKey, key_from_note
+from cards.keys import ActionKey
 from cards.money import Money
 from cards.vocab import (
     Audience,
@@ -38,8 +38,7 @@ from clients.errors import AmbiguousOutcome, ClientError, Retryable
 from clients.records import CardRow, CreationRequest, Store
 from prongs import emails
 from prongs.exactly_once import again_if_ambiguous, write_request
-from prongs.issuance import Issued, IssueOrder, code_for, issue_card
-from prongs.lookup import matches_code
+from prongs.issuance import Issued, IssueOrder, code_for, find_our_card_in_shopify, issue_card
 from prongs.notices import EmailJob, ReceiptBase, send_emails, write_receipts
 from prongs.store_context import Context, Handled, failure_line
 
@@ -149,10 +148,8 @@ def started_value(ctx: Context, req: CreationRequest) -> Money | None:
     row = again_if_ambiguous(lambda: ctx.deps.airtable.find_card(origin_key=origin))
     if row is not None:
         return row.initial_value or Money.zero(ctx.card.currency)
-    code = code_for(ctx.card, key)
-    hits = again_if_ambiguous(lambda: ctx.deps.shopify.find_cards_by_code(code))
-    ours = [c for c in hits if matches_code(c, code) and key_from_note(c.note) == key]
-    return ours[0].initial_value if ours else None
+    ours = find_our_card_in_shopify(ctx.deps, code_for(ctx.card, key), key)
+    return ours.initial_value if ours is not None else None
 
 
 def _recorded_intent(

@@ -238,13 +238,14 @@ def _create_card_in_shopify(
             _abandon_pending_row(deps, row, f"Shopify refused the card: {exc}")
         except AmbiguousOutcome:
             log.warning("giftCardCreate ambiguous; searching", key=str(order.key))
-            ours = _find_our_card_in_shopify(deps, code, order.key)
+            ours = find_our_card_in_shopify(deps, code, order.key)
             if ours is not None:
                 return ours
     raise Unresolved("shopify", "giftCardCreate", f"{order.key} still unknown")
 
 
-def _find_our_card_in_shopify(deps: Deps, code: Code, key: ActionKey) -> ShopifyCard | None:
+def find_our_card_in_shopify(deps: Deps, code: Code, key: ActionKey) -> ShopifyCard | None:
+    """The card issued under ``key`` with ``code`` (its note names the key), or None."""
     cards = again_if_ambiguous(lambda: deps.shopify.find_cards_by_code(code))
     ours = [c for c in cards if c.note == key.note]
     return ours[0] if ours else None
